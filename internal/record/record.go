@@ -1,0 +1,145 @@
+// Package record holds the typed row that flows from the source to the sink:
+// values that keep their exact type (decimals as text, dates without a time
+// zone), records keyed by id and guarded by version, and batches of one entity.
+// It knows nothing of Dataverse, queues or SQL.
+package record
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind is the type of a Value (and of a column carrying such values).
+type Kind uint8
+
+const (
+	Null     Kind = iota // no value
+	String               // S
+	Int                  // I: Integer, BigInt, Picklist, State, Status
+	Decimal              // S: exact decimal text, e.g. "20000.0000" (Decimal, Money)
+	Float                // F: Double
+	Bool                 // B
+	DateTime             // T, always UTC
+	Date                 // T at 00:00 UTC; the day itself carries the meaning (DateOnly)
+	GUID                 // S: lowercase canonical 8-4-4-4-12
+)
+
+var kindNames = [...]string{"null", "string", "int", "decimal", "float", "bool", "datetime", "date", "guid"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// ParseKind is the inverse of Kind.String.
+func ParseKind(s string) (Kind, error) {
+	for i, n := range kindNames {
+		if n == s {
+			return Kind(i), nil
+		}
+	}
+	return Null, fmt.Errorf("unknown value kind %q", s)
+}
+
+// Value is one typed cell. Only the field named by Kind is meaningful; the
+// struct form (not interface{}) keeps decoding free of per-cell allocations.
+type Value struct {
+	Kind Kind
+	S    string
+	I    int64
+	F    float64
+	B    bool
+	T    time.Time
+}
+
+func NullValue() Value                { return Value{} }
+func StringValue(s string) Value      { return Value{Kind: String, S: s} }
+func IntValue(i int64) Value          { return Value{Kind: Int, I: i} }
+func DecimalValue(s string) Value     { return Value{Kind: Decimal, S: s} }
+func FloatValue(f float64) Value      { return Value{Kind: Float, F: f} }
+func BoolValue(b bool) Value          { return Value{Kind: Bool, B: b} }
+func DateTimeValue(t time.Time) Value { return Value{Kind: DateTime, T: t.UTC()} }
+func GUIDValue(s string) Value        { return Value{Kind: GUID, S: s} }
+
+// DateValue keeps only the calendar day of t.
+func DateValue(t time.Time) Value {
+	y, m, d := t.Date()
+	return Value{Kind: Date, T: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
+}
+
+// IsNull reports whether the value is absent.
+func (v Value) IsNull() bool { return v.Kind == Null }
+
+// Equal compares two values exactly (decimals by text, times by instant).
+func (v Value) Equal(o Value) bool {
+	if v.Kind != o.Kind {
+		return false
+	}
+	switch v.Kind {
+	case Null:
+		return true
+	case String, Decimal, GUID:
+		return v.S == o.S
+	case Int:
+		return v.I == o.I
+	case Float:
+		return v.F == o.F
+	case Bool:
+		return v.B == o.B
+	case DateTime, Date:
+		return v.T.Equal(o.T)
+	}
+	return false
+}
+
+// String renders the value for logs and test diffs (never for SQL).
+func (v Value) String() string {
+	switch v.Kind {
+	case Null:
+		return "NULL"
+	case String, Decimal, GUID:
+		return v.S
+	case Int:
+		return fmt.Sprint(v.I)
+	case Float:
+		return fmt.Sprint(v.F)
+	case Bool:
+		return fmt.Sprint(v.B)
+	case DateTime:
+		return v.T.Format(time.RFC3339Nano)
+	case Date:
+		return v.T.Format(time.DateOnly)
+	}
+	return "?"
+}
+
+// Column names one field of a batch and the kind of its values.
+type Column struct {
+	Name string
+	Kind Kind
+}
+
+// Record is one upserted row: its id, its source version and its values,
+// aligned with the Columns of the Batch that carries it.
+type Record struct {
+	ID      string
+	Version int64
+	Values  []Value
+}
+
+// Delete is one removed row. Version orders the delete after every change read
+// before it, so that an older upsert arriving later can be recognised and dropped.
+type Delete struct {
+	ID      string
+	Version int64
+}
+
+// Batch is a set of changes to one entity.
+type Batch struct {
+	Entity  string
+	Columns []Column
+	Upserts []Record
+	Deletes []Delete
+}
