@@ -80,28 +80,28 @@ type OptionSet struct {
 
 // Attribute is one column of an entity.
 type Attribute struct {
-	MetadataID       string
-	LogicalName      string
-	SchemaName       string
-	Type             AttributeType
-	AttributeTypeRaw string // AttributeType, e.g. "Virtual"
-	ODataType        string // @odata.type, e.g. "#Microsoft.Dynamics.CRM.StringAttributeMetadata"
-	IsValidForRead   bool
-	IsPrimaryID      bool
-	IsPrimaryName    bool
-	IsLogical        bool
+	MetadataID        string
+	LogicalName       string
+	SchemaName        string
+	Type              AttributeType
+	AttributeTypeRaw  string // AttributeType, e.g. "Virtual"
+	ODataType         string // @odata.type, e.g. "#Microsoft.Dynamics.CRM.StringAttributeMetadata"
+	IsValidForRead    bool
+	IsPrimaryID       bool
+	IsPrimaryName     bool
+	IsLogical         bool
 	IsCustomAttribute bool
-	AttributeOf      string // non-empty for auxiliary columns (accountidname, ...)
-	MaxLength        int    // String, Memo
-	Precision        int    // Decimal, Double, Money
-	PrecisionSource  int    // Money
-	MinValue         *float64
-	MaxValue         *float64
-	Targets          []string // Lookup, Customer, Owner
-	DateTimeBehavior DateTimeBehavior
-	Format           string
-	OptionSet        *OptionSet // Picklist, MultiSelectPicklist, State, Status, Boolean
-	SourceType       int        // 0 simple, 1 calculated, 2 rollup
+	AttributeOf       string // non-empty for auxiliary columns (accountidname, ...)
+	MaxLength         int    // String, Memo
+	Precision         int    // Decimal, Double, Money
+	PrecisionSource   int    // Money
+	MinValue          *float64
+	MaxValue          *float64
+	Targets           []string // Lookup, Customer, Owner
+	DateTimeBehavior  DateTimeBehavior
+	Format            string
+	OptionSet         *OptionSet // Picklist, MultiSelectPicklist, State, Status, Boolean
+	SourceType        int        // 0 simple, 1 calculated, 2 rollup
 }
 
 // ManyToManyRelationship is an N:N relationship and its intersect entity.
