@@ -134,15 +134,6 @@ func (p *Profile) Validate() error {
 	return errors.Join(errs...)
 }
 
-// TableName is the destination table name of an entity: <prefix>_<entity>, or
-// the entity's logical name when there is no prefix.
-func (p *Profile) TableName(entity string) string {
-	if p.Prefix == "" {
-		return entity
-	}
-	return p.Prefix + "_" + entity
-}
-
 // Redacted is p without its secret, fit for logs and API responses.
 func (p Profile) Redacted() Profile {
 	if p.Destination.Connection != "" {

@@ -6,7 +6,10 @@ package record
 
 import (
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Kind is the type of a Value (and of a column carrying such values).
@@ -72,7 +75,8 @@ func DateValue(t time.Time) Value {
 // IsNull reports whether the value is absent.
 func (v Value) IsNull() bool { return v.Kind == Null }
 
-// Equal compares two values exactly (decimals by text, times by instant).
+// Equal compares two values exactly: decimals by numeric value whatever
+// their scale ("1.50" equals "1.5"), times by instant.
 func (v Value) Equal(o Value) bool {
 	if v.Kind != o.Kind {
 		return false
@@ -80,8 +84,10 @@ func (v Value) Equal(o Value) bool {
 	switch v.Kind {
 	case Null:
 		return true
-	case String, Decimal, GUID:
+	case String, GUID:
 		return v.S == o.S
+	case Decimal:
+		return v.S == o.S || canonicalDecimal(v.S) == canonicalDecimal(o.S)
 	case Int:
 		return v.I == o.I
 	case Float:
@@ -142,4 +148,16 @@ type Batch struct {
 	Columns []Column
 	Upserts []Record
 	Deletes []Delete
+}
+
+func canonicalDecimal(s string) string {
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return s
+	}
+	t := d.String()
+	if strings.IndexByte(t, '.') >= 0 {
+		t = strings.TrimRight(strings.TrimRight(t, "0"), ".")
+	}
+	return t
 }

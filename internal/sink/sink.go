@@ -30,8 +30,10 @@ type BatchApplier interface {
 	//
 	// Contract: an upsert is written only if its Version is greater than the
 	// stored row's versionnumber and greater than the entity's tombstone for
-	// that id; a delete removes the row if its stored version is lower than the
-	// delete's Version and raises the tombstone to that Version. Apply is
+	// that id; a delete removes the row if its stored version is not greater
+	// than the delete's Version (a delete is stamped with the highest version
+	// read before it, so a row at that very version is older than the delete)
+	// and raises the tombstone to that Version. Apply is
 	// therefore idempotent and order-free: any replay, duplicate or reordering
 	// of batches leaves the same destination. Every column of b must exist in
 	// the table (EnsureTable first); an unknown column is an error that names it.

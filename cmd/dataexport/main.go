@@ -1,0 +1,76 @@
+// Command dataexport replicates Dataverse tables into SQL.
+//
+//	dataexport serve      the Azure Functions custom handler (host.json starts it)
+//	dataexport run        the same handler plus a standalone stand-in for the Functions host
+//	dataexport emulator   the Dataverse Web API emulator
+//	dataexport demo       emulator → SQLite on Azurite, end to end, with a summary
+//	dataexport profile    put | get | list | delete Export Profiles
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
+	slog.SetDefault(log)
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = cmdServe(ctx, os.Args[2:], log)
+	case "run":
+		err = cmdRun(ctx, os.Args[2:], log)
+	case "emulator":
+		err = cmdEmulator(ctx, os.Args[2:], log)
+	case "demo":
+		err = cmdDemo(ctx, os.Args[2:], log)
+	case "profile":
+		err = cmdProfile(ctx, os.Args[2:], log)
+	case "-h", "--help", "help":
+		usage()
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "dataexport: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "dataexport:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage: dataexport <command> [flags]
+
+commands:
+  serve      run the Azure Functions custom handler (port from FUNCTIONS_CUSTOMHANDLER_PORT)
+  run        run the handler and a standalone Functions host (timers, Storage queue triggers)
+  emulator   run the Dataverse Web API emulator
+  demo       replicate the emulator's sample org into SQLite through Azurite and check the result
+  profile    manage Export Profiles: put --file F | get NAME | list | delete NAME
+
+Settings come from the environment, then from local.settings.json (see local.settings.sample.json).
+Run "dataexport <command> -h" for the flags of a command.
+`)
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if v := os.Getenv("LOG_LEVEL"); v != "" && l.UnmarshalText([]byte(v)) == nil {
+		return l
+	}
+	return slog.LevelInfo
+}

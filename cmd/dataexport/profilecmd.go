@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+
+	"github.com/dataexport/dataexport/internal/app"
+	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/settings"
+	"github.com/dataexport/dataexport/internal/state"
+)
+
+// cmdProfile manages Export Profiles in Table storage. Output never shows a
+// destination connection string.
+func cmdProfile(ctx context.Context, args []string, _ *slog.Logger) error {
+	fs := flag.NewFlagSet("profile", flag.ContinueOnError)
+	settingsFile := fs.String("settings", "local.settings.json", "settings file")
+	file := fs.String("file", "", "profile JSON (put)")
+	if len(args) == 0 {
+		return errors.New("profile: want put | get NAME | list | delete NAME")
+	}
+	verb := args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	s, err := settings.Load(*settingsFile)
+	if err != nil {
+		return err
+	}
+	tables, err := aztables.NewServiceClientFromConnectionString(app.StorageConnection(s.Get("AzureWebJobsStorage")), nil)
+	if err != nil {
+		return fmt.Errorf("AzureWebJobsStorage: %w", err)
+	}
+	store, err := state.NewStore(ctx, tables, nil)
+	if err != nil {
+		return err
+	}
+	out := json.NewEncoder(os.Stdout)
+	out.SetIndent("", "  ")
+	switch verb {
+	case "put":
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return fmt.Errorf("profile put: %w", err)
+		}
+		var p profile.Profile
+		if err := json.Unmarshal(b, &p); err != nil {
+			return fmt.Errorf("profile put: %s: %w", *file, err)
+		}
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		if err := store.PutProfile(ctx, p); err != nil {
+			return err
+		}
+		return out.Encode(p.Redacted())
+	case "get", "delete":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("profile %s: want a profile name", verb)
+		}
+		if verb == "delete" {
+			return store.DeleteProfile(ctx, fs.Arg(0))
+		}
+		p, err := store.GetProfile(ctx, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		return out.Encode(p.Redacted())
+	case "list":
+		ps, err := store.ListProfiles(ctx)
+		if err != nil {
+			return err
+		}
+		for i := range ps {
+			ps[i] = ps[i].Redacted()
+		}
+		return out.Encode(ps)
+	}
+	return fmt.Errorf("profile: unknown verb %q (want put, get, list, delete)", verb)
+}

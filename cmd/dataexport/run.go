@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dataexport/dataexport/internal/app"
+	"github.com/dataexport/dataexport/internal/settings"
+)
+
+// cmdServe is what the Functions host starts (host.json customHandler).
+func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	settingsFile := fs.String("settings", "local.settings.json", "settings file (used for values the environment does not set)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := settings.Load(*settingsFile)
+	if err != nil {
+		return err
+	}
+	c, err := app.Build(ctx, s, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	port := s.Or("FUNCTIONS_CUSTOMHANDLER_PORT", s.Or("FUNCTIONS_HTTPWORKER_PORT", "8080"))
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		return err
+	}
+	log.Info("custom handler listening", "addr", ln.Addr().String())
+	return serveHTTP(ctx, ln, c.Handler)
+}
+
+// cmdRun runs the handler and a standalone Functions host against it.
+func cmdRun(ctx context.Context, args []string, log *slog.Logger) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	settingsFile := fs.String("settings", "local.settings.json", "settings file (used for values the environment does not set)")
+	functionsDir := fs.String("functions", "functions", "folder holding one folder per function with its function.json")
+	hostJSON := fs.String("host", "host.json", "host.json to read queue and timeout settings from")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := settings.Load(*settingsFile)
+	if err != nil {
+		return err
+	}
+	c, err := app.Build(ctx, s, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	h, _, stopHandler, err := c.StartLocal(ctx, s, *functionsDir, *hostJSON, log)
+	if err != nil {
+		return err
+	}
+	defer stopHandler()
+	log.Info("standalone host running; Ctrl-C stops it")
+	return h.Run(ctx)
+}
+
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return ctx.Err()
+}
+
+// repoFile finds a project file (functions/, host.json) from the working
+// directory or the folder of the executable.
+func repoFile(name string) string {
+	if _, err := os.Stat(name); err == nil {
+		return name
+	}
+	if exe, err := os.Executable(); err == nil {
+		for dir := filepath.Dir(exe); dir != "/" && dir != "."; dir = filepath.Dir(dir) {
+			p := filepath.Join(dir, name)
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	return name
+}

@@ -1,0 +1,365 @@
+// dataexport: the Go custom-handler function app and what it needs.
+// Resource-group scope. Never compiled or deployed where it was written (no
+// Bicep CLI there); see README.md beside this file before the first deploy.
+
+targetScope = 'resourceGroup'
+
+@description('Azure region for every resource.')
+param location string = resourceGroup().location
+
+@description('Short name used in resource names (lowercase letters and digits).')
+@minLength(3)
+@maxLength(11)
+param baseName string = 'dataexport'
+
+@description('Dataverse organization URL, e.g. https://contoso.crm.dynamics.com')
+param dataverseUrl string
+
+@description('NCRONTAB schedule of the ChangePoller timer (six fields, with seconds).')
+param pollSchedule string = '0 */1 * * * *'
+
+@description('Service Bus queue the poller sends batches to and the RecordApplier reads.')
+param recordsQueueName string = 'records'
+
+@description('Table storage tables for profiles and per-entity state.')
+param profilesTableName string = 'profiles'
+param entitiesTableName string = 'entitystate'
+
+@description('Prefix of the per-profile failed-record containers (internal/failures).')
+param failedContainerPrefix string = 'failed-'
+
+@description('Days after which failed-record blobs are deleted (DES kept 30).')
+@minValue(1)
+param failedRecordRetentionDays int = 30
+
+@description('Flex Consumption scale limits.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('How the Go code reaches storage: "key" puts a connection string in AzureWebJobsStorage (works with the current app code); "identity" uses the managed identity only (AzureWebJobsStorage__accountName) and turns shared-key access off.')
+@allowed(['key', 'identity'])
+param storageAuth string = 'key'
+
+@description('Service Bus queue settings: lock long enough for one batch, redeliveries before dead-lettering.')
+param lockDuration string = 'PT5M'
+@minValue(1)
+param maxDeliveryCount int = 10
+
+@description('Object id of a user or group that may set the SQL connection-string secret (Key Vault Secrets Officer). Empty: none.')
+param secretsOfficerPrincipalId string = ''
+
+var suffix = uniqueString(resourceGroup().id, baseName)
+var storageName = take('st${baseName}${suffix}', 24)
+var appName = 'func-${baseName}-${suffix}'
+var planName = 'plan-${baseName}-${suffix}'
+var serviceBusName = 'sb-${baseName}-${suffix}'
+var vaultName = take('kv-${baseName}-${suffix}', 24)
+var deploymentContainerName = 'app-package-${take(suffix, 8)}'
+
+// Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+// ---- Monitoring ----
+
+resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: 'log-${baseName}-${suffix}'
+  location: location
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 30
+  }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-${baseName}-${suffix}'
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+    // Telemetry is sent with the app's identity (Monitoring Metrics Publisher).
+    DisableLocalAuth: true
+  }
+}
+
+// ---- Storage: host, Flex deployment package, state tables, failed records ----
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: storageName
+  location: location
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: storageAuth == 'key'
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deploymentContainerName
+  properties: { publicAccess: 'None' }
+}
+
+// Failed-record containers are created per profile at run time
+// (<prefix><profile>-<hash>), so a prefixMatch (which must start with a whole
+// container name) cannot cover them. internal/failures tags every blob it
+// writes with dataexport=failure instead, and this rule ages those out as DES
+// did. Blob index tags need a non-HNS account (as here).
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'delete-failed-records'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              blobIndexMatch: [
+                { name: 'dataexport', op: '==', value: 'failure' }
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: { daysAfterModificationGreaterThan: failedRecordRetentionDays }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+}
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource profilesTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: profilesTableName
+}
+
+resource entitiesTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: entitiesTableName
+}
+
+// ---- Service Bus: poller -> applier ----
+
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
+  name: serviceBusName
+  location: location
+  sku: { name: 'Standard', tier: 'Standard' }
+  properties: {
+    disableLocalAuth: true
+    minimumTlsVersion: '1.2'
+  }
+}
+
+resource recordsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: serviceBus
+  name: recordsQueueName
+  properties: {
+    lockDuration: lockDuration
+    maxDeliveryCount: maxDeliveryCount
+    deadLetteringOnMessageExpiration: true
+    defaultMessageTimeToLive: 'P14D'
+    // The sender sets MessageId to a hash of the body, so a batch re-sent
+    // after a poller crash is dropped here. Cannot be changed after creation.
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT1H'
+    requiresSession: false
+    maxSizeInMegabytes: 1024
+  }
+}
+
+// ---- Key Vault: destination connection strings ----
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: vaultName
+  location: location
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+// ---- Function app (Flex Consumption, custom handler) ----
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  kind: 'functionapp'
+  sku: { tier: 'FlexConsumption', name: 'FC1' }
+  properties: { reserved: true }
+}
+
+var storageKeySettings = storageAuth == 'key'
+  ? [
+      {
+        name: 'AzureWebJobsStorage'
+        value: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
+      }
+    ]
+  : [
+      { name: 'AzureWebJobsStorage__accountName', value: storage.name }
+      { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+    ]
+
+// Flex Consumption: no FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION
+// or WEBSITE_CONTENT* settings; the runtime is set in functionAppConfig.
+var appSettings = concat(storageKeySettings, [
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+  { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
+  { name: 'ServiceBusConnection__fullyQualifiedNamespace', value: '${serviceBus.name}.servicebus.windows.net' }
+  { name: 'ServiceBusConnection__credential', value: 'managedidentity' }
+  { name: 'RECORDS_QUEUE', value: recordsQueue.name }
+  { name: 'POLL_SCHEDULE', value: pollSchedule }
+  { name: 'STATE_PROFILES_TABLE', value: profilesTable.name }
+  { name: 'STATE_ENTITIES_TABLE', value: entitiesTable.name }
+  { name: 'FAILED_CONTAINER_PREFIX', value: failedContainerPrefix }
+  { name: 'DATAVERSE_URL', value: dataverseUrl }
+  { name: 'KEY_VAULT_URI', value: vault.properties.vaultUri }
+  { name: 'AZURE_TOKEN_CREDENTIALS', value: 'prod' }
+  // In Azure the Service Bus trigger (RecordApplier) applies records; the
+  // Storage-queue variant is for Azurite and the standalone host.
+  { name: 'AzureWebJobs.RecordApplierQueue.Disabled', value: 'true' }
+])
+
+resource app 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  kind: 'functionapp,linux'
+  identity: { type: 'SystemAssigned' }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      appSettings: appSettings
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainer.name}'
+          authentication: { type: 'SystemAssignedIdentity' }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: { name: 'custom', version: '1.0' }
+    }
+  }
+}
+
+// ---- Role assignments for the app's identity ----
+
+// Blob Data Owner: host locks (timer singleton), Flex deployment package,
+// failed records. Table: state. Queue: the Storage-queue trigger and its
+// poison queue, if used.
+var storageRoleIds = [
+  roles.storageBlobDataOwner
+  roles.storageTableDataContributor
+  roles.storageQueueDataContributor
+]
+
+resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in storageRoleIds: {
+    name: guid(storage.id, app.id, roleId)
+    scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: app.identity.principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+// Receiver: the RecordApplier trigger. Sender: the poller's batches.
+var serviceBusRoleIds = [
+  roles.serviceBusDataReceiver
+  roles.serviceBusDataSender
+]
+
+resource serviceBusRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in serviceBusRoleIds: {
+    name: guid(serviceBus.id, app.id, roleId)
+    scope: serviceBus
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: app.identity.principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource vaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, app.id, roles.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource vaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
+  name: guid(vault.id, secretsOfficerPrincipalId, roles.keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+    principalId: secretsOfficerPrincipalId
+  }
+}
+
+resource insightsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(insights.id, app.id, roles.monitoringMetricsPublisher)
+  scope: insights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+output functionAppName string = app.name
+output functionAppHostName string = app.properties.defaultHostName
+output storageAccountName string = storage.name
+output serviceBusNamespace string = '${serviceBus.name}.servicebus.windows.net'
+output keyVaultUri string = vault.properties.vaultUri
+output deploymentContainer string = deploymentContainer.name

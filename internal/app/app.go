@@ -1,0 +1,195 @@
+// Package app composes the application from app settings: state, queue,
+// Dataverse client, destinations, poller, applier and the handler server.
+// cmd/dataexport and the end-to-end tests build it the same way.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
+
+	"github.com/dataexport/dataexport/handlers"
+	"github.com/dataexport/dataexport/internal/dataverse"
+	"github.com/dataexport/dataexport/internal/destination"
+	"github.com/dataexport/dataexport/internal/failures"
+	"github.com/dataexport/dataexport/internal/funchost"
+	"github.com/dataexport/dataexport/internal/queue"
+	"github.com/dataexport/dataexport/internal/settings"
+	"github.com/dataexport/dataexport/internal/state"
+	dsync "github.com/dataexport/dataexport/internal/sync"
+)
+
+// AzuriteConnection is the well-known Azurite account, which
+// "UseDevelopmentStorage=true" stands for.
+const AzuriteConnection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
+
+// StorageConnection resolves a storage connection setting's value.
+func StorageConnection(v string) string {
+	if strings.EqualFold(strings.TrimSpace(strings.TrimSuffix(v, ";")), "UseDevelopmentStorage=true") {
+		return AzuriteConnection
+	}
+	return v
+}
+
+// App is the composed application: everything the handlers call.
+type App struct {
+	Store    *state.Store
+	Queue    *queue.StorageQueue
+	Source   *dataverse.Client
+	Pool     *destination.Pool
+	Failures *failures.Store
+	Poller   *dsync.Poller
+	Applier  *dsync.Applier
+	Handler  http.Handler
+}
+
+func (c *App) Close() { c.Pool.Close() }
+
+// Build composes the application from app settings.
+func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, error) {
+	conn := StorageConnection(s.Get("AzureWebJobsStorage"))
+	if conn == "" {
+		return nil, errors.New("app setting AzureWebJobsStorage is not set")
+	}
+	tables, err := aztables.NewServiceClientFromConnectionString(conn, nil)
+	if err != nil {
+		return nil, fmt.Errorf("AzureWebJobsStorage: %w", err)
+	}
+	store, err := state.NewStore(ctx, tables, &state.Options{ProfilesTable: s.Get("STATE_PROFILES_TABLE"), EntitiesTable: s.Get("STATE_ENTITIES_TABLE")})
+	if err != nil {
+		return nil, fmt.Errorf("opening state tables: %w", err)
+	}
+	q, err := OpenStorageQueue(ctx, conn, s.Or("RECORDS_QUEUE", "records"))
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := azblob.NewClientFromConnectionString(conn, nil)
+	if err != nil {
+		return nil, fmt.Errorf("AzureWebJobsStorage: %w", err)
+	}
+	fails, err := failures.NewStore(blobs, &failures.Options{ContainerPrefix: s.Get("FAILURES_CONTAINER_PREFIX")})
+	if err != nil {
+		return nil, err
+	}
+	src, err := dataverseClient(s)
+	if err != nil {
+		return nil, err
+	}
+	hostCfg := funchost.DefaultHostConfig()
+	if c, err := funchost.LoadHostJSON(s.Or("HOST_JSON", "host.json")); err == nil {
+		hostCfg = c
+	}
+	pool := destination.NewPool()
+	poller := dsync.NewPoller(src, store, store, pool, q, &dsync.PollerOptions{Logger: log})
+	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
+	return &App{
+		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Poller: poller, Applier: applier,
+		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Logger: log}),
+	}, nil
+}
+
+// OpenStorageQueue opens (creating if needed) a Storage queue and its poison sibling.
+func OpenStorageQueue(ctx context.Context, conn, name string) (*queue.StorageQueue, error) {
+	svc, err := azqueue.NewServiceClientFromConnectionString(conn, nil)
+	if err != nil {
+		return nil, fmt.Errorf("queue %s: %w", name, err)
+	}
+	q, err := queue.OpenStorageQueue(ctx, svc, name)
+	if err != nil {
+		return nil, fmt.Errorf("opening queue %s: %w", name, err)
+	}
+	return q, nil
+}
+
+// dataverseClient builds the Web API client: a static bearer token when
+// DATAVERSE_TOKEN is set (the emulator), otherwise azidentity's default chain
+// (environment client secret or certificate, workload identity, managed identity).
+func dataverseClient(s *settings.Settings) (*dataverse.Client, error) {
+	org := s.Get("DATAVERSE_URL")
+	if org == "" {
+		return nil, errors.New("app setting DATAVERSE_URL is not set")
+	}
+	var cred azcore.TokenCredential
+	if tok := s.Get("DATAVERSE_TOKEN"); tok != "" {
+		cred = dataverse.StaticToken(tok)
+	} else {
+		c, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return nil, fmt.Errorf("Dataverse credential: %w", err)
+		}
+		cred = c
+	}
+	var o dataverse.ClientOptions
+	if v := s.Get("DATAVERSE_PAGE_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 5000 {
+			return nil, fmt.Errorf("app setting DATAVERSE_PAGE_SIZE: %q is not a page size between 1 and 5000", v)
+		}
+		o.PageSize = n
+	}
+	c, err := dataverse.NewClient(org, cred, &o)
+	if err != nil {
+		return nil, fmt.Errorf("DATAVERSE_URL: %w", err)
+	}
+	return c, nil
+}
+
+// StartLocal serves the handler on a loopback port and builds a standalone
+// Functions host pointed at it, from the function.json files in functionsDir
+// and the host.json at hostJSON. stop shuts the handler server down.
+func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir, hostJSON string, log *slog.Logger) (h *funchost.Host, handlerURL string, stop func(), err error) {
+	fns, err := funchost.LoadFunctions(functionsDir)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	cfg, err := funchost.LoadHostJSON(hostJSON)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("host.json: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	srv := &http.Server{Handler: c.Handler, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	stop = func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		<-done
+	}
+	handlerURL = "http://" + ln.Addr().String()
+	h, err = funchost.New(ctx, funchost.Options{
+		HandlerURL: handlerURL,
+		Functions:  fns,
+		Config:     cfg,
+		Settings:   s,
+		OpenQueue: func(ctx context.Context, connection, name string) (funchost.Queue, error) {
+			return OpenStorageQueue(ctx, StorageConnection(connection), name)
+		},
+		Logger: log,
+	})
+	if err != nil {
+		stop()
+		return nil, "", nil, err
+	}
+	return h, handlerURL, stop, nil
+}
+
+var _ funchost.Queue = (*queue.StorageQueue)(nil)

@@ -1,0 +1,324 @@
+package dataverse_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dataexport/dataexport/internal/dataverse"
+	"github.com/dataexport/dataexport/internal/dvemu"
+	"github.com/dataexport/dataexport/internal/record"
+)
+
+// emuOrg starts the emulator behind httptest and a client of it.
+func emuOrg(t *testing.T, opts dvemu.Options, co *dataverse.ClientOptions) (*dvemu.Emulator, *dataverse.Client) {
+	t.Helper()
+	emu, err := dvemu.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, emu)
+	if co == nil {
+		co = &dataverse.ClientOptions{}
+	}
+	co.Transport = srv.Client()
+	c, err := dataverse.NewClient(srv.URL, dataverse.StaticToken(dvemu.DefaultToken), co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return emu, c
+}
+
+// newServer serves h over HTTP for the test's lifetime.
+func newServer(tb testing.TB, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// readAll runs a pager to its end.
+func readAll(t *testing.T, p *dataverse.ChangesPager) []*dataverse.ChangesPage {
+	t.Helper()
+	var pages []*dataverse.ChangesPage
+	for p.More() {
+		pg, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("page %d: %v", len(pages)+1, err)
+		}
+		pages = append(pages, pg)
+	}
+	return pages
+}
+
+// expected converts the emulator's admin form of a row into the values the
+// client must produce for fields.
+func expected(t *testing.T, fields []dataverse.Field, row map[string]any) []record.Value {
+	t.Helper()
+	out := make([]record.Value, len(fields))
+	for i, f := range fields {
+		v := row[f.Attribute.LogicalName]
+		if v == nil {
+			continue
+		}
+		switch x := v.(type) {
+		case dvemu.Ref:
+			if f.EntityType {
+				out[i] = record.StringValue(x.Entity)
+			} else {
+				out[i] = record.GUIDValue(x.ID)
+			}
+			continue
+		case *dvemu.Ref:
+			if f.EntityType {
+				out[i] = record.StringValue(x.Entity)
+			} else {
+				out[i] = record.GUIDValue(x.ID)
+			}
+			continue
+		}
+		name := f.Column.Name
+		switch f.Column.Kind {
+		case record.String:
+			out[i] = record.StringValue(as[string](t, name, v))
+		case record.GUID:
+			out[i] = record.GUIDValue(as[string](t, name, v))
+		case record.Decimal:
+			out[i] = record.DecimalValue(as[string](t, name, v))
+		case record.Int:
+			out[i] = record.IntValue(as[int64](t, name, v))
+		case record.Bool:
+			out[i] = record.BoolValue(as[bool](t, name, v))
+		case record.DateTime:
+			out[i] = record.DateTimeValue(as[time.Time](t, name, v))
+		case record.Date:
+			out[i] = record.DateValue(as[time.Time](t, name, v))
+		default:
+			t.Fatalf("no expectation for %s (%T)", name, v)
+		}
+	}
+	return out
+}
+
+// as asserts the emulator's admin form of a value.
+func as[T any](t *testing.T, col string, v any) T {
+	t.Helper()
+	x, ok := v.(T)
+	if !ok {
+		t.Fatalf("%s: emulator value %v is %T, want %T", col, v, v, x)
+	}
+	return x
+}
+
+func checkRecord(t *testing.T, emu *dvemu.Emulator, entity string, fields []dataverse.Field, r record.Record) {
+	t.Helper()
+	row, ok := emu.Get(entity, r.ID)
+	if !ok {
+		t.Errorf("%s %s: not in the emulator", entity, r.ID)
+		return
+	}
+	if r.Version != row["versionnumber"].(int64) {
+		t.Errorf("%s %s: version %d, want %d", entity, r.ID, r.Version, row["versionnumber"])
+	}
+	want := expected(t, fields, row)
+	for i := range want {
+		if !r.Values[i].Equal(want[i]) {
+			t.Errorf("%s %s %s = %v (%s), want %v (%s)", entity, r.ID, fields[i].Column.Name, r.Values[i], r.Values[i].Kind, want[i], want[i].Kind)
+		}
+	}
+}
+
+// TestEmuInitialReadMatchesEveryValue reads every tracked entity of the
+// emulated org and compares each value of each row with the emulator's own
+// store: every attribute type the org has round-trips exactly.
+func TestEmuInitialReadMatchesEveryValue(t *testing.T) {
+	_, lister := emuOrg(t, dvemu.Options{Records: 1}, nil)
+	all, err := lister.Entities(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) < 2 {
+		t.Fatalf("only %d tracked entities listed", len(all))
+	}
+	kinds := map[record.Kind]bool{}
+	for _, ent := range all {
+		entity := ent.LogicalName
+		if !ent.ChangeTrackingEnabled {
+			t.Errorf("%s listed as tracked without change tracking", entity)
+		}
+		t.Run(entity, func(t *testing.T) {
+			emu, c := emuOrg(t, dvemu.Options{Records: 23, RandSeed: 7}, &dataverse.ClientOptions{PageSize: 10})
+			e, err := c.Entity(context.Background(), entity)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !e.ChangeTrackingEnabled || e.EntitySetName == "" {
+				t.Fatalf("entity %+v", e)
+			}
+			fields := dataverse.Fields(e)
+			for _, f := range fields {
+				kinds[f.Column.Kind] = true
+			}
+			pages := readAll(t, c.NewChangesPager(e, nil))
+			// Entities may fix their own row counts; 10 rows per page.
+			if n := len(emu.IDs(entity)); len(pages) != max(1, (n+9)/10) {
+				t.Errorf("%d pages for %d rows, want %d", len(pages), n, max(1, (n+9)/10))
+			}
+			last := pages[len(pages)-1]
+			if last.DeltaLink == "" {
+				t.Fatal("no deltaLink on the last page")
+			}
+			if _, ok := dataverse.DeltaTokenVersion(last.DeltaLink); !ok {
+				t.Errorf("delta token of %s has no version", last.DeltaLink)
+			}
+			var ids []string
+			for _, pg := range pages {
+				for _, r := range pg.Upserts {
+					ids = append(ids, r.ID)
+					checkRecord(t, emu, entity, fields, r)
+				}
+				if pg.UntypedLookups != 0 {
+					t.Errorf("page %d: %d untyped lookups", pg.Page, pg.UntypedLookups)
+				}
+			}
+			slices.Sort(ids)
+			if want := emu.IDs(entity); !slices.Equal(ids, want) {
+				t.Errorf("read %d ids, emulator has %d", len(ids), len(want))
+			}
+		})
+	}
+	for _, k := range []record.Kind{record.String, record.Int, record.Decimal, record.Bool, record.DateTime, record.Date, record.GUID} {
+		if !kinds[k] {
+			t.Errorf("no %s column in the emulated org: the round trip does not cover it", k)
+		}
+	}
+}
+
+func TestEmuDeltaAfterChanges(t *testing.T) {
+	emu, c := emuOrg(t, dvemu.Options{Records: 5, RandSeed: 1}, nil)
+	ctx := context.Background()
+	e, err := c.Entity(ctx, "account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := dataverse.Fields(e)
+	pages := readAll(t, c.NewChangesPager(e, nil))
+	link := pages[len(pages)-1].DeltaLink
+	v0, _ := dataverse.DeltaTokenVersion(link)
+
+	ids := emu.IDs("account")
+	created, err := emu.Create("account", map[string]any{"name": "Delta Co", "revenue": "12.50", "numberofemployees": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.Update("account", ids[0], map[string]any{"name": "Renamed"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.Delete("account", ids[1]); err != nil {
+		t.Fatal(err)
+	}
+
+	if n, err := c.PendingChanges(ctx, e, link); err != nil || n != 3 {
+		t.Errorf("PendingChanges = %d, %v; want 3", n, err)
+	}
+	dp := c.NewChangesPager(e, &dataverse.ChangesOptions{Link: link})
+	delta := readAll(t, dp)
+	var up []string
+	var del []string
+	for _, pg := range delta {
+		if !pg.Delta {
+			t.Errorf("page %d not marked delta", pg.Page)
+		}
+		for _, r := range pg.Upserts {
+			up = append(up, r.ID)
+			checkRecord(t, emu, "account", fields, r)
+		}
+		del = append(del, pg.Deletes...)
+	}
+	slices.Sort(up)
+	wantUp := []string{created, ids[0]}
+	slices.Sort(wantUp)
+	if !slices.Equal(up, wantUp) || !slices.Equal(del, []string{ids[1]}) {
+		t.Errorf("delta upserts %v deletes %v; want %v and [%s]", up, del, wantUp, ids[1])
+	}
+	next := delta[len(delta)-1].DeltaLink
+	if v1, ok := dataverse.DeltaTokenVersion(next); !ok || v1 <= v0 {
+		t.Errorf("delta token version %d after %d", v1, v0)
+	}
+
+	// Nothing changed since: an empty delta with a fresh link.
+	empty := readAll(t, c.NewChangesPager(e, &dataverse.ChangesOptions{Link: next}))
+	if n := len(empty); n != 1 || len(empty[0].Upserts)+len(empty[0].Deletes) != 0 || empty[0].DeltaLink == "" {
+		t.Errorf("empty delta: %d pages %+v", n, empty)
+	}
+}
+
+func TestEmuUnknownEntity(t *testing.T) {
+	_, c := emuOrg(t, dvemu.Options{Records: 1}, nil)
+	_, err := c.Entity(context.Background(), "nosuchentity")
+	if !errors.Is(err, dataverse.ErrNotFound) {
+		t.Errorf("err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestEmuWrongToken(t *testing.T) {
+	emu, err := dvemu.New(dvemu.Options{Records: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	c, err := dataverse.NewClient(srv.URL, dataverse.StaticToken("wrong"), &dataverse.ClientOptions{Transport: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Entity(context.Background(), "account")
+	if !errors.Is(err, dataverse.ErrUnauthorized) {
+		t.Errorf("err = %v, want ErrUnauthorized", err)
+	}
+	_ = fmt.Sprint
+}
+
+// Without lookuplogicalname annotations, single-target lookups still get their
+// type and polymorphic ones (ownerid) are counted, never guessed.
+func TestEmuWithoutLookupAnnotations(t *testing.T) {
+	emu, c := emuOrg(t, dvemu.Options{Records: 8, RandSeed: 3, OmitLookupAnnotations: true}, nil)
+	e, err := c.Entity(context.Background(), "account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := dataverse.Fields(e)
+	col := func(name string) int {
+		for i, f := range fields {
+			if f.Column.Name == name {
+				return i
+			}
+		}
+		t.Fatalf("no column %s", name)
+		return -1
+	}
+	owner, ownerType, contactType := col("ownerid"), col("ownerid_entitytype"), col("primarycontactid_entitytype")
+	untyped, owners := 0, 0
+	for _, pg := range readAll(t, c.NewChangesPager(e, nil)) {
+		untyped += pg.UntypedLookups
+		for _, r := range pg.Upserts {
+			if !r.Values[owner].IsNull() {
+				owners++
+			}
+			if !r.Values[ownerType].IsNull() {
+				t.Errorf("%s: ownerid_entitytype guessed as %v", r.ID, r.Values[ownerType])
+			}
+			row, _ := emu.Get("account", r.ID)
+			if row["primarycontactid"] != nil && r.Values[contactType].S != "contact" {
+				t.Errorf("%s: primarycontactid_entitytype = %v, want contact", r.ID, r.Values[contactType])
+			}
+		}
+	}
+	if owners == 0 || untyped != owners {
+		t.Errorf("untyped lookups %d, owners %d", untyped, owners)
+	}
+}

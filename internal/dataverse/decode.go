@@ -1,0 +1,395 @@
+package dataverse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dataexport/dataexport/internal/record"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+const (
+	lookupLogicalNameAnnotation = "Microsoft.Dynamics.CRM.lookuplogicalname"
+	metadataVersionAnnotation   = "Microsoft.Dynamics.CRM.globalmetadataversion"
+)
+
+// rowPlan says, for every property name a data row may carry, what to do with it.
+type rowPlan struct {
+	entity  string
+	idName  string
+	cols    []record.Column
+	keys    map[string]keySlot
+	lookups []lookupSlot
+}
+
+type keySlot struct {
+	name    string // the property name, for errors
+	col     int    // index in cols, -1 when the property is not a column
+	kind    record.Kind
+	lookup  int // index in lookups, -1 when not a lookup
+	id      bool
+	version bool
+}
+
+type lookupSlot struct {
+	guidCol, typeCol int
+	target           string // the single Target, used when no annotation came
+}
+
+func newRowPlan(e *Entity, fields []Field) *rowPlan {
+	p := &rowPlan{entity: e.LogicalName, idName: e.PrimaryIDAttribute, keys: make(map[string]keySlot, len(fields)+2)}
+	for i, f := range fields {
+		p.cols = append(p.cols, f.Column)
+		if f.EntityType {
+			continue // filled with its GUID field below
+		}
+		s := keySlot{name: f.Key, col: i, kind: f.Column.Kind, lookup: -1}
+		if f.Attribute != nil && f.Attribute.Type.IsLookup() {
+			ls := lookupSlot{guidCol: i, typeCol: -1}
+			if len(f.Attribute.Targets) == 1 {
+				ls.target = f.Attribute.Targets[0]
+			}
+			s.lookup = len(p.lookups)
+			p.lookups = append(p.lookups, ls)
+		}
+		p.keys[f.Key] = s
+	}
+	for i, f := range fields {
+		if f.EntityType {
+			if s, ok := p.keys[f.Key]; ok && s.lookup >= 0 {
+				p.lookups[s.lookup].typeCol = i
+			}
+		}
+	}
+	id := p.keys[e.PrimaryIDAttribute]
+	if _, ok := p.keys[e.PrimaryIDAttribute]; !ok {
+		id = keySlot{name: e.PrimaryIDAttribute, col: -1, kind: record.GUID, lookup: -1}
+	}
+	id.id = true
+	p.keys[e.PrimaryIDAttribute] = id
+	p.keys[VersionAttribute] = keySlot{name: VersionAttribute, col: -1, kind: record.Int, lookup: -1, version: true}
+	return p
+}
+
+// pageDecoder holds what can be reused from one page to the next.
+type pageDecoder struct {
+	plan   *rowPlan
+	dec    *jsontext.Decoder
+	sb     strBuf
+	types  []string          // per lookup: annotation of the current row
+	intern map[string]string // entity logical names seen in annotations
+	slab   []record.Value
+}
+
+// noBody is an empty reader parked in the decoder between pages.
+type noBody struct{}
+
+func (noBody) Read([]byte) (int, error) { return 0, io.EOF }
+
+// pageBody is the decoded envelope of a page.
+type pageBody struct {
+	context         string
+	nextLink        string
+	deltaLink       string
+	metadataVersion string
+}
+
+func newPageDecoder(plan *rowPlan) *pageDecoder {
+	return &pageDecoder{
+		plan:   plan,
+		dec:    jsontext.NewDecoder(noBody{}, jsontext.AllowDuplicateNames(true)),
+		types:  make([]string, len(plan.lookups)),
+		intern: make(map[string]string),
+	}
+}
+
+// decode reads one response body into page. Errors are *MalformedError.
+func (d *pageDecoder) decode(r io.Reader, pageNo int, page *ChangesPage) (pageBody, error) {
+	var env pageBody
+	bad := func(reason string, err error) error {
+		return &MalformedError{Entity: d.plan.entity, Page: pageNo, Reason: reason, Err: err}
+	}
+	d.dec.Reset(r, jsontext.AllowDuplicateNames(true))
+	defer d.dec.Reset(noBody{}) // drop the reference to the body
+	tok, err := d.dec.ReadToken()
+	if err != nil {
+		return env, bad("reading body", err)
+	}
+	if tok.Kind() != '{' {
+		return env, bad("body is not a JSON object", nil)
+	}
+	sawValue := false
+	for d.dec.PeekKind() != '}' {
+		name, err := d.readName()
+		if err != nil {
+			return env, bad("reading body", err)
+		}
+		// name aliases the decoder buffer: compare it before reading on.
+		var link *string
+		switch name {
+		case "@odata.context":
+			link = &env.context
+		case "@odata.nextLink":
+			link = &env.nextLink
+		case "@odata.deltaLink":
+			link = &env.deltaLink
+		case "@" + metadataVersionAnnotation:
+			v, err := d.dec.ReadValue()
+			if err != nil {
+				return env, bad("reading the metadata version", err)
+			}
+			// A string in the docs' annotation style; tolerate a number.
+			if len(v) > 0 && v[0] == '"' {
+				env.metadataVersion, _ = d.sb.unquote(v)
+			} else {
+				env.metadataVersion = string(v)
+			}
+			continue
+		}
+		switch {
+		case link != nil:
+			v, err := d.dec.ReadValue()
+			if err != nil {
+				return env, bad("reading an @odata link", err)
+			}
+			if *link, err = d.sb.unquote(v); err != nil {
+				return env, bad("an @odata link is not a string", err)
+			}
+		case name == "value":
+			sawValue = true
+			if err := d.readRows(pageNo, page); err != nil {
+				return env, err
+			}
+		default:
+			if err := d.dec.SkipValue(); err != nil {
+				return env, bad("reading body", err)
+			}
+		}
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return env, bad("reading body", err)
+	}
+	if !sawValue {
+		return env, bad(`no "value" array`, nil)
+	}
+	return env, nil
+}
+
+// readName reads an object member name; it returns a string that aliases the
+// decoder buffer only for map lookups and switch comparisons, never stored.
+func (d *pageDecoder) readName() (string, error) {
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		return "", err
+	}
+	if len(v) < 2 || v[0] != '"' {
+		return "", errors.New("member name is not a string")
+	}
+	inner := v[1 : len(v)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return unsafeString(inner), nil
+	}
+	b, err := jsontext.AppendUnquote(d.sb.scratch[:0], v)
+	d.sb.scratch = b
+	return unsafeString(b), err
+}
+
+func (d *pageDecoder) readRows(pageNo int, page *ChangesPage) error {
+	tok, err := d.dec.ReadToken()
+	if err != nil {
+		return &MalformedError{Entity: d.plan.entity, Page: pageNo, Reason: "reading value", Err: err}
+	}
+	if tok.Kind() != '[' {
+		return &MalformedError{Entity: d.plan.entity, Page: pageNo, Reason: `"value" is not an array`}
+	}
+	for row := 0; d.dec.PeekKind() != ']'; row++ {
+		if err := d.readRow(page); err != nil {
+			var me *MalformedError
+			if errors.As(err, &me) {
+				return err
+			}
+			return &MalformedError{Entity: d.plan.entity, Page: pageNo, Reason: fmt.Sprintf("row %d", row), Err: err}
+		}
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return &MalformedError{Entity: d.plan.entity, Page: pageNo, Reason: "reading value", Err: err}
+	}
+	return nil
+}
+
+// values hands out the value slice of one row from a shared slab, so a page
+// costs a few large allocations instead of one per row.
+func (d *pageDecoder) values() []record.Value {
+	n := len(d.plan.cols)
+	if n == 0 {
+		return nil
+	}
+	if cap(d.slab)-len(d.slab) < n {
+		d.slab = make([]record.Value, 0, n*256)
+	}
+	start := len(d.slab)
+	d.slab = d.slab[:start+n]
+	return d.slab[start : start+n : start+n]
+}
+
+// readRow reads one element of "value": an upsert or a deleted entry.
+func (d *pageDecoder) readRow(page *ChangesPage) error {
+	tok, err := d.dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	if tok.Kind() != '{' {
+		return errors.New("row is not a JSON object")
+	}
+	p := d.plan
+	vals := d.values()
+	clear(d.types)
+	var (
+		id, deleteID          string
+		version               int64
+		hasVersion, isDeleted bool
+	)
+	for d.dec.PeekKind() != '}' {
+		name, err := d.readName()
+		if err != nil {
+			return err
+		}
+		if s, ok := p.keys[name]; ok {
+			raw, err := d.dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			if s.version {
+				if raw[0] == 'n' {
+					continue
+				}
+				v, ok := parseInt(raw)
+				if !ok {
+					return fmt.Errorf("%s %s is not an integer", VersionAttribute, raw)
+				}
+				version, hasVersion = v, true
+				continue
+			}
+			v, err := decodeValue(raw, s.kind, &d.sb)
+			if err != nil {
+				return fmt.Errorf("column %s (%s): %w", s.name, s.kind, err)
+			}
+			if s.col >= 0 {
+				vals[s.col] = v
+			}
+			if s.id {
+				id = v.S
+			}
+			continue
+		}
+		at := strings.IndexByte(name, '@')
+		switch {
+		case at > 0:
+			// Property annotation: only the lookup target is of interest.
+			if s, ok := p.keys[name[:at]]; ok && s.lookup >= 0 && name[at+1:] == lookupLogicalNameAnnotation {
+				raw, err := d.dec.ReadValue()
+				if err != nil {
+					return err
+				}
+				if raw[0] == '"' {
+					d.types[s.lookup] = d.internName(raw)
+				}
+				continue
+			}
+		case name == "@odata.context":
+			raw, err := d.dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			if bytes.HasSuffix(bytes.TrimSuffix(raw, []byte{'"'}), []byte("/$deletedEntity")) {
+				isDeleted = true
+			}
+			continue
+		case name == "@removed": // OData 4.01 deleted-entry form, tolerated
+			isDeleted = true
+		case name == "id" || name == "@id":
+			raw, err := d.dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			if raw[0] == '"' {
+				deleteID = d.sb.deletedID(raw[1 : len(raw)-1])
+			}
+			continue
+		}
+		if err := d.dec.SkipValue(); err != nil {
+			return err
+		}
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	if isDeleted {
+		d.slab = d.slab[:len(d.slab)-len(vals)] // give the unused values back
+		if deleteID == "" {
+			deleteID = id
+		}
+		if deleteID == "" {
+			return errors.New("deleted entry without id")
+		}
+		// Dataverse documents only reason "deleted"; OData's "changed" (row left
+		// the result set) means the same for a full-table replica: remove it.
+		page.Deletes = append(page.Deletes, deleteID)
+		return nil
+	}
+	if id == "" {
+		return fmt.Errorf("row without primary id %s", p.idName)
+	}
+	if !hasVersion {
+		return fmt.Errorf("row %s without %s", id, VersionAttribute)
+	}
+	for i, ls := range p.lookups {
+		if ls.typeCol < 0 || vals[ls.guidCol].IsNull() {
+			continue
+		}
+		switch {
+		case d.types[i] != "":
+			vals[ls.typeCol] = record.Value{Kind: record.String, S: d.types[i]}
+		case ls.target != "":
+			vals[ls.typeCol] = record.Value{Kind: record.String, S: ls.target}
+		default:
+			// Polymorphic without annotation: the type is unknown, never guessed.
+			page.UntypedLookups++
+		}
+	}
+	page.Upserts = append(page.Upserts, record.Record{ID: id, Version: version, Values: vals})
+	return nil
+}
+
+// internName returns the unquoted annotation value, shared across rows: the
+// set of entity names is small.
+func (d *pageDecoder) internName(raw jsontext.Value) string {
+	inner := raw[1 : len(raw)-1]
+	if s, ok := d.intern[string(inner)]; ok {
+		return s
+	}
+	s, err := d.sb.unquote(raw)
+	if err != nil {
+		return ""
+	}
+	s = strings.Clone(s) // interned names outlive the page's arena chunk
+	if len(d.intern) < 4096 {
+		d.intern[s] = s
+	}
+	return s
+}
+
+// deletedID takes the GUID of a deleted entry: Dataverse sends it bare,
+// OData 4.01 as an entity id like accounts(<guid>).
+func (sb *strBuf) deletedID(b []byte) string {
+	if i := bytes.LastIndexByte(b, '('); i >= 0 && bytes.HasSuffix(b, []byte{')'}) {
+		b = b[i+1 : len(b)-1]
+	}
+	if g, ok := sb.guid(b); ok {
+		return g
+	}
+	return string(b)
+}

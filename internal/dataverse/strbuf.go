@@ -1,0 +1,56 @@
+package dataverse
+
+import (
+	"bytes"
+	"unsafe"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// strBuf makes the strings of decoded values. Instead of one allocation per
+// string it copies them into large append-only chunks and hands out string
+// views of them: bytes once written are never modified, so the strings stay
+// valid after the buffer moves on to a new chunk. A chunk lives as long as
+// any string in it, i.e. about as long as the page it was decoded for.
+type strBuf struct {
+	scratch []byte // unquoting of escaped strings
+	arena   []byte // current chunk
+}
+
+const (
+	arenaChunk = 32 << 10
+	arenaMax   = 1 << 10 // longer strings get their own allocation, not a chunk's tail
+)
+
+// keep returns a string with the contents of b.
+func (sb *strBuf) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaMax {
+		return string(b)
+	}
+	if cap(sb.arena)-len(sb.arena) < len(b) {
+		sb.arena = make([]byte, 0, arenaChunk)
+	}
+	start := len(sb.arena)
+	sb.arena = append(sb.arena, b...)
+	return unsafe.String(&sb.arena[start], len(b))
+}
+
+// unquote returns the contents of a JSON string.
+func (sb *strBuf) unquote(raw jsontext.Value) (string, error) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", errWrongJSON
+	}
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return sb.keep(inner), nil
+	}
+	b, err := jsontext.AppendUnquote(sb.scratch[:0], raw)
+	if err != nil {
+		return "", err
+	}
+	sb.scratch = b
+	return sb.keep(b), nil
+}

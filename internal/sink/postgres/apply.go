@@ -1,0 +1,312 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+)
+
+// stageName is the staging table of a batch shape: a temporary table per
+// connection, target table and column types, kept (ON COMMIT DELETE ROWS)
+// so that a batch costs no catalog writes. The types are in the name, so a
+// widened column gets a new staging table.
+func stageName(table schema.TableName, names []string, cols map[string]schema.ColumnType) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s.%s", table.Schema, table.Name)
+	for _, n := range names[2:] {
+		fmt.Fprintf(h, "|%s %s", n, cols[n])
+	}
+	return fmt.Sprintf("dataexport_stage_%016x", h.Sum64())
+}
+
+// Apply writes b to table in one transaction (see sink.BatchApplier):
+// deletes first, in one statement, then COPY into a staging table and one
+// version-guarded INSERT … ON CONFLICT. Deletes before upserts gives the
+// same result as any other order, since each side is guarded by the other's
+// version. A batch whose ids are all new (the initial sync) is copied
+// straight into the table instead (see copyNew).
+func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
+	table = s.resolve(table)
+	var res sink.Result
+	p, cols, err := s.prepare(ctx, table, b)
+	if err != nil {
+		return res, err
+	}
+	entity := b.Entity
+	if entity == "" {
+		entity = table.Name
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	err = s.pool.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if res.Deleted, err = s.applyDeletes(ctx, tx, table, entity, p.Deletes, now); err != nil {
+			return err
+		}
+		if n, ok, err := s.copyNew(ctx, tx, table, p, now); err != nil || ok {
+			res.Upserted = n
+			return err
+		}
+		res.Upserted, err = s.applyUpserts(ctx, tx, table, p, cols, now)
+		return err
+	})
+	if err != nil {
+		return sink.Result{}, fmt.Errorf("postgres sink: apply to %s: %w", table, err)
+	}
+	res.Skipped = len(b.Upserts) - res.Upserted
+	return res, nil
+}
+
+// prepare checks b against the table's columns, reading them again once
+// if b names a column the cache does not know (the table may have grown).
+func (s *Sink) prepare(ctx context.Context, table schema.TableName, b record.Batch) (sink.Prepared, map[string]schema.ColumnType, error) {
+	var p sink.Prepared
+	var cols map[string]schema.ColumnType
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		var err error
+		cols, err = s.columns(ctx, c, table, false)
+		if err != nil {
+			return err
+		}
+		p, err = sink.Prepare(table, b, cols)
+		var unknown *sink.UnknownColumnError
+		if errors.As(err, &unknown) {
+			if cols, err = s.columns(ctx, c, table, true); err != nil {
+				return err
+			}
+			p, err = sink.Prepare(table, b, cols)
+		}
+		return err
+	})
+	return p, cols, err
+}
+
+func (s *Sink) applyUpserts(ctx context.Context, tx pgx.Tx, table schema.TableName, p sink.Prepared, cols map[string]schema.ColumnType, now time.Time) (int, error) {
+	if len(p.Upserts) == 0 {
+		return 0, nil
+	}
+	names := make([]string, 0, 2+len(p.Columns))
+	names = append(names, schema.ColID, schema.ColVersion)
+	for _, c := range p.Columns {
+		names = append(names, c.Name)
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = quote(n)
+	}
+	// The staging table takes its column types from the target, so COPY
+	// checks every value against the real column (lengths, int range).
+	stage := stageName(table, names, cols)
+	if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DELETE ROWS AS SELECT %s FROM %s WITH NO DATA",
+		quote(stage), strings.Join(quoted, ", "), qualified(table))); err != nil {
+		return 0, fmt.Errorf("create staging table: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, &copySource{rows: p.Upserts, vals: make([]any, len(names))}); err != nil {
+		return 0, fmt.Errorf("copy to staging table: %w", err)
+	}
+	tag, err := tx.Exec(ctx, upsertSQL(table, s.opts.Tombstones(), stage, quoted), now, table.Name)
+	if err != nil {
+		return 0, fmt.Errorf("upsert: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// upsertSQL moves the staging rows into table: rows without a tombstone at
+// least as new are inserted, and on conflict update the stored row only if
+// it is older. $1 is now, $2 the table name in the tombstone table.
+// cols are the quoted staging columns: Id, versionnumber, data columns.
+func upsertSQL(table, tombs schema.TableName, stage string, cols []string) string {
+	var sel, sets strings.Builder
+	for _, c := range cols {
+		fmt.Fprintf(&sel, ", s.%s", c)
+	}
+	for _, c := range cols[2:] {
+		fmt.Fprintf(&sets, ", %s = EXCLUDED.%s", c, c)
+	}
+	id, v := quote(schema.ColID), quote(schema.ColVersion)
+	return fmt.Sprintf(`INSERT INTO %s AS t (%s, %s, %s)
+SELECT $1, $1%s FROM %s s
+WHERE NOT EXISTS (SELECT 1 FROM %s x WHERE x."TableName" = $2 AND x."Id" = s.%s AND x."VersionNumber" >= s.%s)
+ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s, %s = EXCLUDED.%s%s
+WHERE t.%s < EXCLUDED.%s`,
+		qualified(table), quote(schema.ColSinkCreatedOn), quote(schema.ColSinkModifiedOn), strings.Join(cols, ", "),
+		sel.String(), quote(stage),
+		qualified(tombs), id, v,
+		id, quote(schema.ColSinkModifiedOn), quote(schema.ColSinkModifiedOn), v, v, sets.String(),
+		v, v)
+}
+
+// copySource feeds prepared records to COPY without building all rows first.
+type copySource struct {
+	rows []record.Record
+	i    int
+	vals []any
+	err  error
+	now  *time.Time // set: SinkCreatedOn and SinkModifiedOn follow the version
+}
+
+func (c *copySource) Next() bool {
+	if c.err != nil || c.i >= len(c.rows) {
+		return false
+	}
+	c.i++
+	return true
+}
+
+func (c *copySource) Values() ([]any, error) {
+	r := &c.rows[c.i-1]
+	id, err := uuidOf(r.ID)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", r.ID, err)
+	}
+	c.vals[0], c.vals[1] = id, r.Version
+	first := 2
+	if c.now != nil {
+		c.vals[2], c.vals[3] = *c.now, *c.now
+		first = 4
+	}
+	for j, v := range r.Values {
+		if c.vals[first+j], err = arg(v); err != nil {
+			return nil, fmt.Errorf("record %s value %d: %w", r.ID, j, err)
+		}
+	}
+	return c.vals, nil
+}
+
+func (c *copySource) Err() error { return c.err }
+
+// deleteSQL removes rows older than their delete and raises tombstones, and
+// returns the deletes that did either, with whether they removed the row and
+// whether a row existed before ($1 ids, $2 versions, $3 table name, $4 now).
+// All parts see the snapshot taken before the statement.
+func deleteSQL(table, tombs schema.TableName) string {
+	id, v := quote(schema.ColID), quote(schema.ColVersion)
+	return fmt.Sprintf(`WITH d AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) AS d(id, v)),
+gone AS (DELETE FROM %[1]s t USING d WHERE t.%[3]s = d.id AND t.%[4]s <= d.v RETURNING t.%[3]s AS id),
+raised AS (INSERT INTO %[2]s AS x ("TableName", "Id", "VersionNumber", "DeletedOn") SELECT $3, d.id, d.v, $4 FROM d
+	ON CONFLICT ("TableName", "Id") DO UPDATE SET "VersionNumber" = EXCLUDED."VersionNumber", "DeletedOn" = EXCLUDED."DeletedOn"
+	WHERE x."VersionNumber" < EXCLUDED."VersionNumber" RETURNING x."Id" AS id)
+SELECT d.id::text, d.v, g.id IS NOT NULL, EXISTS (SELECT 1 FROM %[1]s t WHERE t.%[3]s = d.id)
+FROM d LEFT JOIN gone g ON g.id = d.id LEFT JOIN raised r ON r.id = d.id
+WHERE g.id IS NOT NULL OR r.id IS NOT NULL`, qualified(table), qualified(tombs), id, v)
+}
+
+func (s *Sink) applyDeletes(ctx context.Context, tx pgx.Tx, table schema.TableName, entity string, dels []record.Delete, now time.Time) (int, error) {
+	if len(dels) == 0 {
+		return 0, nil
+	}
+	ids := make([]pgtype.UUID, len(dels))
+	vers := make([]int64, len(dels))
+	for i, d := range dels {
+		var err error
+		if ids[i], err = uuidOf(d.ID); err != nil {
+			return 0, fmt.Errorf("delete %s: %w", d.ID, err)
+		}
+		vers[i] = d.Version
+	}
+	rows, err := tx.Query(ctx, deleteSQL(table, s.opts.Tombstones()), ids, vers, table.Name, now)
+	if err != nil {
+		return 0, fmt.Errorf("delete: %w", err)
+	}
+	var logIDs []pgtype.UUID
+	var logRecs []string
+	var logVers []int64
+	n := 0
+	for rows.Next() {
+		var rid string
+		var v int64
+		var removed, existed bool
+		if err := rows.Scan(&rid, &v, &removed, &existed); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("delete: %w", err)
+		}
+		n++
+		// Log deletes of rows that are gone, not stale deletes of a row that
+		// a newer upsert keeps.
+		if removed || !existed {
+			logIDs = append(logIDs, pgtype.UUID{Bytes: uuid.New(), Valid: true})
+			logRecs = append(logRecs, rid)
+			logVers = append(logVers, v)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("delete: %w", err)
+	}
+	if s.opts.WriteDeleteLog && len(logIDs) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO `+qualified(s.opts.DeleteLog())+` ("Id", "EntityName", "RecordId", "SinkDeleteTime", "VersionNumber")
+SELECT l.id, $2, l.rec, $4, l.v FROM unnest($1::uuid[], $3::text[], $5::bigint[]) AS l(id, rec, v)`,
+			logIDs, entity, logRecs, now, logVers); err != nil {
+			return 0, fmt.Errorf("delete log: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// copyNew is the fast path of the initial sync: when no id of the batch has
+// a row or a tombstone, every upsert is an insert, so COPY writes them
+// straight into the table, with no staging. It reports false when the
+// general path must run: some id exists, or a concurrent writer inserted
+// one of the ids meanwhile (the primary key refuses it; the savepoint undoes
+// the attempt).
+func (s *Sink) copyNew(ctx context.Context, tx pgx.Tx, table schema.TableName, p sink.Prepared, now time.Time) (int, bool, error) {
+	if len(p.Upserts) < minCopyNew {
+		return 0, false, nil
+	}
+	ids := make([]pgtype.UUID, len(p.Upserts))
+	for i, r := range p.Upserts {
+		var err error
+		if ids[i], err = uuidOf(r.ID); err != nil {
+			return 0, false, fmt.Errorf("record %s: %w", r.ID, err)
+		}
+	}
+	var seen bool
+	err := tx.QueryRow(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE %s = ANY($1::uuid[]))
+	OR EXISTS (SELECT 1 FROM %s WHERE "TableName" = $2 AND "Id" = ANY($1::uuid[]))`,
+		qualified(table), quote(schema.ColID), qualified(s.opts.Tombstones())), ids, table.Name).Scan(&seen)
+	if err != nil || seen {
+		return 0, false, err
+	}
+	return s.copyInto(ctx, tx, table, p, now)
+}
+
+// copyInto copies p's upserts straight into table under a savepoint,
+// reporting false (and undoing the copy) if an id already exists.
+func (s *Sink) copyInto(ctx context.Context, tx pgx.Tx, table schema.TableName, p sink.Prepared, now time.Time) (int, bool, error) {
+	names := make([]string, 0, 4+len(p.Columns))
+	names = append(names, schema.ColID, schema.ColVersion, schema.ColSinkCreatedOn, schema.ColSinkModifiedOn)
+	for _, c := range p.Columns {
+		names = append(names, c.Name)
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	n, err := sp.CopyFrom(ctx, pgx.Identifier{table.Schema, table.Name}, names,
+		&copySource{rows: p.Upserts, vals: make([]any, len(names)), now: &now})
+	if err == nil {
+		return int(n), true, sp.Commit(ctx)
+	}
+	if rerr := sp.Rollback(ctx); rerr != nil {
+		return 0, false, errors.Join(err, rerr)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+		return 0, false, nil
+	}
+	return 0, false, fmt.Errorf("copy: %w", err)
+}
+
+// minCopyNew is the smallest batch worth the existence check of copyNew.
+const minCopyNew = 64

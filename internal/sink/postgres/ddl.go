@@ -1,0 +1,176 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dataexport/dataexport/internal/schema"
+)
+
+// readColumns lists the data columns of t (system columns left out), or nil
+// if t does not exist.
+func readColumns(ctx context.Context, q queryer, t schema.TableName) ([]schema.Column, error) {
+	rows, err := q.Query(ctx, `SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale
+FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, t.Schema, t.Name)
+	if err != nil {
+		return nil, fmt.Errorf("postgres sink: columns of %s: %w", t, err)
+	}
+	defer rows.Close()
+	var out []schema.Column
+	found := false
+	for rows.Next() {
+		found = true
+		var name, dataType string
+		var length, precision, scale *int32
+		if err := rows.Scan(&name, &dataType, &length, &precision, &scale); err != nil {
+			return nil, fmt.Errorf("postgres sink: columns of %s: %w", t, err)
+		}
+		if isSystem(name) {
+			continue
+		}
+		ct, err := parseType(dataType, length, precision, scale)
+		if err != nil {
+			return nil, fmt.Errorf("postgres sink: %s column %s: %w", t, name, err)
+		}
+		out = append(out, schema.Column{Name: name, Type: ct})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres sink: columns of %s: %w", t, err)
+	}
+	if found && out == nil {
+		out = []schema.Column{}
+	}
+	return out, nil
+}
+
+func isSystem(name string) bool {
+	for _, c := range schema.SystemColumns {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// lockTable serialises DDL on one table across sinks and processes.
+func lockTable(ctx context.Context, tx pgx.Tx, t schema.TableName) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "dataexport:"+t.Schema+"."+t.Name)
+	return err
+}
+
+// EnsureTable creates t, adds its missing columns and widens columns t
+// declares wider (ALTER COLUMN … TYPE). A kind change is a
+// *schema.IncompatibleChangeError and changes nothing.
+func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
+	t.TableName = s.resolve(t.TableName)
+	if err := t.Check(); err != nil {
+		return fmt.Errorf("postgres sink: %w", err)
+	}
+	defer s.forget(t.TableName)
+	var stmts []string
+	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockTable(ctx, tx, t.TableName); err != nil {
+			return err
+		}
+		existing, err := readColumns(ctx, tx, t.TableName)
+		if err != nil {
+			return err
+		}
+		if stmts, err = ensureSQL(t, existing); err != nil {
+			return err
+		}
+		for _, q := range stmts {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres sink: ensure %s: %w", t.TableName, err)
+	}
+	if len(stmts) > 0 {
+		s.pool.bump()
+		s.opts.Log().InfoContext(ctx, "postgres sink: table ensured", "table", t.TableName.String(), "statements", len(stmts))
+	}
+	return nil
+}
+
+// ensureSQL is the DDL that brings a table with existing data columns (nil:
+// no table) to t.
+func ensureSQL(t schema.Table, existing []schema.Column) ([]string, error) {
+	if existing == nil {
+		q, err := createSQL(t)
+		return []string{q}, err
+	}
+	plan, err := schema.PlanChanges(existing, t)
+	if err != nil {
+		return nil, err
+	}
+	// One ALTER TABLE with every action: the table is rewritten at most once.
+	var actions []string
+	for _, c := range plan.Add {
+		ts, err := typeSQL(c.Type)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		actions = append(actions, fmt.Sprintf("ADD COLUMN IF NOT EXISTS %s %s", quote(c.Name), ts))
+	}
+	for _, w := range plan.Widen {
+		ts, err := typeSQL(w.To)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", w.Column, err)
+		}
+		actions = append(actions, fmt.Sprintf("ALTER COLUMN %s TYPE %s", quote(w.Column), ts))
+	}
+	if len(actions) == 0 {
+		return nil, nil
+	}
+	return []string{fmt.Sprintf("ALTER TABLE %s\n\t%s", qualified(t.TableName), strings.Join(actions, ",\n\t"))}, nil
+}
+
+// createSQL is the CREATE TABLE statement of t.
+func createSQL(t schema.Table) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", qualified(t.TableName))
+	fmt.Fprintf(&b, "\t%s uuid NOT NULL PRIMARY KEY", quote(schema.ColID))
+	sys := schema.SystemColumns[1:]
+	for _, c := range append(sys[:len(sys):len(sys)], t.Columns...) {
+		ts, err := typeSQL(c.Type)
+		if err != nil {
+			return "", fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		fmt.Fprintf(&b, ",\n\t%s %s", quote(c.Name), ts)
+	}
+	b.WriteString("\n)")
+	return b.String(), nil
+}
+
+// DropTable drops an entity's table and its tombstones: the explicit cleanup
+// for an entity removed from the profile (nothing is dropped implicitly).
+func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
+	table = s.resolve(table)
+	if err := (&schema.Table{TableName: table}).Check(); err != nil {
+		return fmt.Errorf("postgres sink: %w", err)
+	}
+	defer s.forget(table)
+	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockTable(ctx, tx, table); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+qualified(table)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM `+qualified(s.opts.Tombstones())+` WHERE "TableName" = $1`, table.Name)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres sink: drop %s: %w", table, err)
+	}
+	s.pool.bump()
+	s.opts.Log().InfoContext(ctx, "postgres sink: table dropped", "table", table.String())
+	return nil
+}

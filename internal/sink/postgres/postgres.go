@@ -1,0 +1,160 @@
+// Package postgres is the PostgreSQL destination (pgx v5).
+//
+// Types: strings are varchar(n) or text, integers integer or bigint,
+// decimals numeric(38,s) (exact), booleans boolean, datetimes timestamp
+// (without time zone, holding UTC, microseconds), GUIDs uuid. Batches are
+// written set-based: COPY into a temporary staging table, then one
+// INSERT … SELECT … ON CONFLICT guarded by version and tombstone.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+)
+
+// DefaultSchema is the schema used when Options.Schema is empty.
+const DefaultSchema = "public"
+
+// DefaultMaxConns is the pool size when Options.MaxConns is zero.
+const DefaultMaxConns = 4
+
+// Sink writes to one PostgreSQL database.
+type Sink struct {
+	pool *pool
+	opts sink.Options
+
+	mu   sync.Mutex
+	cols map[schema.TableName]map[string]schema.ColumnType // data columns per table
+}
+
+var _ sink.Sink = (*Sink)(nil)
+var _ sink.Reader = (*Sink)(nil)
+
+// Open connects to the database of connString, creates the schema if it is
+// missing, and the sink's own tables. o may be nil. The connection string
+// is a secret: it appears in no error or log.
+func Open(ctx context.Context, connString string, o *sink.Options) (*Sink, error) {
+	var opts sink.Options
+	if o != nil {
+		opts = *o
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("postgres sink: %w", err)
+	}
+	if opts.Schema == "" {
+		opts.Schema = DefaultSchema
+	}
+	cfg, err := pgx.ParseConfig(connString)
+	if err != nil {
+		// pgx's parse errors may quote the string; say only that it is wrong.
+		return nil, errors.New("postgres sink: connection string cannot be parsed")
+	}
+	// Readers parse timestamps as text: pin the format.
+	cfg.RuntimeParams["datestyle"] = "ISO, YMD"
+	cfg.RuntimeParams["timezone"] = "UTC"
+	pool := newPool(cfg, max(1, opts.MaxConns(DefaultMaxConns)))
+	if err := pool.with(ctx, func(c *pgx.Conn) error { return c.Ping(ctx) }); err != nil {
+		pool.close()
+		return nil, fmt.Errorf("postgres sink: %w", err)
+	}
+	s := &Sink{pool: pool, opts: opts, cols: map[schema.TableName]map[string]schema.ColumnType{}}
+	if err := s.createOwnTables(ctx); err != nil {
+		pool.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Options are the options the sink runs with, Schema resolved.
+func (s *Sink) Options() sink.Options { return s.opts }
+
+// Close closes every connection.
+func (s *Sink) Close() error {
+	s.pool.close()
+	return nil
+}
+
+func (s *Sink) resolve(t schema.TableName) schema.TableName {
+	if t.Schema == "" {
+		t.Schema = s.opts.Schema
+	}
+	return t
+}
+
+func (s *Sink) createOwnTables(ctx context.Context) error {
+	stmts := []string{
+		"CREATE SCHEMA IF NOT EXISTS " + quote(s.opts.Schema),
+		"CREATE TABLE IF NOT EXISTS " + qualified(s.opts.Tombstones()) + ` (
+	"TableName" varchar(128) NOT NULL,
+	"Id" uuid NOT NULL,
+	"VersionNumber" bigint NOT NULL,
+	"DeletedOn" timestamp NOT NULL,
+	PRIMARY KEY ("TableName", "Id")
+)`,
+	}
+	if s.opts.WriteDeleteLog {
+		stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+qualified(s.opts.DeleteLog())+` (
+	"Id" uuid NOT NULL PRIMARY KEY,
+	"EntityName" varchar(64),
+	"RecordId" varchar(64),
+	"SinkDeleteTime" timestamp,
+	"VersionNumber" bigint
+)`)
+	}
+	// Several sinks may open the same schema at once; DDL is serialised.
+	return s.pool.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "dataexport:"+s.opts.Schema); err != nil {
+			return fmt.Errorf("postgres sink: create own tables: %w", err)
+		}
+		for _, q := range stmts {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("postgres sink: create own tables: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// columns returns the data columns of t (cached), or a *sink.NoTableError.
+func (s *Sink) columns(ctx context.Context, q queryer, t schema.TableName, fresh bool) (map[string]schema.ColumnType, error) {
+	if !fresh {
+		s.mu.Lock()
+		c, ok := s.cols[t]
+		s.mu.Unlock()
+		if ok {
+			return c, nil
+		}
+	}
+	list, err := readColumns(ctx, q, t)
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		return nil, &sink.NoTableError{Table: t}
+	}
+	c := make(map[string]schema.ColumnType, len(list))
+	for _, col := range list {
+		c[col.Name] = col.Type
+	}
+	s.mu.Lock()
+	s.cols[t] = c
+	s.mu.Unlock()
+	return c, nil
+}
+
+func (s *Sink) forget(t schema.TableName) {
+	s.mu.Lock()
+	delete(s.cols, t)
+	s.mu.Unlock()
+}
+
+type queryer interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}

@@ -1,0 +1,55 @@
+package postgres
+
+import (
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/dataexport/dataexport/internal/dataverse"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+	"github.com/dataexport/dataexport/internal/sink/sinktest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestGeneratedSQL(t *testing.T) {
+	o := sink.Options{Schema: "dbo", Prefix: "crm"}
+	e := sinktest.Account("account")
+	tbl, err := schema.Map(e, o.TableOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	create, err := ensureSQL(tbl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinktest.Golden(t, "testdata/create_account.sql", strings.Join(create, ";\n")+"\n", *update)
+
+	// Evolution: a new column, a longer name, more decimal places, bigint.
+	old := make([]schema.Column, len(tbl.Columns))
+	copy(old, tbl.Columns)
+	old = old[:len(old)-1]
+	for i := range old {
+		switch old[i].Name {
+		case "name":
+			old[i].Type = schema.StringType(100)
+		case "revenue":
+			old[i].Type = schema.DecimalType(0)
+		case "entityimage_timestamp":
+			old[i].Type = schema.IntType()
+		}
+	}
+	evolve, err := ensureSQL(tbl, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinktest.Golden(t, "testdata/evolve_account.sql", strings.Join(evolve, ";\n")+"\n", *update)
+
+	quoted := []string{quote(schema.ColID), quote(schema.ColVersion)}
+	for _, f := range dataverse.Fields(e)[:4] {
+		quoted = append(quoted, quote(f.Column.Name))
+	}
+	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), "dataexport_stage_0123456789abcdef", quoted)+"\n", *update)
+	sinktest.Golden(t, "testdata/delete_account.sql", deleteSQL(tbl.TableName, o.Tombstones())+"\n", *update)
+}

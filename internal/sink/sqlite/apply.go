@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+)
+
+// Apply writes b to table in one transaction (see sink.BatchApplier): deletes
+// first, then version-guarded upserts through one prepared statement.
+// Deletes before upserts gives the same result as any other order, since
+// each side is guarded by the other's version.
+func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
+	table = s.resolve(table)
+	var res sink.Result
+	cols, err := s.columns(ctx, s.db, table, false)
+	if err != nil {
+		return res, err
+	}
+	p, err := sink.Prepare(table, b, cols)
+	var unknown *sink.UnknownColumnError
+	if errors.As(err, &unknown) {
+		// The table may have grown behind our cache; look once more.
+		if cols, err = s.columns(ctx, s.db, table, true); err != nil {
+			return res, err
+		}
+		p, err = sink.Prepare(table, b, cols)
+	}
+	if err != nil {
+		return res, err
+	}
+	now := time.Now().UTC().Format(TimeLayout)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return res, fmt.Errorf("sqlite sink: apply to %s: %w", table, err)
+	}
+	if res.Deleted, err = s.applyDeletes(ctx, tx, table, b.Entity, p.Deletes, now); err != nil {
+		return sink.Result{}, rollback(tx, err)
+	}
+	if res.Upserted, err = s.applyUpserts(ctx, tx, table, p, now); err != nil {
+		return sink.Result{}, rollback(tx, err)
+	}
+	res.Skipped = len(b.Upserts) - res.Upserted
+	if err := tx.Commit(); err != nil {
+		return sink.Result{}, fmt.Errorf("sqlite sink: apply to %s: commit: %w", table, err)
+	}
+	return res, nil
+}
+
+func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableName, p sink.Prepared, now string) (int, error) {
+	if len(p.Upserts) == 0 {
+		return 0, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, upsertSQL(table, s.opts.Tombstones(), p.Columns))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite sink: apply to %s: prepare upsert: %w", table, err)
+	}
+	defer stmt.Close()
+	args := make([]any, 4+len(p.Columns))
+	args[1], args[2] = now, table.Name
+	n := 0
+	for _, r := range p.Upserts {
+		args[0], args[3] = r.ID, r.Version
+		for i, v := range r.Values {
+			args[4+i] = arg(v)
+		}
+		out, err := stmt.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite sink: apply to %s: upsert %s: %w", table, r.ID, err)
+		}
+		if c, _ := out.RowsAffected(); c > 0 {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// upsertSQL inserts one row unless a tombstone at least as new exists, and
+// on conflict updates it only if the stored version is older. Parameters:
+// ?1 id, ?2 now, ?3 table name, ?4 version, ?5... the columns.
+func upsertSQL(table, tombs schema.TableName, cols []record.Column) string {
+	var names, vals, sets strings.Builder
+	for i, c := range cols {
+		q := quote(c.Name)
+		fmt.Fprintf(&names, ", %s", q)
+		fmt.Fprintf(&vals, ", ?%d", 5+i)
+		fmt.Fprintf(&sets, ", %s = excluded.%s", q, q)
+	}
+	v := quote(schema.ColVersion)
+	return fmt.Sprintf(`INSERT INTO %s (%s, %s, %s, %s%s)
+SELECT ?1, ?2, ?2, ?4%s
+WHERE NOT EXISTS (SELECT 1 FROM %s WHERE "TableName" = ?3 AND "Id" = ?1 AND "VersionNumber" >= ?4)
+ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s%s
+WHERE %s < excluded.%s`,
+		qualified(table), quote(schema.ColID), quote(schema.ColSinkCreatedOn), quote(schema.ColSinkModifiedOn), v, names.String(),
+		vals.String(),
+		qualified(tombs),
+		quote(schema.ColID), quote(schema.ColSinkModifiedOn), quote(schema.ColSinkModifiedOn), v, v, sets.String(),
+		v, v)
+}
+
+func (s *Sink) applyDeletes(ctx context.Context, tx *sql.Tx, table schema.TableName, entity string, dels []record.Delete, now string) (int, error) {
+	if len(dels) == 0 {
+		return 0, nil
+	}
+	if entity == "" {
+		entity = table.Name
+	}
+	del, err := tx.PrepareContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s = ?1 AND %s <= ?2`,
+		qualified(table), quote(schema.ColID), quote(schema.ColVersion)))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite sink: apply to %s: prepare delete: %w", table, err)
+	}
+	defer del.Close()
+	tomb, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO %s ("TableName", "Id", "VersionNumber", "DeletedOn") VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT ("TableName", "Id") DO UPDATE SET "VersionNumber" = excluded."VersionNumber", "DeletedOn" = excluded."DeletedOn"
+WHERE "VersionNumber" < excluded."VersionNumber"`, qualified(s.opts.Tombstones())))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite sink: apply to %s: prepare tombstone: %w", table, err)
+	}
+	defer tomb.Close()
+	var exists, logIns *sql.Stmt
+	if s.opts.WriteDeleteLog {
+		if exists, err = tx.PrepareContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s = ?1`, qualified(table), quote(schema.ColID))); err != nil {
+			return 0, fmt.Errorf("sqlite sink: apply to %s: prepare: %w", table, err)
+		}
+		defer exists.Close()
+		if logIns, err = tx.PrepareContext(ctx, `INSERT INTO `+qualified(s.opts.DeleteLog())+` ("Id", "EntityName", "RecordId", "SinkDeleteTime", "VersionNumber") VALUES (?, ?, ?, ?, ?)`); err != nil {
+			return 0, fmt.Errorf("sqlite sink: apply to %s: prepare delete log: %w", table, err)
+		}
+		defer logIns.Close()
+	}
+	n := 0
+	for _, d := range dels {
+		r, err := del.ExecContext(ctx, d.ID, d.Version)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite sink: apply to %s: delete %s: %w", table, d.ID, err)
+		}
+		removed, _ := r.RowsAffected()
+		r, err = tomb.ExecContext(ctx, table.Name, d.ID, d.Version, now)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite sink: apply to %s: tombstone %s: %w", table, d.ID, err)
+		}
+		raised, _ := r.RowsAffected()
+		if removed == 0 && raised == 0 {
+			continue
+		}
+		n++
+		if logIns == nil {
+			continue
+		}
+		// Log deletes of rows that are gone, not stale deletes of a row
+		// that a newer upsert keeps.
+		if removed == 0 {
+			var c int
+			if err := exists.QueryRowContext(ctx, d.ID).Scan(&c); err != nil {
+				return 0, fmt.Errorf("sqlite sink: apply to %s: %w", table, err)
+			}
+			if c > 0 {
+				continue
+			}
+		}
+		if _, err := logIns.ExecContext(ctx, uuid.NewString(), entity, d.ID, now, d.Version); err != nil {
+			return 0, fmt.Errorf("sqlite sink: apply to %s: delete log %s: %w", table, d.ID, err)
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,128 @@
+package sqlite
+
+import (
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dataexport/dataexport/internal/dataverse"
+	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+	"github.com/dataexport/dataexport/internal/sink/sinktest"
+)
+
+// BenchmarkUpsert measures Apply of account-shaped batches (42 columns)
+// into an empty table (insert) or over older versions of every row
+// (update), beside a plain one-transaction INSERT of the same rows into an
+// empty table of the same layout, and reports both rates and their ratio.
+//
+//	go test ./internal/sink/sqlite -run '^$' -bench Upsert -benchtime 20x
+func BenchmarkUpsert(b *testing.B) {
+	for _, n := range []int{1000, 5000} {
+		for _, mode := range []string{"insert", "update"} {
+			b.Run(fmt.Sprintf("batch=%d/%s", n, mode), func(b *testing.B) { benchUpsert(b, n, mode) })
+		}
+	}
+}
+
+func benchUpsert(b *testing.B, n int, mode string) {
+	ctx := b.Context()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), &sink.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	e := sinktest.BenchAccount()
+	var cols []record.Column
+	for _, f := range dataverse.Fields(e) {
+		cols = append(cols, f.Column)
+	}
+	tbl, err := schema.Map(e, s.Options().TableOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := tbl
+	raw.Name = "account_raw"
+	for _, t := range []schema.Table{tbl, raw} {
+		if err := s.EnsureTable(ctx, t); err != nil {
+			b.Fatal(err)
+		}
+	}
+	older := sinktest.BenchRows(cols, 0, n, 1)
+	rows := sinktest.BenchRows(cols, 0, n, 2)
+	batch := record.Batch{Entity: "account", Columns: cols, Upserts: rows}
+	names := []string{quote(schema.ColID), quote(schema.ColSinkCreatedOn), quote(schema.ColSinkModifiedOn), quote(schema.ColVersion)}
+	for _, c := range cols {
+		names = append(names, quote(c.Name))
+	}
+	insertRaw := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", qualified(raw.TableName), strings.Join(names, ", "),
+		strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", "))
+	exec := func(q string) {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var rawTime time.Duration
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		exec("DELETE FROM " + qualified(tbl.TableName))
+		exec("DELETE FROM " + qualified(s.opts.Tombstones()))
+		if mode == "update" {
+			if _, err := s.Apply(ctx, tbl.TableName, record.Batch{Entity: "account", Columns: cols, Upserts: older}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		res, err := s.Apply(ctx, tbl.TableName, batch)
+		b.StopTimer()
+		if err != nil || res.Upserted != n {
+			b.Fatalf("Apply = %+v, %v; want %d upserted", res, err, n)
+		}
+		exec("DELETE FROM " + qualified(raw.TableName))
+		start := time.Now()
+		if err := rawInsert(b, s, insertRaw, rows); err != nil {
+			b.Fatal(err)
+		}
+		rawTime += time.Since(start)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	up := float64(n*b.N) / b.Elapsed().Seconds()
+	rw := float64(n*b.N) / rawTime.Seconds()
+	b.ReportMetric(up, "rows/s")
+	b.ReportMetric(rw, "raw_rows/s")
+	b.ReportMetric(up/rw, "upsert/raw")
+}
+
+// rawInsert is the plain bulk load: one transaction, one prepared INSERT,
+// the same value conversion as Apply.
+func rawInsert(b *testing.B, s *Sink, q string, rows []record.Record) error {
+	ctx := b.Context()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	now := time.Now().UTC().Format(TimeLayout)
+	args := make([]any, 4+len(rows[0].Values))
+	for _, r := range rows {
+		args[0], args[1], args[2], args[3] = r.ID, now, now, r.Version
+		for j, v := range r.Values {
+			args[4+j] = arg(v)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,33 @@
+package sqlite
+
+import (
+	"flag"
+	"testing"
+
+	"github.com/dataexport/dataexport/internal/dataverse"
+	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+	"github.com/dataexport/dataexport/internal/sink/sinktest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestGeneratedSQL(t *testing.T) {
+	o := sink.Options{Schema: DefaultSchema, Prefix: "crm"}
+	e := sinktest.Account("account")
+	tbl, err := schema.Map(e, o.TableOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	create, err := createSQL(tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinktest.Golden(t, "testdata/create_account.sql", create+"\n", *update)
+	var cols []record.Column
+	for _, f := range dataverse.Fields(e)[:4] {
+		cols = append(cols, f.Column)
+	}
+	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols)+"\n", *update)
+}

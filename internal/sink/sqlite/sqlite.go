@@ -1,0 +1,162 @@
+// Package sqlite is the embedded destination (modernc.org/sqlite, pure Go).
+//
+// Storage: strings, GUIDs (lowercase), decimals (their exact text) and
+// datetimes ("2006-01-02 15:04:05.000000", UTC, microseconds) are TEXT;
+// integers and booleans (0/1) are INTEGER. Declared types keep the DES type
+// for introspection and choose the right affinity, e.g. VARCHAR(160),
+// DECIMAL_TEXT(38,2), UUID_TEXT, DATETIME_TEXT. SQLite does not enforce
+// lengths, so widening a column needs no DDL and is not done.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+)
+
+// DefaultSchema is the only schema an SQLite sink writes to.
+const DefaultSchema = "main"
+
+// Sink writes to one SQLite database file.
+type Sink struct {
+	db   *sql.DB
+	opts sink.Options
+
+	mu   sync.Mutex
+	cols map[schema.TableName]map[string]schema.ColumnType // data columns per table
+}
+
+var _ sink.Sink = (*Sink)(nil)
+var _ sink.Reader = (*Sink)(nil)
+
+// Open opens (creating if needed) the database at path and creates the
+// sink's own tables. o may be nil. Schema must be empty or "main": SQLite has
+// no other schemas without ATTACH.
+func Open(ctx context.Context, path string, o *sink.Options) (*Sink, error) {
+	var opts sink.Options
+	if o != nil {
+		opts = *o
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlite sink: %w", err)
+	}
+	if opts.Schema == "" {
+		opts.Schema = DefaultSchema
+	}
+	if opts.Schema != DefaultSchema {
+		return nil, fmt.Errorf("sqlite sink: %w", &schema.NameError{What: "schema", Name: opts.Schema, Reason: "SQLite supports only schema main"})
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite sink: open: %w", err)
+	}
+	// One connection: SQLite has one writer anyway, and this keeps
+	// transactions from waiting on each other's locks.
+	db.SetMaxOpenConns(1)
+	s := &Sink{db: db, opts: opts, cols: map[schema.TableName]map[string]schema.ColumnType{}}
+	if err := s.createOwnTables(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Options are the options the sink runs with, Schema resolved.
+func (s *Sink) Options() sink.Options { return s.opts }
+
+// Close closes the database.
+func (s *Sink) Close() error { return s.db.Close() }
+
+// DB is the underlying database, for tools and benchmarks.
+func (s *Sink) DB() *sql.DB { return s.db }
+
+func (s *Sink) resolve(t schema.TableName) schema.TableName {
+	if t.Schema == "" {
+		t.Schema = s.opts.Schema
+	}
+	return t
+}
+
+func (s *Sink) createOwnTables(ctx context.Context) error {
+	stmts := []string{
+		"CREATE TABLE IF NOT EXISTS " + qualified(s.opts.Tombstones()) + ` (
+	"TableName" TEXT NOT NULL,
+	"Id" UUID_TEXT NOT NULL,
+	"VersionNumber" BIGINT NOT NULL,
+	"DeletedOn" DATETIME_TEXT NOT NULL,
+	PRIMARY KEY ("TableName", "Id")
+)`,
+	}
+	if s.opts.WriteDeleteLog {
+		stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+qualified(s.opts.DeleteLog())+` (
+	"Id" UUID_TEXT NOT NULL PRIMARY KEY,
+	"EntityName" VARCHAR(64),
+	"RecordId" VARCHAR(64),
+	"SinkDeleteTime" DATETIME_TEXT,
+	"VersionNumber" BIGINT
+)`)
+	}
+	for _, q := range stmts {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sqlite sink: create own tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// columns returns the data columns of t (cached), or a *sink.NoTableError.
+func (s *Sink) columns(ctx context.Context, q querier, t schema.TableName, fresh bool) (map[string]schema.ColumnType, error) {
+	if !fresh {
+		s.mu.Lock()
+		c, ok := s.cols[t]
+		s.mu.Unlock()
+		if ok {
+			return c, nil
+		}
+	}
+	list, err := readColumns(ctx, q, t)
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		return nil, &sink.NoTableError{Table: t}
+	}
+	c := make(map[string]schema.ColumnType, len(list))
+	for _, col := range list {
+		c[col.Name] = col.Type
+	}
+	s.mu.Lock()
+	s.cols[t] = c
+	s.mu.Unlock()
+	return c, nil
+}
+
+func (s *Sink) forget(t schema.TableName) {
+	s.mu.Lock()
+	delete(s.cols, t)
+	s.mu.Unlock()
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// rollback ends tx after a failure, keeping the first error.
+func rollback(tx *sql.Tx, err error) error {
+	if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+		return errors.Join(err, rerr)
+	}
+	return err
+}

@@ -1,0 +1,361 @@
+package sqlserver
+
+import (
+	"database/sql/driver"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dataexport/dataexport/internal/dataverse"
+	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+	"github.com/dataexport/dataexport/internal/sink/sinktest"
+)
+
+// catalogOf is how sys.columns would describe t's columns.
+func catalogOf(t *testing.T, cols []schema.Column) []dbColumn {
+	t.Helper()
+	out := []dbColumn{
+		{Name: "Id", Type: "uniqueidentifier", MaxLength: 16},
+		{Name: "SinkCreatedOn", Type: "datetime", MaxLength: 8, Precision: 23, Scale: 3, Nullable: true},
+		{Name: "SinkModifiedOn", Type: "datetime", MaxLength: 8, Precision: 23, Scale: 3, Nullable: true},
+		{Name: "versionnumber", Type: "bigint", MaxLength: 8, Precision: 19, Nullable: true},
+	}
+	for _, c := range cols {
+		d := dbColumn{Name: c.Name, Nullable: true}
+		switch c.Type.Kind {
+		case record.String:
+			d.Type, d.MaxLength = "nvarchar", 2*c.Type.Length
+			if c.Type.Length == 0 {
+				d.MaxLength = -1
+			}
+		case record.Int:
+			d.Type, d.MaxLength = "int", 4
+			if c.Type.IsBigInt() {
+				d.Type, d.MaxLength = "bigint", 8
+			}
+		case record.Decimal:
+			d.Type, d.MaxLength, d.Precision, d.Scale = "decimal", 17, c.Type.Precision, c.Type.Scale
+		case record.Float:
+			d.Type, d.MaxLength = "float", 8
+		case record.Bool:
+			d.Type, d.MaxLength = "bit", 1
+		case record.DateTime, record.Date:
+			d.Type, d.MaxLength = "datetime", 8
+		case record.GUID:
+			d.Type, d.MaxLength = "uniqueidentifier", 16
+		default:
+			t.Fatalf("no catalog type for %s", c.Type.Kind)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// typeCatalogOf is how sys.columns would describe <table>Type.
+func typeCatalogOf(table []dbColumn) []dbColumn {
+	out := []dbColumn{table[0]}
+	out = append(out, table[4:]...)
+	v := table[3]
+	v.Nullable = false
+	return append(out, v)
+}
+
+// script answers catalog queries from queues, counts from fixed numbers,
+// and anything else with an empty success.
+type script struct {
+	tableCols [][]dbColumn
+	typeCols  [][]dbColumn
+	upserted  int64
+	deleted   int64
+	failOn    string // a statement containing this fails
+}
+
+func (s *script) respond(query string, _ []driver.NamedValue) reply {
+	switch {
+	case s.failOn != "" && strings.Contains(query, s.failOn):
+		return reply{err: errors.New("injected failure")}
+	case query == tableColumnsQuery:
+		if len(s.tableCols) == 0 {
+			return catalogColumns()
+		}
+		c := s.tableCols[0]
+		s.tableCols = s.tableCols[1:]
+		return catalogColumns(c...)
+	case query == typeColumnsQuery:
+		if len(s.typeCols) == 0 {
+			return catalogColumns()
+		}
+		c := s.typeCols[0]
+		s.typeCols = s.typeCols[1:]
+		return catalogColumns(c...)
+	case strings.Contains(query, "AS [Upserted]"):
+		return count(s.upserted)
+	case strings.Contains(query, "AS [Deleted]"):
+		return count(s.deleted)
+	}
+	return reply{}
+}
+
+func openRecorded(t *testing.T, o sink.Options, sc *script) (*Sink, *recorder) {
+	t.Helper()
+	r := &recorder{respond: sc.respond}
+	if o.Schema == "" {
+		o.Schema = DefaultSchema
+	}
+	o.Logger = slog.New(slog.DiscardHandler)
+	s, err := open(t.Context(), newRecordingDB(r), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, r
+}
+
+func TestFlowEnsureNewTable(t *testing.T) {
+	full := catalogOf(t, account.Columns)
+	sc := &script{tableCols: [][]dbColumn{nil, full}}
+	s, r := openRecorded(t, sink.Options{Prefix: "crm", WriteDeleteLog: true}, sc)
+	if err := s.EnsureTable(t.Context(), account); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "flow_ensure_new.sql", r.transcript())
+
+	// Run again on the finished table: no DDL but the idempotent IdType
+	// check and the procedures; the type is not recreated.
+	r.out.Reset()
+	sc.tableCols = [][]dbColumn{full, full}
+	sc.typeCols = [][]dbColumn{typeCatalogOf(full)}
+	if err := s.EnsureTable(t.Context(), account); err != nil {
+		t.Fatal(err)
+	}
+	got := r.transcript()
+	for _, absent := range []string{"CREATE TABLE", "ALTER TABLE", "DROP TYPE", "CREATE TYPE [dbo].[crm_accountType]"} {
+		if strings.Contains(got, absent) {
+			t.Errorf("second EnsureTable sent %q:\n%s", absent, got)
+		}
+	}
+	if !strings.Contains(got, "CREATE OR ALTER PROCEDURE [dbo].[crm_account_Upsert]") || !strings.HasSuffix(got, "COMMIT TRANSACTION;\n") {
+		t.Errorf("second EnsureTable did not refresh the procedures and commit:\n%s", got)
+	}
+}
+
+func TestFlowEnsureEvolves(t *testing.T) {
+	old := []schema.Column{
+		{Name: "accountid", Type: schema.ColumnType{Kind: record.GUID}},
+		{Name: "name", Type: schema.StringType(100)},
+		{Name: "numberofemployees", Type: schema.IntType()},
+		{Name: "revenue", Type: schema.DecimalType(2)},
+	}
+	want := schema.Table{TableName: schema.TableName{Name: "crm_account"}, Entity: "account", Columns: []schema.Column{
+		{Name: "accountid", Type: schema.ColumnType{Kind: record.GUID}},
+		{Name: "name", Type: schema.StringType(80)}, // narrower: kept at 100
+		{Name: "numberofemployees", Type: schema.BigIntType()},
+		{Name: "revenue", Type: schema.DecimalType(4)},
+		{Name: "telephone1", Type: schema.StringType(50)},
+	}}
+	after := []schema.Column{old[0], old[1], want.Columns[2], want.Columns[3], want.Columns[4]}
+	sc := &script{
+		tableCols: [][]dbColumn{catalogOf(t, old), catalogOf(t, after)},
+		typeCols:  [][]dbColumn{typeCatalogOf(catalogOf(t, old))},
+	}
+	s, r := openRecorded(t, sink.Options{Prefix: "crm"}, sc)
+	r.out.Reset()
+	if err := s.EnsureTable(t.Context(), want); err != nil {
+		t.Fatal(err)
+	}
+	got := r.transcript()
+	golden(t, "flow_ensure_evolve.sql", got)
+	// The recreated type follows the stored (wider) name column.
+	if !strings.Contains(got, "[name] nvarchar(100) NULL,\n    [numberofemployees] bigint NULL") {
+		t.Error("table type does not follow the stored column types")
+	}
+
+	// A kind change is refused before any DDL, and rolled back.
+	r.out.Reset()
+	sc.tableCols = [][]dbColumn{catalogOf(t, after)}
+	bad := want
+	bad.Columns = append([]schema.Column(nil), want.Columns...)
+	bad.Columns[1] = schema.Column{Name: "name", Type: schema.IntType()}
+	err := s.EnsureTable(t.Context(), bad)
+	var ice *schema.IncompatibleChangeError
+	if !errors.As(err, &ice) || ice.Column != "name" {
+		t.Fatalf("EnsureTable with a kind change = %v, want *schema.IncompatibleChangeError for name", err)
+	}
+	if tr := r.transcript(); strings.Contains(tr, "ALTER") || !strings.HasSuffix(tr, "ROLLBACK TRANSACTION;\n") {
+		t.Errorf("kind change sent DDL or did not roll back:\n%s", tr)
+	}
+}
+
+func TestFlowApply(t *testing.T) {
+	cols := []record.Column{{Name: "name", Kind: record.String}, {Name: "revenue", Kind: record.Decimal}, {Name: "createdon", Kind: record.DateTime}, {Name: "lastonholdtime", Kind: record.Date}, {Name: "ownerid", Kind: record.GUID}, {Name: "creditonhold", Kind: record.Bool}}
+	when := time.Date(2024, 2, 29, 13, 45, 30, 0, time.UTC)
+	row := func(name string) []record.Value {
+		return []record.Value{record.StringValue(name), record.DecimalValue("1.005"), record.DateTimeValue(when), record.DateValue(when), record.GUIDValue("ABCDEF00-0000-4000-8000-0000000000FF"), record.BoolValue(true)}
+	}
+	b := record.Batch{Entity: "account", Columns: cols,
+		Upserts: []record.Record{
+			{ID: "00000001-0000-4000-8000-000000000001", Version: 3, Values: row("v3")},
+			{ID: "00000001-0000-4000-8000-000000000001", Version: 2, Values: row("v2 (older duplicate)")},
+			{ID: "00000002-0000-4000-8000-000000000002", Version: 1, Values: []record.Value{record.NullValue(), record.NullValue(), record.NullValue(), record.NullValue(), record.NullValue(), record.NullValue()}},
+		},
+		Deletes: []record.Delete{{ID: "00000003-0000-4000-8000-000000000003", Version: 9}, {ID: "00000003-0000-4000-8000-000000000003", Version: 7}},
+	}
+	sc := &script{tableCols: [][]dbColumn{catalogOf(t, account.Columns)}, upserted: 1, deleted: 1}
+	s, r := openRecorded(t, sink.Options{Prefix: "crm"}, sc)
+	r.out.Reset()
+	res, err := s.Apply(t.Context(), account.TableName, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One duplicate dropped in Go, one row the server's version guard kept out.
+	if want := (sink.Result{Upserted: 1, Skipped: 2, Deleted: 1}); res != want {
+		t.Errorf("Result %+v, want %+v", res, want)
+	}
+	golden(t, "flow_apply.sql", r.transcript())
+
+	// The columns are cached: a second batch reads no catalog.
+	r.out.Reset()
+	one := record.Record{ID: b.Upserts[0].ID, Version: 4, Values: b.Upserts[0].Values[:1]}
+	if _, err := s.Apply(t.Context(), account.TableName, record.Batch{Entity: "account", Columns: cols[:1], Upserts: []record.Record{one}}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(r.transcript(), "sys.columns") {
+		t.Error("second Apply read the catalog again")
+	}
+
+	// A failing statement rolls back, names the table, and drops the cache.
+	r.out.Reset()
+	sc.failOn = "MERGE [dbo].[crm_account]"
+	sc.tableCols = [][]dbColumn{catalogOf(t, account.Columns)}
+	_, err = s.Apply(t.Context(), account.TableName, b)
+	if err == nil || !strings.Contains(err.Error(), "crm_account") || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("Apply with a failing MERGE = %v", err)
+	}
+	if !strings.HasSuffix(r.transcript(), "ROLLBACK TRANSACTION;\n") {
+		t.Errorf("no rollback:\n%s", r.transcript())
+	}
+	r.out.Reset()
+	sc.failOn = ""
+	if _, err := s.Apply(t.Context(), account.TableName, b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.transcript(), "sys.columns") {
+		t.Error("Apply after a failure did not read the columns again")
+	}
+}
+
+func TestFlowApplyErrors(t *testing.T) {
+	full := catalogOf(t, account.Columns)
+	tests := []struct {
+		name      string
+		tableCols [][]dbColumn
+		batch     record.Batch
+		is        error
+		reads     int // catalog reads expected
+	}{
+		{"unknown column is re-read once, then named", [][]dbColumn{full, full},
+			record.Batch{Entity: "account", Columns: []record.Column{{Name: "nosuch", Kind: record.String}},
+				Upserts: []record.Record{{ID: "00000001-0000-4000-8000-000000000001", Version: 1, Values: []record.Value{record.StringValue("x")}}}},
+			sink.ErrUnknownColumn, 2},
+		{"missing table", nil,
+			record.Batch{Entity: "account", Deletes: []record.Delete{{ID: "00000001-0000-4000-8000-000000000001", Version: 1}}},
+			sink.ErrNoTable, 1},
+		{"bad delete id", [][]dbColumn{full},
+			record.Batch{Entity: "account", Deletes: []record.Delete{{ID: "x'; drop table y; --", Version: 1}}},
+			sink.ErrBadBatch, 1},
+		{"string longer than its column, refused before the transaction", [][]dbColumn{full},
+			record.Batch{Entity: "account", Columns: []record.Column{{Name: "name", Kind: record.String}},
+				Upserts: []record.Record{{ID: "00000001-0000-4000-8000-000000000001", Version: 1, Values: []record.Value{record.StringValue(strings.Repeat("x", 161))}}}},
+			sink.ErrBadBatch, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := &script{tableCols: tc.tableCols}
+			s, r := openRecorded(t, sink.Options{Prefix: "crm"}, sc)
+			r.out.Reset()
+			_, err := s.Apply(t.Context(), account.TableName, tc.batch)
+			if !errors.Is(err, tc.is) {
+				t.Fatalf("Apply = %v, want %v", err, tc.is)
+			}
+			tr := r.transcript()
+			if n := strings.Count(tr, "sys.columns"); n != tc.reads {
+				t.Errorf("%d catalog reads, want %d", n, tc.reads)
+			}
+			if strings.Contains(tr, "BEGIN TRANSACTION") {
+				t.Errorf("a transaction was opened for a batch refused up front:\n%s", tr)
+			}
+			var be *sink.BatchError
+			if errors.As(err, &be) && be.Column != "" && be.Column != "name" {
+				t.Errorf("BatchError names column %q, want name", be.Column)
+			}
+		})
+	}
+}
+
+func TestFlowReplaceMetadata(t *testing.T) {
+	s, r := openRecorded(t, sink.Options{Prefix: "crm"}, &script{})
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	sets := schema.Metadata([]*dataverse.Entity{sinktest.Account("account")}, now)
+	r.out.Reset()
+	if err := s.EnsureMetadataTables(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceMetadata(t.Context(), sets); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "flow_metadata.sql", r.transcript())
+
+	// A malformed set is refused before any statement.
+	r.out.Reset()
+	bad := []schema.MetadataRows{sets[4]}
+	bad[0].Rows = [][]record.Value{{record.IntValue(1)}}
+	if err := s.ReplaceMetadata(t.Context(), bad); err == nil || !strings.Contains(err.Error(), "TargetMetadata") {
+		t.Errorf("ReplaceMetadata with a short row = %v", err)
+	}
+	bad[0].Rows = [][]record.Value{{record.IntValue(1), record.NullValue(), record.NullValue(), record.NullValue()}}
+	if err := s.ReplaceMetadata(t.Context(), bad); err == nil {
+		t.Error("ReplaceMetadata accepted an int in an nvarchar column")
+	}
+	if tr := r.transcript(); tr != "" {
+		t.Errorf("statements sent for a refused set:\n%s", tr)
+	}
+}
+
+func TestFlowDropTable(t *testing.T) {
+	s, r := openRecorded(t, sink.Options{Prefix: "crm"}, &script{})
+	r.out.Reset()
+	if err := s.DropTable(t.Context(), account.TableName); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "flow_drop_table.sql", r.transcript())
+	if err := s.DropTable(t.Context(), schema.TableName{Name: "x]; DROP TABLE y"}); !errors.Is(err, schema.ErrInvalidName) {
+		t.Errorf("DropTable with a bad name = %v, want schema.ErrInvalidName", err)
+	}
+}
+
+// Open warns about missing DES permissions but still opens: the login may
+// have been granted what it needs some other way than the check sees.
+func TestFlowOpenWarnsMissingPermissions(t *testing.T) {
+	var logged strings.Builder
+	r := &recorder{respond: func(query string, _ []driver.NamedValue) reply {
+		if strings.Contains(query, "HAS_PERMS_BY_NAME") {
+			return reply{cols: []string{"scope", "permission_name"}, rows: [][]driver.Value{{"DATABASE", "CREATE TYPE"}, {"SCHEMA", "EXECUTE"}}}
+		}
+		return reply{}
+	}}
+	o := sink.Options{Schema: "dbo", Logger: slog.New(slog.NewTextHandler(&logged, nil))}
+	s, err := open(t.Context(), newRecordingDB(r), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, want := range []string{"level=WARN", "DATABASE CREATE TYPE (CRTY)", "SCHEMA EXECUTE (EX)"} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logged.String())
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+)
+
+// Counters are the applier's totals for one entity. They live in their own
+// row (RowKey <entity>~counters) so appliers never contend with the poller's
+// checkpoint row.
+type Counters struct {
+	Succeeded, Failed, Skipped, Deleted int64
+	LastApplied                         time.Time
+}
+
+// countersSuffix cannot clash with an entity: logical names are [a-z0-9_].
+const countersSuffix = "~counters"
+
+// maxCounterAttempts bounds the optimistic merge loop; each lost round means
+// another applier's increment landed, so progress is made system-wide.
+const maxCounterAttempts = 64
+
+type countersRow struct {
+	PartitionKey    string   `json:"PartitionKey"`
+	RowKey          string   `json:"RowKey"`
+	Succeeded       edmInt64 `json:"Succeeded"`
+	SucceededType   string   `json:"Succeeded@odata.type,omitempty"`
+	Failed          edmInt64 `json:"Failed"`
+	FailedType      string   `json:"Failed@odata.type,omitempty"`
+	Skipped         edmInt64 `json:"Skipped"`
+	SkippedType     string   `json:"Skipped@odata.type,omitempty"`
+	Deleted         edmInt64 `json:"Deleted"`
+	DeletedType     string   `json:"Deleted@odata.type,omitempty"`
+	LastApplied     *edmTime `json:"LastApplied,omitempty"`
+	LastAppliedType string   `json:"LastApplied@odata.type,omitempty"`
+}
+
+func (c Counters) row(profile, entity string) ([]byte, error) {
+	r := countersRow{
+		PartitionKey: profile, RowKey: entity + countersSuffix,
+		Succeeded: edmInt64(c.Succeeded), SucceededType: edmInt64Type,
+		Failed: edmInt64(c.Failed), FailedType: edmInt64Type,
+		Skipped: edmInt64(c.Skipped), SkippedType: edmInt64Type,
+		Deleted: edmInt64(c.Deleted), DeletedType: edmInt64Type,
+	}
+	r.LastApplied, r.LastAppliedType = timeProp(c.LastApplied)
+	return json.Marshal(r)
+}
+
+// add returns c plus d; LastApplied keeps the later of the two.
+func (c Counters) add(d Counters) Counters {
+	c.Succeeded += d.Succeeded
+	c.Failed += d.Failed
+	c.Skipped += d.Skipped
+	c.Deleted += d.Deleted
+	if d.LastApplied.After(c.LastApplied) {
+		c.LastApplied = d.LastApplied
+	}
+	return c
+}
+
+// GetCounters returns an entity's counters; all zero when none were added.
+func (s *Store) GetCounters(ctx context.Context, profile, entity string) (Counters, error) {
+	c, _, err := s.getCounters(ctx, profile, entity)
+	return c, err
+}
+
+func (s *Store) getCounters(ctx context.Context, profile, entity string) (Counters, azcore.ETag, error) {
+	if err := checkKey("profile", profile); err != nil {
+		return Counters{}, "", err
+	}
+	if err := checkKey("entity", entity); err != nil {
+		return Counters{}, "", err
+	}
+	resp, err := s.entities.GetEntity(ctx, profile, entity+countersSuffix, nil)
+	if hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
+		return Counters{}, "", nil
+	}
+	if err != nil {
+		return Counters{}, "", fmt.Errorf("state: reading counters %s/%s: %w", profile, entity, err)
+	}
+	var r countersRow
+	if err := json.Unmarshal(resp.Value, &r); err != nil {
+		return Counters{}, "", fmt.Errorf("state: decoding counters %s/%s: %w", profile, entity, err)
+	}
+	return Counters{
+		Succeeded: int64(r.Succeeded), Failed: int64(r.Failed),
+		Skipped: int64(r.Skipped), Deleted: int64(r.Deleted),
+		LastApplied: timeValue(r.LastApplied),
+	}, resp.ETag, nil
+}
+
+// AddCounters adds d to an entity's counters. Concurrent callers never lose
+// an increment: each round reads the row, adds, and writes with the ETag it
+// read, starting over when another writer got there first.
+func (s *Store) AddCounters(ctx context.Context, profile, entity string, d Counters) error {
+	for attempt := 0; attempt < maxCounterAttempts; attempt++ {
+		cur, etag, err := s.getCounters(ctx, profile, entity)
+		if err != nil {
+			return err
+		}
+		row, err := cur.add(d).row(profile, entity)
+		if err != nil {
+			return fmt.Errorf("state: encoding counters %s/%s: %w", profile, entity, err)
+		}
+		if etag == "" {
+			_, err = s.entities.AddEntity(ctx, row, nil)
+		} else {
+			_, err = s.entities.UpdateEntity(ctx, row, &aztables.UpdateEntityOptions{IfMatch: &etag, UpdateMode: aztables.UpdateModeReplace})
+		}
+		switch {
+		case err == nil:
+			return nil
+		case hasCode(err, aztables.EntityAlreadyExists, aztables.UpdateConditionNotSatisfied, aztables.EntityNotFound, aztables.ResourceNotFound):
+			// Lost the race. A short random pause spreads out the retries
+			// of appliers that collided, so they do not collide again.
+			if err := pause(ctx, attempt); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("state: writing counters %s/%s: %w", profile, entity, err)
+		}
+	}
+	return fmt.Errorf("adding counters %s/%s after %d attempts: %w", profile, entity, maxCounterAttempts, ErrConflict)
+}
+
+// pause waits a jittered, growing delay (capped at ~100 ms), or until ctx ends.
+func pause(ctx context.Context, attempt int) error {
+	limit := time.Duration(min(attempt+1, 20)) * 5 * time.Millisecond
+	t := time.NewTimer(rand.N(limit) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("state: adding counters: %w", ctx.Err())
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,206 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+)
+
+// Phases of an entity's sync.
+const (
+	PhaseInitial    = "initial"
+	PhaseDelta      = "delta"
+	PhaseRebaseline = "rebaseline"
+)
+
+// EntityState is the poller's checkpoint for one entity of one profile.
+type EntityState struct {
+	Profile, Entity string
+	Phase           string // PhaseInitial, PhaseDelta or PhaseRebaseline
+	// Link is the resume point: the stored @odata.nextLink during a read, or
+	// the @odata.deltaLink between reads.
+	Link      string
+	HighWater int64 // highest row/token version observed (stamps deletes)
+	Pages     int64
+	Read      int64
+	LastPoll  time.Time
+	LastError string
+	// ETag is set by GetEntity and SaveEntity; empty means "not stored yet".
+	ETag azcore.ETag
+}
+
+// maxLastError keeps a runaway error text from pushing the row over the
+// property limit; the head of an error says what went wrong.
+const maxLastError = 8 * 1024
+
+type entityRow struct {
+	PartitionKey  string   `json:"PartitionKey"`
+	RowKey        string   `json:"RowKey"`
+	Phase         string   `json:"Phase"`
+	Link          string   `json:"Link"`
+	HighWater     edmInt64 `json:"HighWater"`
+	HighWaterType string   `json:"HighWater@odata.type,omitempty"`
+	Pages         edmInt64 `json:"Pages"`
+	PagesType     string   `json:"Pages@odata.type,omitempty"`
+	Read          edmInt64 `json:"Read"`
+	ReadType      string   `json:"Read@odata.type,omitempty"`
+	LastPoll      *edmTime `json:"LastPoll,omitempty"`
+	LastPollType  string   `json:"LastPoll@odata.type,omitempty"`
+	LastError     string   `json:"LastError"`
+}
+
+func (st *EntityState) row() ([]byte, error) {
+	if err := checkKey("profile", st.Profile); err != nil {
+		return nil, err
+	}
+	if err := checkKey("entity", st.Entity); err != nil {
+		return nil, err
+	}
+	if strings.HasSuffix(st.Entity, countersSuffix) {
+		return nil, fmt.Errorf("%w: entity %q ends in the reserved %q", ErrInvalidKey, st.Entity, countersSuffix)
+	}
+	if err := checkProperty(fmt.Sprintf("link of %s/%s", st.Profile, st.Entity), st.Link); err != nil {
+		return nil, err
+	}
+	lastErr := st.LastError
+	if len(lastErr) > maxLastError {
+		lastErr = strings.ToValidUTF8(lastErr[:maxLastError], "")
+	}
+	r := entityRow{
+		PartitionKey: st.Profile, RowKey: st.Entity,
+		Phase: st.Phase, Link: st.Link, LastError: lastErr,
+		HighWater: edmInt64(st.HighWater), HighWaterType: edmInt64Type,
+		Pages: edmInt64(st.Pages), PagesType: edmInt64Type,
+		Read: edmInt64(st.Read), ReadType: edmInt64Type,
+	}
+	r.LastPoll, r.LastPollType = timeProp(st.LastPoll)
+	return json.Marshal(r)
+}
+
+func decodeEntity(raw []byte, etag azcore.ETag) (EntityState, error) {
+	var r entityRow
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return EntityState{}, fmt.Errorf("state: decoding entity state: %w", err)
+	}
+	return EntityState{
+		Profile: r.PartitionKey, Entity: r.RowKey,
+		Phase: r.Phase, Link: r.Link,
+		HighWater: int64(r.HighWater), Pages: int64(r.Pages), Read: int64(r.Read),
+		LastPoll: timeValue(r.LastPoll), LastError: r.LastError,
+		ETag: etag,
+	}, nil
+}
+
+// GetEntity returns the state of one entity, or ErrNotFound.
+func (s *Store) GetEntity(ctx context.Context, profile, entity string) (EntityState, error) {
+	if err := checkKey("profile", profile); err != nil {
+		return EntityState{}, err
+	}
+	if err := checkKey("entity", entity); err != nil {
+		return EntityState{}, err
+	}
+	resp, err := s.entities.GetEntity(ctx, profile, entity, nil)
+	if hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
+		return EntityState{}, fmt.Errorf("entity state %s/%s: %w", profile, entity, ErrNotFound)
+	}
+	if err != nil {
+		return EntityState{}, fmt.Errorf("state: reading entity state %s/%s: %w", profile, entity, err)
+	}
+	return decodeEntity(resp.Value, resp.ETag)
+}
+
+// SaveEntity writes st if nobody else wrote it since it was read: it adds
+// the row when st.ETag is empty and otherwise replaces it only if the ETag
+// still matches. It returns ErrConflict when another writer won, and updates
+// st.ETag on success.
+func (s *Store) SaveEntity(ctx context.Context, st *EntityState) error {
+	row, err := st.row()
+	if err != nil {
+		return err
+	}
+	if st.ETag == "" {
+		resp, err := s.entities.AddEntity(ctx, row, nil)
+		if hasCode(err, aztables.EntityAlreadyExists) {
+			return fmt.Errorf("adding entity state %s/%s: %w", st.Profile, st.Entity, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("state: adding entity state %s/%s: %w", st.Profile, st.Entity, err)
+		}
+		st.ETag = resp.ETag
+		return nil
+	}
+	etag := st.ETag
+	resp, err := s.entities.UpdateEntity(ctx, row, &aztables.UpdateEntityOptions{IfMatch: &etag, UpdateMode: aztables.UpdateModeReplace})
+	// A row deleted under us (profile removed, entity reset) is a lost race too.
+	if hasCode(err, aztables.UpdateConditionNotSatisfied, aztables.EntityNotFound, aztables.ResourceNotFound) {
+		return fmt.Errorf("updating entity state %s/%s: %w", st.Profile, st.Entity, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("state: updating entity state %s/%s: %w", st.Profile, st.Entity, err)
+	}
+	st.ETag = resp.ETag
+	return nil
+}
+
+// ListEntities returns the state of every entity of a profile, by entity name.
+func (s *Store) ListEntities(ctx context.Context, profile string) ([]EntityState, error) {
+	if err := checkKey("profile", profile); err != nil {
+		return nil, err
+	}
+	pager := s.entities.NewListEntitiesPager(&aztables.ListEntitiesOptions{
+		Filter: to.Ptr("PartitionKey eq '" + odataQuote(profile) + "'"),
+	})
+	var out []EntityState
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("state: listing entity state of %s: %w", profile, err)
+		}
+		for _, raw := range page.Entities {
+			var keys struct{ RowKey string }
+			if err := json.Unmarshal(raw, &keys); err != nil {
+				return nil, fmt.Errorf("state: decoding entity state: %w", err)
+			}
+			if strings.HasSuffix(keys.RowKey, countersSuffix) {
+				continue
+			}
+			// The list response carries the ETag in the body, not a header.
+			var meta struct {
+				ETag string `json:"odata.etag"`
+			}
+			_ = json.Unmarshal(raw, &meta)
+			st, err := decodeEntity(raw, azcore.ETag(meta.ETag))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// DeleteEntity removes an entity's state and counters (both absent is fine).
+func (s *Store) DeleteEntity(ctx context.Context, profile, entity string) error {
+	if err := checkKey("profile", profile); err != nil {
+		return err
+	}
+	if err := checkKey("entity", entity); err != nil {
+		return err
+	}
+	for _, rk := range []string{entity, entity + countersSuffix} {
+		_, err := s.entities.DeleteEntity(ctx, profile, rk, nil)
+		if err != nil && !hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
+			return fmt.Errorf("state: deleting entity state %s/%s: %w", profile, rk, err)
+		}
+	}
+	return nil
+}
+
+// odataQuote escapes a string literal for an OData filter.
+func odataQuote(s string) string { return strings.ReplaceAll(s, "'", "''") }

@@ -1,0 +1,217 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	gosync "sync"
+	"time"
+
+	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+	"github.com/dataexport/dataexport/internal/state"
+)
+
+// CounterStore keeps the applier's per-entity counters.
+type CounterStore interface {
+	AddCounters(ctx context.Context, profile, entity string, d state.Counters) error
+}
+
+// FailureStore keeps what could not be applied, in the DES blob layout.
+type FailureStore interface {
+	WriteFailure(ctx context.Context, profile, entity, recordID, changeType, reason string, payload []byte) error
+	WriteUnprocessable(ctx context.Context, profile string, body []byte, reason string) error
+}
+
+// Delivery describes how the transport handed a message over.
+type Delivery struct {
+	ID           string
+	DequeueCount int64 // 1 on the first delivery
+}
+
+// Outcome of one message.
+type Outcome string
+
+const (
+	Applied       Outcome = "applied"       // written (or found already written)
+	Retry         Outcome = "retry"         // failed; the transport redelivers it
+	Failed        Outcome = "failed"        // failed after the profile's retries; kept as a failed record
+	Unprocessable Outcome = "unprocessable" // cannot be understood; kept in unprocessablemessages/
+)
+
+// Report is what Apply did with one message.
+type Report struct {
+	Outcome Outcome
+	Profile string
+	Entity  string
+	Result  sink.Result
+	Err     error // the cause, for every outcome but Applied
+}
+
+// ApplierOptions tune the applier. Zero values are the defaults.
+type ApplierOptions struct {
+	// MaxDequeueCount is the transport's own redelivery limit (host.json
+	// queues.maxDequeueCount, default 5; Service Bus maxDeliveryCount, 10).
+	// A message is failed by the applier before the transport poisons it.
+	MaxDequeueCount int64
+	// ProfileTTL is how long a profile read from the store is reused (default 30 s).
+	ProfileTTL time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Applier applies batch messages to the profile's destination.
+type Applier struct {
+	profiles ProfileStore
+	dest     Destinations
+	counters CounterStore
+	failures FailureStore
+	o        ApplierOptions
+
+	mu    gosync.Mutex
+	cache map[string]cachedProfile
+}
+
+type cachedProfile struct {
+	p  profile.Profile
+	at time.Time
+}
+
+func NewApplier(profiles ProfileStore, dest Destinations, counters CounterStore, failures FailureStore, o *ApplierOptions) *Applier {
+	a := &Applier{profiles: profiles, dest: dest, counters: counters, failures: failures, cache: map[string]cachedProfile{}}
+	if o != nil {
+		a.o = *o
+	}
+	if a.o.MaxDequeueCount <= 0 {
+		a.o.MaxDequeueCount = 5
+	}
+	if a.o.ProfileTTL <= 0 {
+		a.o.ProfileTTL = 30 * time.Second
+	}
+	if a.o.Logger == nil {
+		a.o.Logger = slog.Default()
+	}
+	if a.o.Now == nil {
+		a.o.Now = time.Now
+	}
+	return a
+}
+
+// Apply applies one message body. A nil error means the transport may forget
+// the message: it was applied, or kept as a failed or unprocessable record. A
+// non-nil error means "redeliver it later".
+func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, error) {
+	m, err := DecodeMessage(body)
+	if err != nil {
+		return a.unprocessable(ctx, "", body, err)
+	}
+	rep := Report{Profile: m.Profile, Entity: m.Entity}
+	log := a.o.Logger.With("profile", m.Profile, "entity", m.Entity, "message", m.ID, "dequeueCount", d.DequeueCount)
+	prof, err := a.profile(ctx, m.Profile)
+	if errors.Is(err, state.ErrNotFound) {
+		// Kept with the profile-less messages: a name read from a message
+		// must not create storage of its own.
+		return a.unprocessable(ctx, "", body, fmt.Errorf("profile %q does not exist", m.Profile))
+	}
+	if err == nil && !contains(prof.Entities, m.Entity) {
+		return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("entity %q is not part of profile %q", m.Entity, m.Profile))
+	}
+	if err == nil {
+		var s sink.Sink
+		if s, err = a.dest.Sink(ctx, prof); err == nil {
+			table := tableOptions(prof).TableName(m.Entity)
+			rep.Result, err = s.Apply(ctx, table, m.Batch)
+		}
+	}
+	if err == nil {
+		rep.Outcome = Applied
+		if cerr := a.counters.AddCounters(ctx, m.Profile, m.Entity, state.Counters{
+			Succeeded: int64(rep.Result.Upserted + rep.Result.Deleted), Skipped: int64(rep.Result.Skipped),
+			Deleted: int64(rep.Result.Deleted), LastApplied: a.o.Now().UTC(),
+		}); cerr != nil {
+			// The rows are written; a lost counter increment is not worth a replay.
+			log.Warn("updating counters failed", "err", cerr)
+		}
+		log.Debug("applied", "upserted", rep.Result.Upserted, "skipped", rep.Result.Skipped, "deleted", rep.Result.Deleted)
+		return rep, nil
+	}
+	rep.Err = err
+	retries, _ := prof.Retries() // zero profile when it could not be read: DES defaults
+	if d.DequeueCount <= int64(retries) && d.DequeueCount < a.o.MaxDequeueCount {
+		rep.Outcome = Retry
+		log.Warn("apply failed; the message will be redelivered", "err", err)
+		return rep, fmt.Errorf("applying message %s (delivery %d): %w", m.ID, d.DequeueCount, err)
+	}
+	// Out of retries: keep every record of the message as a failed record,
+	// then let the transport forget it.
+	rep.Outcome = Failed
+	log.Error("apply failed after retries; keeping the records as failed records", "err", err)
+	if ferr := a.keepFailed(ctx, m, body, err); ferr != nil {
+		rep.Outcome = Retry
+		return rep, fmt.Errorf("keeping failed records of message %s: %w", m.ID, ferr)
+	}
+	if cerr := a.counters.AddCounters(ctx, m.Profile, m.Entity, state.Counters{
+		Failed: int64(len(m.Batch.Upserts) + len(m.Batch.Deletes)), LastApplied: a.o.Now().UTC(),
+	}); cerr != nil {
+		log.Warn("updating counters failed", "err", cerr)
+	}
+	return rep, nil
+}
+
+func (a *Applier) keepFailed(ctx context.Context, m *Message, body []byte, cause error) error {
+	change := "Update"
+	if m.Kind == KindInitial {
+		change = "Trigger Initial Export"
+	}
+	var errs []error
+	for _, r := range m.Batch.Upserts {
+		errs = append(errs, a.failures.WriteFailure(ctx, m.Profile, m.Entity, r.ID, change, cause.Error(), body))
+	}
+	for _, d := range m.Batch.Deletes {
+		errs = append(errs, a.failures.WriteFailure(ctx, m.Profile, m.Entity, d.ID, "Delete", cause.Error(), body))
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Applier) unprocessable(ctx context.Context, prof string, body []byte, cause error) (Report, error) {
+	rep := Report{Outcome: Unprocessable, Profile: prof, Err: cause}
+	a.o.Logger.Error("message rejected as unprocessable", "profile", prof, "err", cause)
+	if err := a.failures.WriteUnprocessable(ctx, prof, body, cause.Error()); err != nil {
+		rep.Outcome = Retry
+		return rep, fmt.Errorf("keeping unprocessable message: %w", err)
+	}
+	return rep, nil
+}
+
+func (a *Applier) profile(ctx context.Context, name string) (profile.Profile, error) {
+	a.mu.Lock()
+	c, ok := a.cache[name]
+	a.mu.Unlock()
+	if ok && a.o.Now().Sub(c.at) < a.o.ProfileTTL {
+		return c.p, nil
+	}
+	p, err := a.profiles.GetProfile(ctx, name)
+	if err != nil {
+		return profile.Profile{}, err
+	}
+	a.mu.Lock()
+	a.cache[name] = cachedProfile{p: p, at: a.o.Now()}
+	a.mu.Unlock()
+	return p, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// tableOptions is how the profile names its tables; poller and applier must agree.
+func tableOptions(p profile.Profile) schema.Options {
+	return schema.Options{Schema: p.SchemaOrDefault(), Prefix: p.Prefix}
+}

@@ -1,0 +1,502 @@
+// Package sync holds the replication logic between the Dataverse client and
+// the sink: the change poller, the record applier and the batch message that
+// travels between them. It knows nothing of HTTP or the Functions host.
+package sync
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/dataexport/dataexport/internal/record"
+)
+
+// MessageVersion is the "v" of every message this code writes.
+const MessageVersion = 1
+
+// Kind says which read produced a message.
+type Kind string
+
+const (
+	KindInitial Kind = "initial" // a page of the initial full read
+	KindDelta   Kind = "delta"   // a page of a change-tracking delta read
+	KindResync  Kind = "resync"  // records re-sent by a resync
+)
+
+// Message is one batch of changes to one entity of one profile: the unit the
+// poller enqueues and the applier applies. The JSON form is small and
+// self-describing (columns carry their kinds), so the applier needs no metadata
+// to decode it:
+//
+//	{"v":1,"id":"…","profile":"p","entity":"account","kind":"delta","page":3,"part":0,
+//	 "columns":[["accountid","guid"],["name","string"]],
+//	 "upserts":[["<id>",1234,["<guid>","Contoso"]]],
+//	 "deletes":[["<id>",1240]]}
+type Message struct {
+	ID      string // unique per (read, page, part): producers use it for dedupe
+	Profile string
+	Entity  string
+	Kind    Kind
+	Page    int64 // page number within the read
+	Part    int   // part of the page, when one page did not fit one message
+	Batch   record.Batch
+}
+
+// MalformedError says a message body cannot be understood; retrying it cannot help.
+type MalformedError struct {
+	Reason string
+	Err    error
+}
+
+func (e *MalformedError) Error() string {
+	if e.Err != nil {
+		return "malformed message: " + e.Reason + ": " + e.Err.Error()
+	}
+	return "malformed message: " + e.Reason
+}
+func (e *MalformedError) Unwrap() error { return e.Err }
+
+// Encode renders m as JSON.
+func (m *Message) Encode() []byte {
+	b := make([]byte, 0, 256+len(m.Batch.Upserts)*64*max(1, len(m.Batch.Columns)))
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, MessageVersion, 10)
+	b = appendField(b, "id", m.ID)
+	b = appendField(b, "profile", m.Profile)
+	b = appendField(b, "entity", m.Entity)
+	b = appendField(b, "kind", string(m.Kind))
+	b = append(b, `,"page":`...)
+	b = strconv.AppendInt(b, m.Page, 10)
+	b = append(b, `,"part":`...)
+	b = strconv.AppendInt(b, int64(m.Part), 10)
+	b = append(b, `,"columns":[`...)
+	for i, c := range m.Batch.Columns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = appendString(b, c.Name)
+		b = append(b, ',')
+		b = appendString(b, c.Kind.String())
+		b = append(b, ']')
+	}
+	b = append(b, `],"upserts":[`...)
+	for i := range m.Batch.Upserts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRecord(b, &m.Batch.Upserts[i])
+	}
+	b = append(b, `],"deletes":[`...)
+	for i, d := range m.Batch.Deletes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = appendString(b, d.ID)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, d.Version, 10)
+		b = append(b, ']')
+	}
+	return append(b, "]}"...)
+}
+
+func appendRecord(b []byte, r *record.Record) []byte {
+	b = append(b, '[')
+	b = appendString(b, r.ID)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, r.Version, 10)
+	b = append(b, ",["...)
+	for i, v := range r.Values {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendValue(b, v)
+	}
+	return append(b, "]]"...)
+}
+
+// EncodedRecordSize is the number of bytes r adds to an encoded message.
+func EncodedRecordSize(r *record.Record) int {
+	return len(appendRecord(nil, r)) + 1
+}
+
+func appendField(b []byte, name, value string) []byte {
+	b = append(b, ',')
+	b = appendString(b, name)
+	b = append(b, ':')
+	return appendString(b, value)
+}
+
+func appendString(b []byte, s string) []byte {
+	b, _ = jsontext.AppendQuote(b, s)
+	return b
+}
+
+func appendValue(b []byte, v record.Value) []byte {
+	switch v.Kind {
+	case record.String, record.GUID:
+		return appendString(b, v.S)
+	case record.Decimal:
+		// Exact decimal text as a JSON number; checked on decode.
+		return append(b, v.S...)
+	case record.Int:
+		return strconv.AppendInt(b, v.I, 10)
+	case record.Float:
+		return strconv.AppendFloat(b, v.F, 'g', -1, 64)
+	case record.Bool:
+		return strconv.AppendBool(b, v.B)
+	case record.DateTime:
+		b = append(b, '"')
+		b = v.T.UTC().AppendFormat(b, time.RFC3339Nano)
+		return append(b, '"')
+	case record.Date:
+		b = append(b, '"')
+		b = v.T.AppendFormat(b, time.DateOnly)
+		return append(b, '"')
+	}
+	return append(b, "null"...)
+}
+
+// DecodeMessage parses a message body. Any error is a *MalformedError naming
+// what is wrong; nothing partial is returned.
+func DecodeMessage(body []byte) (*Message, error) {
+	m, err := decodeMessage(body)
+	if err != nil {
+		var me *MalformedError
+		if errors.As(err, &me) {
+			return nil, err
+		}
+		return nil, &MalformedError{Reason: "invalid JSON", Err: err}
+	}
+	return m, nil
+}
+
+func decodeMessage(body []byte) (*Message, error) {
+	d := jsontext.NewDecoder(bytes.NewReader(body))
+	if err := expect(d, '{'); err != nil {
+		return nil, err
+	}
+	m := &Message{}
+	var version int64 = -1
+	var rawUpserts, rawDeletes jsontext.Value
+	seenColumns := false
+	for d.PeekKind() != '}' {
+		tok, err := d.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		name := tok.String()
+		switch name {
+		case "v":
+			if version, err = readInt(d, "v"); err != nil {
+				return nil, err
+			}
+		case "id":
+			m.ID, err = readString(d, name)
+		case "profile":
+			m.Profile, err = readString(d, name)
+		case "entity":
+			m.Entity, err = readString(d, name)
+		case "kind":
+			var k string
+			k, err = readString(d, name)
+			m.Kind = Kind(k)
+		case "page":
+			m.Page, err = readInt(d, name)
+		case "part":
+			var p int64
+			p, err = readInt(d, name)
+			m.Part = int(p)
+		case "columns":
+			m.Batch.Columns, err = readColumns(d)
+			seenColumns = true
+		case "upserts":
+			// Columns may follow upserts in hand-written bodies; decode rows afterwards.
+			rawUpserts, err = d.ReadValue()
+			rawUpserts = bytes.Clone(rawUpserts)
+		case "deletes":
+			rawDeletes, err = d.ReadValue()
+			rawDeletes = bytes.Clone(rawDeletes)
+		default:
+			err = d.SkipValue()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return nil, err
+	}
+	switch {
+	case version != MessageVersion:
+		return nil, &MalformedError{Reason: fmt.Sprintf("unsupported message version %d (want %d)", version, MessageVersion)}
+	case m.Profile == "":
+		return nil, &MalformedError{Reason: `missing "profile"`}
+	case m.Entity == "":
+		return nil, &MalformedError{Reason: `missing "entity"`}
+	case m.Kind != KindInitial && m.Kind != KindDelta && m.Kind != KindResync:
+		return nil, &MalformedError{Reason: fmt.Sprintf("unknown kind %q", m.Kind)}
+	case len(rawUpserts) > 0 && !seenColumns:
+		return nil, &MalformedError{Reason: `"upserts" without "columns"`}
+	}
+	m.Batch.Entity = m.Entity
+	if len(rawUpserts) > 0 {
+		ups, err := readUpserts(jsontext.NewDecoder(bytes.NewReader(rawUpserts)), m.Batch.Columns)
+		if err != nil {
+			return nil, err
+		}
+		m.Batch.Upserts = ups
+	}
+	if len(rawDeletes) > 0 {
+		dels, err := readDeletes(jsontext.NewDecoder(bytes.NewReader(rawDeletes)))
+		if err != nil {
+			return nil, err
+		}
+		m.Batch.Deletes = dels
+	}
+	return m, nil
+}
+
+func expect(d *jsontext.Decoder, kind jsontext.Kind) error {
+	tok, err := d.ReadToken()
+	if err != nil {
+		return err
+	}
+	if tok.Kind() != kind {
+		return &MalformedError{Reason: fmt.Sprintf("expected %v, found %v at offset %d", kind, tok.Kind(), d.InputOffset())}
+	}
+	return nil
+}
+
+func readString(d *jsontext.Decoder, field string) (string, error) {
+	tok, err := d.ReadToken()
+	if err != nil {
+		return "", err
+	}
+	if tok.Kind() != '"' {
+		return "", &MalformedError{Reason: fmt.Sprintf("%q must be a string", field)}
+	}
+	return tok.String(), nil
+}
+
+func readInt(d *jsontext.Decoder, field string) (int64, error) {
+	tok, err := d.ReadToken()
+	if err != nil {
+		return 0, err
+	}
+	if tok.Kind() != '0' {
+		return 0, &MalformedError{Reason: fmt.Sprintf("%q must be a number", field)}
+	}
+	n, err := strconv.ParseInt(tok.String(), 10, 64)
+	if err != nil {
+		return 0, &MalformedError{Reason: fmt.Sprintf("%q must be an integer", field), Err: err}
+	}
+	return n, nil
+}
+
+func readColumns(d *jsontext.Decoder) ([]record.Column, error) {
+	if err := expect(d, '['); err != nil {
+		return nil, err
+	}
+	var cols []record.Column
+	seen := map[string]bool{}
+	for d.PeekKind() != ']' {
+		if err := expect(d, '['); err != nil {
+			return nil, err
+		}
+		name, err := readString(d, "columns[].name")
+		if err != nil {
+			return nil, err
+		}
+		ks, err := readString(d, "columns[].kind")
+		if err != nil {
+			return nil, err
+		}
+		k, err := record.ParseKind(ks)
+		if err != nil || k == record.Null {
+			return nil, &MalformedError{Reason: fmt.Sprintf("column %q has unknown kind %q", name, ks)}
+		}
+		if name == "" || seen[name] {
+			return nil, &MalformedError{Reason: fmt.Sprintf("column name %q is empty or repeated", name)}
+		}
+		seen[name] = true
+		if err := expect(d, ']'); err != nil {
+			return nil, err
+		}
+		cols = append(cols, record.Column{Name: name, Kind: k})
+	}
+	_, err := d.ReadToken()
+	return cols, err
+}
+
+func readUpserts(d *jsontext.Decoder, cols []record.Column) ([]record.Record, error) {
+	if err := expect(d, '['); err != nil {
+		return nil, err
+	}
+	var out []record.Record
+	for d.PeekKind() != ']' {
+		i := len(out)
+		if err := expect(d, '['); err != nil {
+			return nil, err
+		}
+		id, err := readString(d, fmt.Sprintf("upserts[%d].id", i))
+		if err != nil {
+			return nil, err
+		}
+		ver, err := readInt(d, fmt.Sprintf("upserts[%d].version", i))
+		if err != nil {
+			return nil, err
+		}
+		if err := checkID(id, "upserts", i); err != nil {
+			return nil, err
+		}
+		if err := expect(d, '['); err != nil {
+			return nil, err
+		}
+		vals := make([]record.Value, 0, len(cols))
+		for d.PeekKind() != ']' {
+			j := len(vals)
+			if j >= len(cols) {
+				return nil, &MalformedError{Reason: fmt.Sprintf("upserts[%d] has more values than the %d columns", i, len(cols))}
+			}
+			tok, err := d.ReadToken()
+			if err != nil {
+				return nil, err
+			}
+			v, err := decodeValue(tok, cols[j].Kind)
+			if err != nil {
+				return nil, &MalformedError{Reason: fmt.Sprintf("upserts[%d] column %q", i, cols[j].Name), Err: err}
+			}
+			vals = append(vals, v)
+		}
+		if len(vals) != len(cols) {
+			return nil, &MalformedError{Reason: fmt.Sprintf("upserts[%d] has %d values for %d columns", i, len(vals), len(cols))}
+		}
+		if _, err := d.ReadToken(); err != nil { // ] of values
+			return nil, err
+		}
+		if err := expect(d, ']'); err != nil {
+			return nil, err
+		}
+		out = append(out, record.Record{ID: id, Version: ver, Values: vals})
+	}
+	return out, nil
+}
+
+func readDeletes(d *jsontext.Decoder) ([]record.Delete, error) {
+	if err := expect(d, '['); err != nil {
+		return nil, err
+	}
+	var out []record.Delete
+	for d.PeekKind() != ']' {
+		i := len(out)
+		if err := expect(d, '['); err != nil {
+			return nil, err
+		}
+		id, err := readString(d, fmt.Sprintf("deletes[%d].id", i))
+		if err != nil {
+			return nil, err
+		}
+		ver, err := readInt(d, fmt.Sprintf("deletes[%d].version", i))
+		if err != nil {
+			return nil, err
+		}
+		if err := checkID(id, "deletes", i); err != nil {
+			return nil, err
+		}
+		if err := expect(d, ']'); err != nil {
+			return nil, err
+		}
+		out = append(out, record.Delete{ID: id, Version: ver})
+	}
+	return out, nil
+}
+
+func checkID(id, list string, i int) error {
+	if !isGUID(id) {
+		return &MalformedError{Reason: fmt.Sprintf("%s[%d] id %q is not a lowercase GUID", list, i, id)}
+	}
+	return nil
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func decodeValue(tok jsontext.Token, k record.Kind) (record.Value, error) {
+	if tok.Kind() == 'n' {
+		return record.Value{}, nil
+	}
+	switch k {
+	case record.String:
+		if tok.Kind() == '"' {
+			return record.StringValue(tok.String()), nil
+		}
+	case record.GUID:
+		if tok.Kind() == '"' && isGUID(tok.String()) {
+			return record.GUIDValue(tok.String()), nil
+		}
+	case record.Decimal:
+		if tok.Kind() == '0' {
+			return record.DecimalValue(tok.String()), nil
+		}
+	case record.Int:
+		if tok.Kind() == '0' {
+			n, err := strconv.ParseInt(tok.String(), 10, 64)
+			if err != nil {
+				return record.Value{}, err
+			}
+			return record.IntValue(n), nil
+		}
+	case record.Float:
+		if tok.Kind() == '0' {
+			f, err := strconv.ParseFloat(tok.String(), 64)
+			if err != nil {
+				return record.Value{}, err
+			}
+			return record.FloatValue(f), nil
+		}
+	case record.Bool:
+		if tok.Kind() == 't' || tok.Kind() == 'f' {
+			return record.BoolValue(tok.Bool()), nil
+		}
+	case record.DateTime:
+		if tok.Kind() == '"' {
+			t, err := time.Parse(time.RFC3339Nano, tok.String())
+			if err != nil {
+				return record.Value{}, err
+			}
+			return record.DateTimeValue(t), nil
+		}
+	case record.Date:
+		if tok.Kind() == '"' {
+			t, err := time.Parse(time.DateOnly, tok.String())
+			if err != nil {
+				return record.Value{}, err
+			}
+			return record.DateValue(t), nil
+		}
+	}
+	return record.Value{}, fmt.Errorf("expected a %v value, found a JSON %v", k, tok.Kind())
+}

@@ -1,0 +1,301 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	gosync "sync"
+	"time"
+
+	"github.com/dataexport/dataexport/internal/dataverse"
+	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+	"github.com/dataexport/dataexport/internal/state"
+)
+
+// Source reads one Dataverse org.
+type Source interface {
+	Entity(ctx context.Context, logicalName string) (*dataverse.Entity, error)
+	NewChangesPager(e *dataverse.Entity, o *dataverse.ChangesOptions) *dataverse.ChangesPager
+}
+
+// Sender puts message bodies durably on the queue.
+type Sender interface {
+	// Send returns nil only once body is durably enqueued.
+	Send(ctx context.Context, body []byte) error
+	MaxBodyBytes() int
+}
+
+// ProfileStore reads Export Profiles.
+type ProfileStore interface {
+	GetProfile(ctx context.Context, name string) (profile.Profile, error)
+	ListProfiles(ctx context.Context) ([]profile.Profile, error)
+}
+
+// EntityStore keeps each entity's read position, guarded by ETag.
+type EntityStore interface {
+	GetEntity(ctx context.Context, profile, entity string) (state.EntityState, error)
+	SaveEntity(ctx context.Context, st *state.EntityState) error
+}
+
+// Destinations opens the sink of a profile.
+type Destinations interface {
+	Sink(ctx context.Context, p profile.Profile) (sink.Sink, error)
+}
+
+// Phases of an entity's replication.
+const (
+	PhaseInitial    = "initial"
+	PhaseDelta      = "delta"
+	PhaseRebaseline = "rebaseline"
+)
+
+// PollerOptions tune one poll. Zero values are the defaults.
+type PollerOptions struct {
+	// MaxPages bounds the pages read per entity in one invocation (default 50),
+	// so a large initial read spreads over several short invocations.
+	MaxPages int
+	// Budget bounds the wall time of one invocation (default 4 minutes); the
+	// page in flight is finished, then the poll stops.
+	Budget time.Duration
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Poller reads changes of every profile's entities and enqueues them, saving
+// each entity's position only after the messages read before it are enqueued.
+type Poller struct {
+	src      Source
+	profiles ProfileStore
+	entities EntityStore
+	dest     Destinations
+	out      Sender
+	o        PollerOptions
+	mu       gosync.Mutex
+	ensured  map[string]string // profile/entity -> table fingerprint last ensured
+}
+
+func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Destinations, out Sender, o *PollerOptions) *Poller {
+	p := &Poller{src: src, profiles: profiles, entities: entities, dest: dest, out: out, ensured: map[string]string{}}
+	if o != nil {
+		p.o = *o
+	}
+	if p.o.MaxPages <= 0 {
+		p.o.MaxPages = 50
+	}
+	if p.o.Budget <= 0 {
+		p.o.Budget = 4 * time.Minute
+	}
+	if p.o.Logger == nil {
+		p.o.Logger = slog.Default()
+	}
+	if p.o.Now == nil {
+		p.o.Now = time.Now
+	}
+	return p
+}
+
+// EntityResult reports what one poll did for one entity.
+type EntityResult struct {
+	Profile, Entity string
+	Phase           string
+	Pages           int
+	Upserts         int
+	Deletes         int
+	Messages        int
+	CaughtUp        bool // the read reached a deltaLink: nothing more to read now
+	Err             error
+}
+
+// PollAll polls every entity of every profile. One failing entity does not
+// stop the others; their errors are in the results and joined in the error.
+func (p *Poller) PollAll(ctx context.Context) ([]EntityResult, error) {
+	profiles, err := p.profiles.ListProfiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing profiles: %w", err)
+	}
+	deadline := p.o.Now().Add(p.o.Budget)
+	var results []EntityResult
+	var errs []error
+	for _, prof := range profiles {
+		for _, ent := range prof.Entities {
+			r := p.pollEntity(ctx, prof, ent, deadline)
+			if r.Err != nil {
+				errs = append(errs, fmt.Errorf("profile %s entity %s: %w", prof.Name, ent, r.Err))
+			}
+			results = append(results, r)
+		}
+	}
+	return results, errors.Join(errs...)
+}
+
+func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity string, deadline time.Time) EntityResult {
+	res := EntityResult{Profile: prof.Name, Entity: entity}
+	log := p.o.Logger.With("profile", prof.Name, "entity", entity)
+	st, err := p.entities.GetEntity(ctx, prof.Name, entity)
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		st = state.EntityState{Profile: prof.Name, Entity: entity, Phase: PhaseInitial}
+	case err != nil:
+		res.Err = fmt.Errorf("reading entity state: %w", err)
+		return res
+	}
+	if st.Phase == PhaseRebaseline {
+		// The old delta token expired: read everything again. Rows deleted
+		// meanwhile cannot be seen by a full read; DeleteLog/tombstones keep
+		// what was seen, and reconciliation is a separate step.
+		st.Phase, st.Link = PhaseInitial, ""
+	}
+	res.Phase = st.Phase
+
+	meta, err := p.src.Entity(ctx, entity)
+	if err != nil {
+		res.Err = fmt.Errorf("reading metadata: %w", err)
+		return res
+	}
+	if err := p.ensureTable(ctx, prof, meta); err != nil {
+		res.Err = err
+		return res
+	}
+
+	pager := p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: st.Link})
+	for pager.More() && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			if dataverse.IsRebaseline(err) {
+				log.Warn("delta token expired; the entity will be read again in full", "err", err)
+				st.Phase, st.Link = PhaseRebaseline, ""
+				st.LastError = err.Error()
+				if serr := p.entities.SaveEntity(ctx, &st); serr != nil {
+					err = errors.Join(err, fmt.Errorf("saving re-baseline state: %w", serr))
+				}
+			}
+			res.Err = fmt.Errorf("reading page %d: %w", st.Pages+1, err)
+			return res
+		}
+		n, err := p.enqueuePage(ctx, prof, entity, &st, page)
+		if err != nil {
+			res.Err = err
+			return res
+		}
+		// Checkpoint after enqueue: the link is saved only now that every
+		// message read before it is durably on the queue.
+		if page.NextLink != "" {
+			st.Link = page.NextLink
+		} else {
+			st.Link = page.DeltaLink
+			st.Phase = PhaseDelta
+			res.CaughtUp = true
+		}
+		st.Pages++
+		st.Read += int64(len(page.Upserts) + len(page.Deletes))
+		st.LastPoll = p.o.Now().UTC()
+		st.LastError = ""
+		if err := p.entities.SaveEntity(ctx, &st); err != nil {
+			if errors.Is(err, state.ErrConflict) {
+				// Another poll of the same entity won the race; its position
+				// stands and ours is discarded (what we sent is a duplicate).
+				log.Warn("another poller advanced this entity first; stopping this poll", "page", st.Pages)
+			}
+			res.Err = fmt.Errorf("saving position: %w", err)
+			return res
+		}
+		res.Pages++
+		res.Upserts += len(page.Upserts)
+		res.Deletes += len(page.Deletes)
+		res.Messages += n
+		res.Phase = st.Phase
+		if page.UntypedLookups > 0 {
+			log.Warn("polymorphic lookups arrived without a target entity type; their _entitytype columns are empty", "count", page.UntypedLookups, "page", st.Pages)
+		}
+		if res.CaughtUp {
+			break
+		}
+	}
+	if res.Pages > 0 {
+		log.Info("poll", "phase", res.Phase, "pages", res.Pages, "upserts", res.Upserts, "deletes", res.Deletes, "messages", res.Messages, "caughtUp", res.CaughtUp)
+	}
+	return res
+}
+
+// enqueuePage turns a page into messages and sends them. Deletes are stamped
+// with the highest version seen so far for this entity (rows of earlier reads,
+// the delta token, and this page), which orders each delete after every change
+// read before it: any older upsert of the record arriving later is dropped by
+// the sink's tombstone.
+func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity string, st *state.EntityState, page *dataverse.ChangesPage) (int, error) {
+	hw := st.HighWater
+	if v, ok := dataverse.DeltaTokenVersion(st.Link); ok && v > hw {
+		hw = v
+	}
+	for i := range page.Upserts {
+		if page.Upserts[i].Version > hw {
+			hw = page.Upserts[i].Version
+		}
+	}
+	dels := make([]record.Delete, 0, len(page.Deletes))
+	for _, id := range page.Deletes {
+		dels = append(dels, record.Delete{ID: id, Version: hw})
+	}
+	if v, ok := dataverse.DeltaTokenVersion(page.DeltaLink); ok && v > hw {
+		hw = v
+	}
+	kind := KindInitial
+	if page.Delta {
+		kind = KindDelta
+	}
+	base := Message{
+		ID:      fmt.Sprintf("%s/%s/%d", prof.Name, entity, st.Pages+1),
+		Profile: prof.Name,
+		Entity:  entity,
+		Kind:    kind,
+		Page:    st.Pages + 1,
+	}
+	base.Batch.Columns = page.Columns
+	msgs, err := Split(base, page.Upserts, dels, p.out.MaxBodyBytes())
+	if err != nil {
+		return 0, fmt.Errorf("page %d: %w", st.Pages+1, err)
+	}
+	for i := range msgs {
+		if err := p.out.Send(ctx, msgs[i].Encode()); err != nil {
+			return i, fmt.Errorf("enqueueing page %d part %d: %w", st.Pages+1, i, err)
+		}
+	}
+	st.HighWater = hw
+	return len(msgs), nil
+}
+
+// ensureTable creates or evolves the entity's table when its metadata is new
+// to this process or has changed since it was last ensured.
+func (p *Poller) ensureTable(ctx context.Context, prof profile.Profile, meta *dataverse.Entity) error {
+	t, err := schema.Map(meta, tableOptions(prof))
+	if err != nil {
+		return fmt.Errorf("mapping metadata to a table: %w", err)
+	}
+	key := prof.Name + "/" + meta.LogicalName
+	fp := fingerprint(t)
+	p.mu.Lock()
+	done := p.ensured[key] == fp
+	p.mu.Unlock()
+	if done {
+		return nil
+	}
+	s, err := p.dest.Sink(ctx, prof)
+	if err != nil {
+		return fmt.Errorf("opening destination: %w", err)
+	}
+	if err := s.EnsureTable(ctx, t); err != nil {
+		return fmt.Errorf("ensuring table %s: %w", t.Name, err)
+	}
+	p.mu.Lock()
+	p.ensured[key] = fp
+	p.mu.Unlock()
+	return nil
+}
+
+func fingerprint(t schema.Table) string {
+	return fmt.Sprintf("%s.%s%v", t.Schema, t.Name, t.Columns)
+}

@@ -1,0 +1,532 @@
+// Package tests holds the end-to-end tests: the emulated Dataverse, the
+// standalone Functions host driving the real handler server over HTTP, Azurite
+// for state and queue, and live SQLite and PostgreSQL destinations.
+package tests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dataexport/dataexport/internal/app"
+	"github.com/dataexport/dataexport/internal/dataverse"
+	"github.com/dataexport/dataexport/internal/dvemu"
+	"github.com/dataexport/dataexport/internal/funchost"
+	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/settings"
+	"github.com/dataexport/dataexport/internal/sink"
+	dsync "github.com/dataexport/dataexport/internal/sync"
+)
+
+const (
+	pollFn  = "ChangePoller"
+	applyFn = "RecordApplierQueue"
+	pgURL   = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+)
+
+var entities = []string{"account", "contact"}
+
+// env is one running pipeline: emulator, app, standalone host, destination.
+type env struct {
+	t          *testing.T
+	emu        *dvemu.Emulator
+	app        *app.App
+	host       *funchost.Host
+	handlerURL string
+	settings   *settings.Settings
+	prof       profile.Profile
+	logs       *bytes.Buffer
+}
+
+func suffix() string { return fmt.Sprintf("%08x", rand.Uint32()) }
+
+func newEnv(t *testing.T, dest profile.Destination, schemaName string) *env {
+	t.Helper()
+	ctx := t.Context()
+	emu, err := dvemu.New(dvemu.Options{Records: 23, RandSeed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := httptest.NewServer(emu)
+	t.Cleanup(org.Close)
+
+	id := suffix()
+	s := settings.FromMap(map[string]string{
+		"AzureWebJobsStorage":       "UseDevelopmentStorage=true",
+		"DATAVERSE_URL":             org.URL,
+		"DATAVERSE_TOKEN":           dvemu.DefaultToken,
+		"DATAVERSE_PAGE_SIZE":       "7", // several pages per read, several messages per poll
+		"POLL_SCHEDULE":             "0 0 0 1 1 *",
+		"RECORDS_QUEUE":             "e2e-" + id,
+		"STATE_PROFILES_TABLE":      "e2eprofiles" + id,
+		"STATE_ENTITIES_TABLE":      "e2eentities" + id,
+		"HOST_JSON":                 "../host.json",
+		"FAILURES_CONTAINER_PREFIX": "e2e" + id + "-",
+	})
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(&syncWriter{buf: logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a, err := app.Build(ctx, s, log)
+	if err != nil {
+		t.Fatalf("building the app (is Azurite running? scripts/azurite.sh start): %v", err)
+	}
+	t.Cleanup(a.Close)
+	prof := profile.Profile{Name: "e2e" + id, Entities: entities, Schema: schemaName, Destination: dest, WriteDeleteLog: true}
+	if err := a.Store.PutProfile(ctx, prof); err != nil {
+		t.Fatal(err)
+	}
+	h, url, stop, err := a.StartLocal(ctx, s, "../functions", "../host.json", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return &env{t: t, emu: emu, app: a, host: h, handlerURL: url, settings: s, prof: prof, logs: logs}
+}
+
+// sync fires the poller and drains the queue until a poll finds nothing new
+// and every entity has reached its delta link.
+func (e *env) sync() {
+	e.t.Helper()
+	ctx := e.t.Context()
+	for round := 0; round < 30; round++ {
+		if err := e.host.FireTimer(ctx, pollFn); err != nil {
+			e.t.Fatalf("round %d: %v", round, err)
+		}
+		n, err := e.host.DrainQueue(ctx, applyFn)
+		if err != nil {
+			e.t.Fatalf("round %d: draining: %v", round, err)
+		}
+		if n == 0 && e.caughtUp() {
+			return
+		}
+	}
+	e.t.Fatal("the pipeline did not catch up in 30 rounds")
+}
+
+func (e *env) caughtUp() bool {
+	for _, ent := range entities {
+		st, err := e.app.Store.GetEntity(e.t.Context(), e.prof.Name, ent)
+		if err != nil || st.Phase != dsync.PhaseDelta {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *env) table(entity string) schema.TableName {
+	return schema.Options{Schema: e.prof.SchemaOrDefault(), Prefix: e.prof.Prefix}.TableName(entity)
+}
+
+// columns are the replicated columns of an entity, read from the metadata.
+func (e *env) columns(entity string) []record.Column {
+	meta, err := e.app.Source.Entity(e.t.Context(), entity)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var cols []record.Column
+	for _, f := range dataverse.Fields(meta) {
+		cols = append(cols, f.Column)
+	}
+	return cols
+}
+
+// source is the emulator's current rows, converted independently of the
+// product's client: straight from the emulator's own store.
+func (e *env) source(entity string, cols []record.Column) []record.Record {
+	var out []record.Record
+	for _, id := range e.emu.IDs(entity) {
+		vals, ok := e.emu.Get(entity, id)
+		if !ok {
+			e.t.Fatalf("%s %s vanished", entity, id)
+		}
+		r := record.Record{ID: strings.ToLower(id), Version: toInt(e.t, vals["versionnumber"])}
+		for _, c := range cols {
+			r.Values = append(r.Values, toValue(e.t, c, vals))
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (e *env) destination(entity string, cols []record.Column) []record.Record {
+	s, err := e.app.Pool.Sink(e.t.Context(), e.prof)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	rows, err := s.(sink.Reader).Rows(e.t.Context(), e.table(entity), cols)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rows
+}
+
+// assertMatch checks, row by row and column by column, that the destination
+// equals the source.
+func (e *env) assertMatch(stage string) {
+	e.t.Helper()
+	for _, ent := range entities {
+		cols := e.columns(ent)
+		src, dst := e.source(ent, cols), e.destination(ent, cols)
+		if len(src) == 0 {
+			e.t.Fatalf("%s: %s has no source rows", stage, ent)
+		}
+		if d := record.Diff(src, dst); d != "" {
+			e.t.Fatalf("%s: %s destination differs from source (%d source rows, %d destination rows):\n%s", stage, ent, len(src), len(dst), d)
+		}
+	}
+}
+
+func toInt(t *testing.T, v any) int64 {
+	switch n := v.(type) {
+	case int:
+		return int64(n)
+	case int64:
+		return n
+	case int32:
+		return int64(n)
+	}
+	t.Fatalf("not an integer: %T %v", v, v)
+	return 0
+}
+
+func toValue(t *testing.T, c record.Column, vals map[string]any) record.Value {
+	if base, ok := strings.CutSuffix(c.Name, "_entitytype"); ok {
+		if ref, isRef := vals[base].(dvemu.Ref); isRef || vals[base] == nil {
+			if vals[base] == nil {
+				return record.Value{}
+			}
+			return record.StringValue(ref.Entity)
+		}
+	}
+	v, present := vals[c.Name]
+	if !present || v == nil {
+		return record.Value{}
+	}
+	switch x := v.(type) {
+	case dvemu.Ref:
+		return record.GUIDValue(strings.ToLower(x.ID))
+	case string:
+		switch c.Kind {
+		case record.GUID:
+			return record.GUIDValue(strings.ToLower(x))
+		case record.Decimal:
+			return record.DecimalValue(x)
+		}
+		return record.StringValue(x)
+	case bool:
+		return record.BoolValue(x)
+	case time.Time:
+		if c.Kind == record.Date {
+			return record.DateValue(x)
+		}
+		return record.DateTimeValue(x)
+	case int, int64, int32:
+		return record.IntValue(toInt(t, x))
+	case float64:
+		return record.DecimalValue(fmt.Sprint(x))
+	}
+	t.Fatalf("column %s: unexpected emulator value %T %v", c.Name, v, v)
+	return record.Value{}
+}
+
+// mutate makes a mixed batch of changes in the source: inserts, updates
+// (one record twice), deletes, and a record created and deleted between polls.
+func (e *env) mutate() {
+	e.t.Helper()
+	acct := e.must(e.emu.Create("account", map[string]any{"name": "Fabrikam " + suffix(), "revenue": "98765.4321", "numberofemployees": 12, "creditonhold": false}))
+	e.must(e.emu.Create("contact", map[string]any{"firstname": "Grace", "lastname": "Hopper", "parentcustomerid": dvemu.Ref{Entity: "account", ID: acct}}))
+	e.must(e.emu.Create("contact", map[string]any{"firstname": "Orphan", "lastname": "Contact"}))
+	accounts, contacts := e.emu.IDs("account"), e.emu.IDs("contact")
+	e.check(e.emu.Update("account", accounts[2], map[string]any{"name": "Renamed once", "numberofemployees": 5}))
+	e.check(e.emu.Update("account", accounts[2], map[string]any{"name": "Renamed twice", "description": nil}))
+	e.check(e.emu.Update("contact", contacts[3], map[string]any{"parentcustomerid": dvemu.Ref{Entity: "contact", ID: contacts[4]}}))
+	e.check(e.emu.Delete("account", accounts[5]))
+	e.check(e.emu.Delete("contact", contacts[6]))
+	e.check(e.emu.Delete("contact", contacts[7]))
+	ghost := e.must(e.emu.Create("account", map[string]any{"name": "Created and deleted between polls"}))
+	e.check(e.emu.Delete("account", ghost))
+}
+
+func (e *env) must(id string, err error) string {
+	e.t.Helper()
+	e.check(err)
+	return id
+}
+
+func (e *env) check(err error) {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// capture takes every message off the queue without applying it.
+func (e *env) capture() [][]byte {
+	e.t.Helper()
+	var bodies [][]byte
+	for {
+		msgs, err := e.app.Queue.Receive(e.t.Context(), 32, time.Minute)
+		e.check(err)
+		if len(msgs) == 0 {
+			return bodies
+		}
+		for _, m := range msgs {
+			bodies = append(bodies, m.Body)
+			e.check(e.app.Queue.Delete(e.t.Context(), m))
+		}
+	}
+}
+
+func (e *env) send(bodies ...[]byte) {
+	e.t.Helper()
+	for _, b := range bodies {
+		e.check(e.app.Queue.Send(e.t.Context(), b))
+	}
+	if _, err := e.host.DrainQueue(e.t.Context(), applyFn); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) snapshot() map[string][]record.Record {
+	out := map[string][]record.Record{}
+	for _, ent := range entities {
+		out[ent] = e.destination(ent, e.columns(ent))
+	}
+	return out
+}
+
+func (e *env) assertSnapshot(stage string, want map[string][]record.Record) {
+	e.t.Helper()
+	for ent, rows := range want {
+		if d := record.Diff(rows, e.destination(ent, e.columns(ent))); d != "" {
+			e.t.Fatalf("%s: %s changed:\n%s", stage, ent, d)
+		}
+	}
+}
+
+func destinations(t *testing.T) map[string]func(t *testing.T) (profile.Destination, string) {
+	return map[string]func(t *testing.T) (profile.Destination, string){
+		"sqlite": func(t *testing.T) (profile.Destination, string) {
+			return profile.Destination{Type: profile.SQLite, Connection: filepath.Join(t.TempDir(), "dest.db")}, ""
+		},
+		"postgres": func(t *testing.T) (profile.Destination, string) {
+			name := "e2e" + suffix()
+			conn, err := pgx.Connect(t.Context(), pgURL)
+			if err != nil {
+				t.Fatalf("PostgreSQL at 127.0.0.1:5432 is needed (scripts/postgres.sh starts it): %v", err)
+			}
+			defer conn.Close(context.Background())
+			if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+name); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				c, err := pgx.Connect(context.Background(), pgURL)
+				if err == nil {
+					_, _ = c.Exec(context.Background(), "DROP SCHEMA "+name+" CASCADE")
+					c.Close(context.Background())
+				}
+			})
+			return profile.Destination{Type: profile.Postgres, Connection: pgURL}, name
+		},
+	}
+}
+
+// TestEndToEnd replicates account and contact into each destination: the
+// initial read, then a mixed batch of inserts, updates and deletes, checking
+// every row and column against the source after each.
+func TestEndToEnd(t *testing.T) {
+	dests := destinations(t)
+	names := slices.Sorted(func(yield func(string) bool) {
+		for k := range dests {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			dest, schemaName := dests[name](t)
+			e := newEnv(t, dest, schemaName)
+			e.sync()
+			e.assertMatch("after the initial sync")
+
+			st, err := e.app.Store.GetEntity(t.Context(), e.prof.Name, "account")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Pages < 4 || !strings.Contains(st.Link, "$deltatoken=") {
+				t.Fatalf("account state after the initial read: %d pages, link %q", st.Pages, st.Link)
+			}
+
+			e.mutate()
+			e.sync()
+			e.assertMatch("after inserts, updates and deletes")
+
+			cnt, err := e.app.Store.GetCounters(t.Context(), e.prof.Name, "contact")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cnt.Deleted < 2 || cnt.Succeeded == 0 {
+				t.Fatalf("contact counters: %+v", cnt)
+			}
+		})
+	}
+}
+
+// TestReplayAndReorder delivers real messages twice and in reverse order: the
+// destination must not change, and a deleted record must stay deleted.
+func TestReplayAndReorder(t *testing.T) {
+	dest, schemaName := destinations(t)["sqlite"](t)
+	e := newEnv(t, dest, schemaName)
+	e.sync()
+	ctx := t.Context()
+	x := e.emu.IDs("account")[1]
+
+	e.check(e.emu.Update("account", x, map[string]any{"name": "first update"}))
+	e.check(e.host.FireTimer(ctx, pollFn))
+	first := e.capture()
+	e.check(e.emu.Update("account", x, map[string]any{"name": "second update"}))
+	e.check(e.host.FireTimer(ctx, pollFn))
+	second := e.capture()
+	if len(first) == 0 || len(second) == 0 {
+		t.Fatalf("captured %d and %d messages", len(first), len(second))
+	}
+
+	// The newer message first, then the older one: the newer must win.
+	e.send(second...)
+	e.send(first...)
+	e.assertMatch("after two messages of one record in reverse order")
+	before := e.snapshot()
+
+	// The same messages again, twice, in any order: nothing changes.
+	e.send(first...)
+	e.send(second...)
+	e.send(second...)
+	e.assertSnapshot("after duplicate deliveries", before)
+
+	// Delete the record; then a late, older upsert must not bring it back.
+	e.check(e.emu.Delete("account", x))
+	e.check(e.host.FireTimer(ctx, pollFn))
+	del := e.capture()
+	for _, b := range del {
+		t.Logf("delete message: %s", b)
+	}
+	for _, b := range second {
+		t.Logf("second message: %.300s", b)
+	}
+	e.send(del...)
+	e.send(second...)
+	e.send(first...)
+	e.assertMatch("after a delete followed by older upserts")
+	for _, r := range e.destination("account", e.columns("account")) {
+		if r.ID == x {
+			t.Fatalf("deleted account %s came back", x)
+		}
+	}
+	e.sync()
+	e.assertMatch("after catching up")
+}
+
+// TestMalformedMessages puts messages the applier cannot understand on the
+// queue: each is rejected with a logged error naming the problem, kept as
+// unprocessable, and the applier goes on with the next message.
+func TestMalformedMessages(t *testing.T) {
+	dest, schemaName := destinations(t)["sqlite"](t)
+	e := newEnv(t, dest, schemaName)
+	e.sync()
+	x := e.emu.IDs("account")[0]
+	e.check(e.emu.Update("account", x, map[string]any{"name": "after the bad messages"}))
+	e.check(e.host.FireTimer(t.Context(), pollFn))
+	good := e.capture()
+
+	bad := [][]byte{
+		[]byte("this is not json"),
+		[]byte(`{"v":1,"profile":"` + e.prof.Name + `","entity":"account","kind":"delta","columns":[["name","string"]],"upserts":[["not-a-guid",1,["x"]]]}`),
+		[]byte(`{"v":7,"profile":"` + e.prof.Name + `","entity":"account","kind":"delta"}`),
+		[]byte(`{"v":1,"profile":"no-such-profile","entity":"account","kind":"delta","columns":[],"upserts":[],"deletes":[]}`),
+	}
+	e.send(append(bad, good...)...)
+	e.assertMatch("after malformed messages and a good one")
+
+	logs := e.logs.String()
+	for _, want := range []string{"invalid JSON", `upserts[0] id \"not-a-guid\" is not a lowercase GUID`, "unsupported message version 7", `profile \"no-such-profile\" does not exist`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log does not name the problem %q", want)
+		}
+	}
+	// Nothing was left on the queue or poisoned.
+	if msgs, err := e.app.Queue.Receive(t.Context(), 32, time.Second); err != nil || len(msgs) != 0 {
+		t.Fatalf("queue still holds %d messages (%v)", len(msgs), err)
+	}
+	// Messages that name no known profile are kept together, in the shared container.
+	kept, err := e.app.Failures.ListUnprocessable(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != len(bad) {
+		t.Fatalf("kept %d unprocessable messages, want %d", len(kept), len(bad))
+	}
+	var bodies []string
+	for _, k := range kept {
+		if k.Reason == "" {
+			t.Errorf("unprocessable %s kept without a reason", k.Blob)
+		}
+		rc, err := e.app.Failures.OpenBlob(t.Context(), "", k.Blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		bodies = append(bodies, string(b))
+	}
+	for _, want := range bad {
+		if !slices.Contains(bodies, string(want)) {
+			t.Errorf("message %q was not kept", want)
+		}
+	}
+}
+
+// TestHostInvocationJSON POSTs the Functions host's exact timer and queue
+// invocation bodies to the handler server and checks response and effect.
+func TestHostInvocationJSON(t *testing.T) {
+	dest, schemaName := destinations(t)["sqlite"](t)
+	e := newEnv(t, dest, schemaName)
+	e.sync()
+	x := e.emu.IDs("contact")[2]
+	e.check(e.emu.Update("contact", x, map[string]any{"lastname": "Invoked"}))
+
+	timer := `{"Data":{"pollTimer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"2026-11-25T09:00:00.0040000+00:00","Next":"2026-11-25T09:05:00+00:00","LastUpdated":"2026-11-25T09:00:00.0040000+00:00"},"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"ChangePoller","UtcNow":"2026-11-25T09:05:00.012Z","RandGuid":"fa3b2fbc-26ed-4fcb-be75-82db8773b519"}}}`
+	status, resp := postJSON(t, e.handlerURL+"/ChangePoller", timer)
+	if status != 200 || !strings.Contains(resp, `"Outputs":{}`) || !strings.Contains(resp, `"ReturnValue":null`) || !strings.Contains(resp, "/contact phase=delta pages=1 upserts=1") {
+		t.Fatalf("timer invocation: %d %s", status, resp)
+	}
+	bodies := e.capture()
+	if len(bodies) != 1 {
+		t.Fatalf("the poll enqueued %d messages, want 1", len(bodies))
+	}
+	quoted, _ := jsonString(string(bodies[0]))
+	queueInv := `{"Data":{"record":` + quoted + `},"Metadata":{"DequeueCount":"1","ExpirationTime":"2026-12-02T09:00:00+00:00","Id":"\"800ae4b3-bdd2-4c08-badd-f08e5a34b865\"","InsertionTime":"2026-11-25T09:00:00+00:00","NextVisibleTime":"2026-11-25T09:10:01+00:00","PopReceipt":"\"AgAAAAMAAAAAAAAAAgtnj8x+1QE=\"","sys":{"MethodName":"RecordApplierQueue","UtcNow":"2026-11-25T09:00:01.2Z","RandGuid":"24ad4c06-0000-4000-8000-000000000000"}}}`
+	status, resp = postJSON(t, e.handlerURL+"/RecordApplierQueue", queueInv)
+	if status != 200 || !strings.Contains(resp, "applied") || !strings.Contains(resp, "upserted=1") {
+		t.Fatalf("queue invocation: %d %s", status, resp)
+	}
+	e.assertMatch("after the host-shaped invocations")
+	rows := e.destination("contact", e.columns("contact"))
+	i := sort.Search(len(rows), func(i int) bool { return rows[i].ID >= x })
+	if i == len(rows) || rows[i].ID != x {
+		t.Fatalf("contact %s missing", x)
+	}
+}
