@@ -132,12 +132,12 @@ func cmdDemo(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	fmt.Fprintf(out, "    inserted contact %s (parent customer: the new account)\n", cont)
-	upd := emu.IDs("account")[0]
+	upd := pickOther(emu.IDs("account"), acct)
 	if err := emu.Update("account", upd, map[string]any{"name": "Contoso (renamed by the demo)", "creditonhold": true}); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "    updated account %s\n", upd)
-	del := emu.IDs("contact")[1]
+	del := pickOther(emu.IDs("contact"), cont)
 	if err := emu.Delete("contact", del); err != nil {
 		return err
 	}
@@ -272,4 +272,14 @@ func cleanupDemoStorage(conn string, s *settings.Settings) {
 	if q, err := azqueue.NewQueueClientFromConnectionString(conn, s.Get("RECORDS_QUEUE"), nil); err == nil {
 		_, _ = q.Delete(ctx, nil)
 	}
+}
+
+// pickOther returns the first id that is not skip: a record of the sample data.
+func pickOther(ids []string, skip string) string {
+	for _, id := range ids {
+		if id != skip {
+			return id
+		}
+	}
+	return skip
 }

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
@@ -91,7 +89,7 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	if c, err := funchost.LoadHostJSON(s.Or("HOST_JSON", "host.json")); err == nil {
 		hostCfg = c
 	}
-	pool := destination.NewPool()
+	pool := destination.NewPool(log)
 	poller := dsync.NewPoller(src, store, store, pool, q, &dsync.PollerOptions{Logger: log})
 	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
 	return &App{
@@ -113,23 +111,28 @@ func OpenStorageQueue(ctx context.Context, conn, name string) (*queue.StorageQue
 	return q, nil
 }
 
-// dataverseClient builds the Web API client: a static bearer token when
-// DATAVERSE_TOKEN is set (the emulator), otherwise azidentity's default chain
-// (environment client secret or certificate, workload identity, managed identity).
+// dataverseClient builds the Web API client. The credential is chosen by
+// DATAVERSE_AUTH (clientsecret, certificate, managedidentity,
+// workloadidentity, static, default) or inferred: DATAVERSE_TOKEN (a static
+// bearer token: the emulator), then AZURE_CLIENT_SECRET, then
+// AZURE_CLIENT_CERTIFICATE_PATH, else managed identity.
 func dataverseClient(s *settings.Settings) (*dataverse.Client, error) {
 	org := s.Get("DATAVERSE_URL")
 	if org == "" {
 		return nil, errors.New("app setting DATAVERSE_URL is not set")
 	}
-	var cred azcore.TokenCredential
-	if tok := s.Get("DATAVERSE_TOKEN"); tok != "" {
-		cred = dataverse.StaticToken(tok)
-	} else {
-		c, err := azidentity.NewDefaultAzureCredential(nil)
-		if err != nil {
-			return nil, fmt.Errorf("Dataverse credential: %w", err)
-		}
-		cred = c
+	cred, err := dataverse.NewCredential(dataverse.AuthSettings{
+		Method:              dataverse.AuthMethod(s.Get("DATAVERSE_AUTH")),
+		Token:               s.Get("DATAVERSE_TOKEN"),
+		TenantID:            s.Get("AZURE_TENANT_ID"),
+		ClientID:            s.Get("AZURE_CLIENT_ID"),
+		ClientSecret:        s.Get("AZURE_CLIENT_SECRET"),
+		CertificatePath:     s.Get("AZURE_CLIENT_CERTIFICATE_PATH"),
+		CertificatePassword: s.Get("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+		TokenFilePath:       s.Get("AZURE_FEDERATED_TOKEN_FILE"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Dataverse credential: %w", err)
 	}
 	var o dataverse.ClientOptions
 	if v := s.Get("DATAVERSE_PAGE_SIZE"); v != "" {

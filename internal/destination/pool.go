@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"log/slog"
 	gosync "sync"
 
 	"github.com/dataexport/dataexport/internal/profile"
@@ -17,11 +18,13 @@ import (
 
 // Pool keeps one open sink per profile and destination.
 type Pool struct {
+	log   *slog.Logger
 	mu    gosync.Mutex
 	sinks map[string]sink.Sink
 }
 
-func NewPool() *Pool { return &Pool{sinks: map[string]sink.Sink{}} }
+// NewPool returns an empty pool; its sinks log to log (nil: slog.Default()).
+func NewPool(log *slog.Logger) *Pool { return &Pool{log: log, sinks: map[string]sink.Sink{}} }
 
 // Sink returns the open sink of p, opening it on first use. A profile whose
 // destination changed gets a new sink; the old one is closed.
@@ -34,7 +37,7 @@ func (pl *Pool) Sink(ctx context.Context, p profile.Profile) (sink.Sink, error) 
 	if s, ok := pl.sinks[key]; ok {
 		return s, nil
 	}
-	s, err := Open(ctx, p)
+	s, err := Open(ctx, p, pl.log)
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +66,8 @@ func (pl *Pool) Close() error {
 }
 
 // Open opens the sink a profile names. Errors never contain the connection string.
-func Open(ctx context.Context, p profile.Profile) (sink.Sink, error) {
-	o := &sink.Options{Schema: p.Schema, Prefix: p.Prefix, WriteDeleteLog: p.WriteDeleteLog}
+func Open(ctx context.Context, p profile.Profile, log *slog.Logger) (sink.Sink, error) {
+	o := &sink.Options{Schema: p.Schema, Prefix: p.Prefix, WriteDeleteLog: p.WriteDeleteLog, Logger: log}
 	var (
 		s   sink.Sink
 		err error

@@ -6,10 +6,10 @@
 //	metadata/<entity>/...                   failed metadata notifications
 //	failurelog/YYYY/MM/DD/HH/...            one DES-format log line per failure
 //	forcerefreshfailurelog/YYYY/MM/DD/HH/...  failures of a "resync failed records" run
-//	unprocessablemessages/...               messages that could not even be understood
+//	unprocessablemessages/YYYY/MM/DD/HH/... messages that could not even be understood
 //
-// A storage lifecycle rule (infra/main.bicep) deletes blobs after 30 days, as
-// DES did.
+// Every blob carries the index tag RetentionTag, by which a storage lifecycle
+// rule (infra/main.bicep) deletes it after 30 days, as DES did.
 package failures
 
 import (

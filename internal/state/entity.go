@@ -53,6 +53,8 @@ type entityRow struct {
 	LastPoll      *edmTime `json:"LastPoll,omitempty"`
 	LastPollType  string   `json:"LastPoll@odata.type,omitempty"`
 	LastError     string   `json:"LastError"`
+	// ODataETag is only read: list responses carry the ETag in the body.
+	ODataETag string `json:"odata.etag,omitempty"`
 }
 
 func (st *EntityState) row() ([]byte, error) {
@@ -88,13 +90,17 @@ func decodeEntity(raw []byte, etag azcore.ETag) (EntityState, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return EntityState{}, fmt.Errorf("state: decoding entity state: %w", err)
 	}
+	return r.state(etag), nil
+}
+
+func (r *entityRow) state(etag azcore.ETag) EntityState {
 	return EntityState{
 		Profile: r.PartitionKey, Entity: r.RowKey,
 		Phase: r.Phase, Link: r.Link,
 		HighWater: int64(r.HighWater), Pages: int64(r.Pages), Read: int64(r.Read),
 		LastPoll: timeValue(r.LastPoll), LastError: r.LastError,
 		ETag: etag,
-	}, nil
+	}
 }
 
 // GetEntity returns the state of one entity, or ErrNotFound.
@@ -163,23 +169,14 @@ func (s *Store) ListEntities(ctx context.Context, profile string) ([]EntityState
 			return nil, fmt.Errorf("state: listing entity state of %s: %w", profile, err)
 		}
 		for _, raw := range page.Entities {
-			var keys struct{ RowKey string }
-			if err := json.Unmarshal(raw, &keys); err != nil {
+			var r entityRow
+			if err := json.Unmarshal(raw, &r); err != nil {
 				return nil, fmt.Errorf("state: decoding entity state: %w", err)
 			}
-			if strings.HasSuffix(keys.RowKey, countersSuffix) {
+			if strings.HasSuffix(r.RowKey, countersSuffix) {
 				continue
 			}
-			// The list response carries the ETag in the body, not a header.
-			var meta struct {
-				ETag string `json:"odata.etag"`
-			}
-			_ = json.Unmarshal(raw, &meta)
-			st, err := decodeEntity(raw, azcore.ETag(meta.ETag))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, st)
+			out = append(out, r.state(azcore.ETag(r.ODataETag)))
 		}
 	}
 	return out, nil

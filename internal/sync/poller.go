@@ -61,6 +61,10 @@ type PollerOptions struct {
 	// Budget bounds the wall time of one invocation (default 4 minutes); the
 	// page in flight is finished, then the poll stops.
 	Budget time.Duration
+	// MetadataTTL is how long an entity definition is reused before it is read
+	// again (default 10 minutes). A page whose globalmetadataversion differs
+	// from the one seen before makes the next poll read it at once.
+	MetadataTTL time.Duration
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -76,10 +80,11 @@ type Poller struct {
 	o        PollerOptions
 	mu       gosync.Mutex
 	ensured  map[string]string // profile/entity -> table fingerprint last ensured
+	meta     map[string]cachedMeta
 }
 
 func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Destinations, out Sender, o *PollerOptions) *Poller {
-	p := &Poller{src: src, profiles: profiles, entities: entities, dest: dest, out: out, ensured: map[string]string{}}
+	p := &Poller{src: src, profiles: profiles, entities: entities, dest: dest, out: out, ensured: map[string]string{}, meta: map[string]cachedMeta{}}
 	if o != nil {
 		p.o = *o
 	}
@@ -88,6 +93,9 @@ func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Des
 	}
 	if p.o.Budget <= 0 {
 		p.o.Budget = 4 * time.Minute
+	}
+	if p.o.MetadataTTL <= 0 {
+		p.o.MetadataTTL = 10 * time.Minute
 	}
 	if p.o.Logger == nil {
 		p.o.Logger = slog.Default()
@@ -151,7 +159,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	}
 	res.Phase = st.Phase
 
-	meta, err := p.src.Entity(ctx, entity)
+	meta, err := p.entity(ctx, entity)
 	if err != nil {
 		res.Err = fmt.Errorf("reading metadata: %w", err)
 		return res
@@ -208,6 +216,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		res.Deletes += len(page.Deletes)
 		res.Messages += n
 		res.Phase = st.Phase
+		p.sawMetadataVersion(entity, page.MetadataVersion)
 		if page.UntypedLookups > 0 {
 			log.Warn("polymorphic lookups arrived without a target entity type; their _entitytype columns are empty", "count", page.UntypedLookups, "page", st.Pages)
 		}
@@ -298,4 +307,47 @@ func (p *Poller) ensureTable(ctx context.Context, prof profile.Profile, meta *da
 
 func fingerprint(t schema.Table) string {
 	return fmt.Sprintf("%s.%s%v", t.Schema, t.Name, t.Columns)
+}
+
+type cachedMeta struct {
+	e       *dataverse.Entity
+	at      time.Time
+	version string // globalmetadataversion seen on the pages read with e
+	stale   bool
+}
+
+// entity returns the entity definition, read again when it is older than
+// MetadataTTL or a page announced a new metadata version.
+func (p *Poller) entity(ctx context.Context, name string) (*dataverse.Entity, error) {
+	p.mu.Lock()
+	c, ok := p.meta[name]
+	p.mu.Unlock()
+	if ok && !c.stale && p.o.Now().Sub(c.at) < p.o.MetadataTTL {
+		return c.e, nil
+	}
+	e, err := p.src.Entity(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.meta[name] = cachedMeta{e: e, at: p.o.Now(), version: c.version}
+	p.mu.Unlock()
+	return e, nil
+}
+
+func (p *Poller) sawMetadataVersion(name, version string) {
+	if version == "" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.meta[name]
+	if !ok {
+		return
+	}
+	if c.version != "" && c.version != version {
+		c.stale = true
+	}
+	c.version = version
+	p.meta[name] = c
 }

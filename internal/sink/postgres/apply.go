@@ -50,6 +50,13 @@ func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	err = s.pool.tx(ctx, func(tx pgx.Tx) error {
+		// Writers of one table take turns: a statement's snapshot must see
+		// a concurrent batch's tombstones, or a late upsert racing a delete
+		// could bring the row back. Each batch is set-based, so the wait is
+		// one batch at most.
+		if err := lockTable(ctx, tx, table); err != nil {
+			return err
+		}
 		var err error
 		if res.Deleted, err = s.applyDeletes(ctx, tx, table, entity, p.Deletes, now); err != nil {
 			return err

@@ -100,12 +100,8 @@ func appendNumeric(buf []byte, s string) ([]byte, error) {
 	}
 	// Base-10000 groups are aligned on the point: group g covers digits
 	// point+4g .. point+4g+3 (g < 0: integer part).
-	first := -((max(point, 0) + 3) / 4) // most significant group
-	last := (dscale + 3) / 4            // one past the least significant
-	if point < 0 {
-		first = -((point + 3*0) / 4)
-		first = min(0, first)
-	}
+	first := -ceilDiv(point, 4) // the group holding digit 0
+	last := ceilDiv(dscale, 4)  // one past the group holding digit n-1
 	group := func(g int) int {
 		at := point + 4*g
 		return digit(at)*1000 + digit(at+1)*100 + digit(at+2)*10 + digit(at+3)
@@ -131,4 +127,12 @@ func appendNumeric(buf []byte, s string) ([]byte, error) {
 		buf = binary.BigEndian.AppendUint16(buf, uint16(group(g)))
 	}
 	return buf, nil
+}
+
+// ceilDiv is a/b rounded up, for any sign of a (b > 0).
+func ceilDiv(a, b int) int {
+	if a > 0 {
+		return (a + b - 1) / b
+	}
+	return a / b // Go truncates toward zero: the ceiling for a <= 0
 }

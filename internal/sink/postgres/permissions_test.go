@@ -11,19 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
-	"github.com/dataexport/dataexport/internal/sink/sinktest"
 )
-
-func accountTable(t testing.TB, s *Sink) schema.Table {
-	t.Helper()
-	tbl, err := schema.Map(sinktest.Account("account"), s.Options().TableOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tbl
-}
 
 // limitedRole creates a login role with no privileges and returns a
 // connection string for it; the role goes at cleanup.
@@ -101,6 +90,18 @@ func TestMissingPermissions(t *testing.T) {
 		t.Fatalf("limited role lacks %v, want %v", lines, want)
 	}
 
+	// Granted the schema, the role can open a sink there and lacks only the
+	// privileges on the owner's tables.
+	grant(t, "GRANT USAGE, CREATE ON SCHEMA "+quote(schemaName)+" TO "+quote(roleOf(t, limited)))
+	s, err := Open(ctx, limited, &sink.Options{Schema: schemaName})
+	if err != nil {
+		t.Fatalf("Open as a role granted the schema: %v", err)
+	}
+	s.Close()
+	if got, err = MissingPermissions(ctx, limited, schemaName); err != nil || len(got) != 10 {
+		t.Fatalf("after the grant: %v, %v; want the 10 table privileges", got, err)
+	}
+
 	// A schema that does not exist yet needs CREATE on the database.
 	got, err = MissingPermissions(ctx, limited, "nosuchschema")
 	if err != nil {
@@ -115,11 +116,24 @@ func TestMissingPermissions(t *testing.T) {
 	}
 }
 
-func mustColumns(t testing.TB, s *Sink, tbl schema.Table) map[string]schema.ColumnType {
+// grant runs q as the test database's administrator.
+func grant(t *testing.T, q string) {
 	t.Helper()
-	cols, err := s.freshColumns(t.Context(), tbl.TableName)
+	admin, err := pgx.Connect(t.Context(), testConnString())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cols
+	defer admin.Close(t.Context())
+	if _, err := admin.Exec(t.Context(), q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func roleOf(t *testing.T, connString string) string {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(connString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.User
 }

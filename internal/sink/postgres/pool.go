@@ -72,6 +72,7 @@ func (p *pool) acquire(ctx context.Context) (*pgx.Conn, error) {
 		<-p.sem
 		return nil, fmt.Errorf("connect to %s:%d: %w", p.cfg.Host, p.cfg.Port, err)
 	}
+	registerNumeric(c.TypeMap())
 	p.mu.Lock()
 	p.connAt[c] = gen
 	p.mu.Unlock()

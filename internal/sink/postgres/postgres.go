@@ -90,7 +90,6 @@ func (s *Sink) resolve(t schema.TableName) schema.TableName {
 
 func (s *Sink) createOwnTables(ctx context.Context) error {
 	stmts := []string{
-		"CREATE SCHEMA IF NOT EXISTS " + quote(s.opts.Schema),
 		"CREATE TABLE IF NOT EXISTS " + qualified(s.opts.Tombstones()) + ` (
 	"TableName" varchar(128) NOT NULL,
 	"Id" uuid NOT NULL,
@@ -112,6 +111,17 @@ func (s *Sink) createOwnTables(ctx context.Context) error {
 	return s.pool.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "dataexport:"+s.opts.Schema); err != nil {
 			return fmt.Errorf("postgres sink: create own tables: %w", err)
+		}
+		// CREATE SCHEMA needs CREATE on the database even when the schema
+		// exists, which a login confined to its schema does not have.
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT to_regnamespace($1) IS NOT NULL`, quote(s.opts.Schema)).Scan(&exists); err != nil {
+			return fmt.Errorf("postgres sink: create own tables: %w", err)
+		}
+		if !exists {
+			if _, err := tx.Exec(ctx, "CREATE SCHEMA "+quote(s.opts.Schema)); err != nil {
+				return fmt.Errorf("postgres sink: create schema %s: %w", s.opts.Schema, err)
+			}
 		}
 		for _, q := range stmts {
 			if _, err := tx.Exec(ctx, q); err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/shopspring/decimal"
 
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
@@ -88,7 +87,7 @@ func arg(v record.Value) (any, error) {
 	case record.Int:
 		return v.I, nil
 	case record.Decimal:
-		return numeric(v.S)
+		return decimalText(v.S), nil
 	case record.Float:
 		return v.F, nil
 	case record.Bool:
@@ -99,14 +98,6 @@ func arg(v record.Value) (any, error) {
 		return uuidOf(v.S)
 	}
 	return nil, fmt.Errorf("cannot write kind %s", v.Kind)
-}
-
-func numeric(s string) (pgtype.Numeric, error) {
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return pgtype.Numeric{}, fmt.Errorf("not a decimal number")
-	}
-	return pgtype.Numeric{Int: d.Coefficient(), Exp: d.Exponent(), Valid: true}, nil
 }
 
 func uuidOf(s string) (pgtype.UUID, error) {

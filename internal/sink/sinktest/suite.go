@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("LargeBatch", func(t *testing.T) { testLargeBatch(t, open) })
 	t.Run("Metadata", func(t *testing.T) { testMetadata(t, open) })
 	t.Run("DropTable", func(t *testing.T) { testDropTable(t, open) })
+	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
 }
 
 // fixture is an entity table created in a target.

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/dataexport/dataexport/internal/schema"
@@ -53,10 +54,16 @@ func Open(ctx context.Context, path string, o *sink.Options) (*Sink, error) {
 	if opts.Schema != DefaultSchema {
 		return nil, fmt.Errorf("sqlite sink: %w", &schema.NameError{What: "schema", Name: opts.Schema, Reason: "SQLite supports only schema main"})
 	}
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, errors.New("sqlite sink: the database path must be non-empty, without '?' or '#'")
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Take the write lock when a transaction starts: Apply reads versions
+	// and tombstones and must not see them change before it writes.
+	q.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite sink: open: %w", err)
