@@ -65,8 +65,8 @@ type PollerOptions struct {
 	// again (default 10 minutes). A page whose globalmetadataversion differs
 	// from the one seen before makes the next poll read it at once.
 	MetadataTTL time.Duration
-	Logger *slog.Logger
-	Now    func() time.Time
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Poller reads changes of every profile's entities and enqueues them, saving
