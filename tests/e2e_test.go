@@ -56,16 +56,22 @@ func suffix() string { return fmt.Sprintf("%08x", rand.Uint32()) }
 
 func newEnv(t *testing.T, dest profile.Destination, schemaName string) *env {
 	t.Helper()
-	ctx := t.Context()
 	emu, err := dvemu.New(dvemu.Options{Records: 23, RandSeed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEnvFrom(t, dest, schemaName, emu, nil)
+}
+
+// newEnvFrom builds a pipeline around emu; extra settings override the defaults.
+func newEnvFrom(t *testing.T, dest profile.Destination, schemaName string, emu *dvemu.Emulator, extra map[string]string) *env {
+	t.Helper()
+	ctx := t.Context()
 	org := httptest.NewServer(emu)
 	t.Cleanup(org.Close)
 
 	id := suffix()
-	s := settings.FromMap(map[string]string{
+	values := map[string]string{
 		"AzureWebJobsStorage":       "UseDevelopmentStorage=true",
 		"DATAVERSE_URL":             org.URL,
 		"DATAVERSE_TOKEN":           dvemu.DefaultToken,
@@ -76,7 +82,11 @@ func newEnv(t *testing.T, dest profile.Destination, schemaName string) *env {
 		"STATE_ENTITIES_TABLE":      "e2eentities" + id,
 		"HOST_JSON":                 "../host.json",
 		"FAILURES_CONTAINER_PREFIX": "e2e" + id + "-",
-	})
+	}
+	for k, v := range extra {
+		values[k] = v
+	}
+	s := settings.FromMap(values)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&syncWriter{buf: logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a, err := app.Build(ctx, s, log)
