@@ -540,3 +540,48 @@ func TestHostInvocationJSON(t *testing.T) {
 		t.Fatalf("contact %s missing", x)
 	}
 }
+
+// TestMetadataChange changes the source's schema while it replicates: a new
+// attribute, a widened string and a new option. The table follows (new
+// column, wider column), the changes read right after carry the new column,
+// and the DES metadata tables follow too.
+func TestMetadataChange(t *testing.T) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			dest, schemaName := destinations(t)[name](t)
+			e := newEnv(t, dest, schemaName)
+			e.sync()
+			e.check(e.emu.AddAttribute("account", dvemu.Attribute{LogicalName: "new_region", SchemaName: "new_Region", Type: dvemu.String, MaxLength: 40, IsCustomAttribute: true}))
+			e.check(e.emu.WidenString("account", "name", 400))
+			e.check(e.emu.AddOption("account", "industrycode", 999, "Space mining", nil))
+			ids := e.emu.IDs("account")
+			e.check(e.emu.Update("account", ids[0], map[string]any{"new_region": "EMEA", "industrycode": 999, "name": strings.Repeat("N", 350)}))
+			e.check(e.emu.Update("account", ids[1], map[string]any{"new_region": "APAC"}))
+			e.sync()
+			cols := e.columns("account")
+			if !slices.ContainsFunc(cols, func(c record.Column) bool { return c.Name == "new_region" }) {
+				t.Fatal("the new attribute is not among the replicated columns")
+			}
+			e.assertMatch("after the schema changed")
+
+			s, err := e.app.Pool.Sink(t.Context(), e.prof)
+			e.check(err)
+			mw := s.(sink.MetadataWriter)
+			attrs, err := mw.ReadMetadata(t.Context(), "AttributeMetadata")
+			e.check(err)
+			if !slices.ContainsFunc(attrs, func(r []record.Value) bool { return slices.ContainsFunc(r, func(v record.Value) bool { return v.S == "new_region" }) }) {
+				t.Error("AttributeMetadata has no row for the new attribute")
+			}
+			opts, err := mw.ReadMetadata(t.Context(), "OptionSetMetadata")
+			e.check(err)
+			if !slices.ContainsFunc(opts, func(r []record.Value) bool { return slices.ContainsFunc(r, func(v record.Value) bool { return v.S == "Space mining" }) }) {
+				t.Error("OptionSetMetadata has no row for the new option")
+			}
+			states, err := mw.ReadMetadata(t.Context(), "StateMetadata")
+			e.check(err)
+			if len(states) == 0 {
+				t.Error("StateMetadata is empty")
+			}
+		})
+	}
+}

@@ -131,7 +131,7 @@ func (e *Emulator) addEntity(def Entity) error {
 			d.ManyToMany = append(d.ManyToMany, rel)
 		}
 	}
-	t := &table{def: &d, n: n, baseAttrs: len(d.Attributes), baseVersion: e.version + 1, overlay: map[string]*rowState{}}
+	t := &table{def: &d, genDef: &d, n: n, baseAttrs: len(d.Attributes), baseVersion: e.version + 1, overlay: map[string]*rowState{}}
 	e.version += int64(n)
 	e.tables[d.LogicalName] = t
 	e.bySet[d.EntitySetName] = t

@@ -160,8 +160,8 @@ func byType(g *genCtx, a *Attribute) any {
 
 // generate builds base row i of table t.
 func (e *Emulator) generate(t *table, i int) []any {
-	ent := t.def
-	g := &genCtx{e: e, ent: ent, r: rowRand(e.opts.RandSeed, ent.LogicalName, i), i: i, vals: make([]any, len(ent.Attributes))}
+	ent := t.genDef
+	g := &genCtx{e: e, ent: ent, r: rowRand(e.opts.RandSeed, ent.LogicalName, i), i: i, vals: make([]any, len(t.def.Attributes))}
 	stride := 1
 	for k := range ent.Attributes[:t.baseAttrs] {
 		a := &ent.Attributes[k]

@@ -10,7 +10,11 @@ import (
 // table is one entity's data: generated base rows plus an overlay of
 // changes and a change log. Memory grows with changes, not with rows.
 type table struct {
-	def         *Entity
+	def *Entity
+	// genDef is the definition base rows are generated from: the one at
+	// start. Metadata changes (a new option, a wider string) must not change
+	// the values of rows nobody updated.
+	genDef      *Entity
 	n           int   // generated base rows
 	baseAttrs   int   // attributes generated for base rows; later ones start null
 	baseVersion int64 // versionnumber of base row i is baseVersion+i

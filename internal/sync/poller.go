@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -51,6 +52,10 @@ const (
 	PhaseInitial    = "initial"
 	PhaseDelta      = "delta"
 	PhaseRebaseline = "rebaseline"
+	// PhaseBlocked: the entity's table cannot follow its metadata in place
+	// (a column changed type). The poller skips it until an operator
+	// re-baselines it (drops the table and reads the entity again).
+	PhaseBlocked = "blocked"
 )
 
 // PollerOptions tune one poll. Zero values are the defaults.
@@ -151,6 +156,10 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		res.Err = fmt.Errorf("reading entity state: %w", err)
 		return res
 	}
+	if st.Phase == PhaseBlocked {
+		res.Err = fmt.Errorf("entity is blocked until it is re-baselined: %s", st.LastError)
+		return res
+	}
 	if st.Phase == PhaseRebaseline {
 		// The old delta token expired: read everything again. Rows deleted
 		// meanwhile cannot be seen by a full read; DeleteLog/tombstones keep
@@ -165,13 +174,39 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		return res
 	}
 	if err := p.ensureTable(ctx, prof, meta); err != nil {
+		if errors.Is(err, schema.ErrIncompatibleChange) {
+			log.Error("the entity's table cannot follow its metadata; the entity is blocked until it is re-baselined", "err", err)
+			st.Phase, st.LastError = PhaseBlocked, err.Error()
+			if serr := p.entities.SaveEntity(ctx, &st); serr != nil {
+				err = errors.Join(err, fmt.Errorf("saving blocked state: %w", serr))
+			}
+		}
 		res.Err = err
 		return res
 	}
 
-	pager := p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: st.Link})
+	pager := p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, meta)})
+	reread := false
 	for pager.More() && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
 		page, err := pager.NextPage(ctx)
+		if err == nil && p.metadataMoved(entity, page.MetadataVersion) && !reread {
+			// The org's schema changed since the definition was read, so this
+			// page may lack new columns. Drop it (nothing was checkpointed),
+			// read the definition again, evolve the table, and read the same
+			// page with the new $select.
+			log.Info("metadata changed; reading the entity definition and the page again", "metadataVersion", page.MetadataVersion)
+			reread = true
+			if meta, err = p.src.Entity(ctx, entity); err == nil {
+				p.remember(entity, meta, page.MetadataVersion)
+				err = p.ensureTable(ctx, prof, meta)
+			}
+			if err != nil {
+				res.Err = fmt.Errorf("reading changed metadata: %w", err)
+				return res
+			}
+			pager = p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, meta)})
+			continue
+		}
 		if err != nil {
 			if dataverse.IsRebaseline(err) {
 				log.Warn("delta token expired; the entity will be read again in full", "err", err)
@@ -216,7 +251,6 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		res.Deletes += len(page.Deletes)
 		res.Messages += n
 		res.Phase = st.Phase
-		p.sawMetadataVersion(entity, page.MetadataVersion)
 		if page.UntypedLookups > 0 {
 			log.Warn("polymorphic lookups arrived without a target entity type; their _entitytype columns are empty", "count", page.UntypedLookups, "page", st.Pages)
 		}
@@ -299,6 +333,16 @@ func (p *Poller) ensureTable(ctx context.Context, prof profile.Profile, meta *da
 	if err := s.EnsureTable(ctx, t); err != nil {
 		return fmt.Errorf("ensuring table %s: %w", t.Name, err)
 	}
+	// The DES metadata tables follow the entity's metadata: created on
+	// activation, their rows for this entity replaced whenever it changes.
+	if mw, ok := s.(sink.MetadataWriter); ok {
+		if err := mw.EnsureMetadataTables(ctx); err != nil {
+			return fmt.Errorf("ensuring metadata tables: %w", err)
+		}
+		if err := mw.ReplaceMetadata(ctx, schema.Metadata([]*dataverse.Entity{meta}, p.o.Now().UTC())); err != nil {
+			return fmt.Errorf("writing metadata of %s: %w", meta.LogicalName, err)
+		}
+	}
 	p.mu.Lock()
 	p.ensured[key] = fp
 	p.mu.Unlock()
@@ -312,42 +356,70 @@ func fingerprint(t schema.Table) string {
 type cachedMeta struct {
 	e       *dataverse.Entity
 	at      time.Time
-	version string // globalmetadataversion seen on the pages read with e
-	stale   bool
+	version string // globalmetadataversion of the pages read with e
 }
 
 // entity returns the entity definition, read again when it is older than
-// MetadataTTL or a page announced a new metadata version.
+// MetadataTTL.
 func (p *Poller) entity(ctx context.Context, name string) (*dataverse.Entity, error) {
 	p.mu.Lock()
 	c, ok := p.meta[name]
 	p.mu.Unlock()
-	if ok && !c.stale && p.o.Now().Sub(c.at) < p.o.MetadataTTL {
+	if ok && p.o.Now().Sub(c.at) < p.o.MetadataTTL {
 		return c.e, nil
 	}
 	e, err := p.src.Entity(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	p.meta[name] = cachedMeta{e: e, at: p.o.Now(), version: c.version}
-	p.mu.Unlock()
+	p.remember(name, e, c.version)
 	return e, nil
 }
 
-func (p *Poller) sawMetadataVersion(name, version string) {
+func (p *Poller) remember(name string, e *dataverse.Entity, version string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.meta[name] = cachedMeta{e: e, at: p.o.Now(), version: version}
+}
+
+// metadataMoved records the metadata version a page announced and reports
+// whether it differs from the one seen with the cached definition. Dataverse
+// sends it only when asked and may not at all; without it, MetadataTTL bounds
+// how long a changed schema goes unnoticed.
+func (p *Poller) metadataMoved(name, version string) bool {
 	if version == "" {
-		return
+		return false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c, ok := p.meta[name]
 	if !ok {
-		return
+		return false
 	}
-	if c.version != "" && c.version != version {
-		c.stale = true
+	if c.version == "" {
+		c.version = version
+		p.meta[name] = c
+		return false
 	}
-	c.version = version
-	p.meta[name] = c
+	return c.version != version
+}
+
+// withSelect points a stored link at the entity's current columns. Links
+// keep the $select of the read that issued them, so after an attribute is
+// added the link would go on leaving it out. Only the $select parameter is
+// rewritten; the token and paging cookie are kept byte for byte.
+func withSelect(link string, e *dataverse.Entity) string {
+	base, query, ok := strings.Cut(link, "?")
+	if !ok || link == "" {
+		return link
+	}
+	sel := strings.Join(dataverse.Select(dataverse.Fields(e)), ",")
+	parts := strings.Split(query, "&")
+	for i, part := range parts {
+		if strings.HasPrefix(part, "$select=") || strings.HasPrefix(part, "%24select=") {
+			parts[i] = "$select=" + sel
+			return base + "?" + strings.Join(parts, "&")
+		}
+	}
+	return link
 }

@@ -52,4 +52,10 @@ func TestGeneratedSQL(t *testing.T) {
 	}
 	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), "dataexport_stage_0123456789abcdef", quoted)+"\n", *update)
 	sinktest.Golden(t, "testdata/delete_account.sql", deleteSQL(tbl.TableName, o.Tombstones())+"\n", *update)
+
+	var meta []string
+	for _, m := range schema.MetadataTables() {
+		meta = append(meta, metadataCreateSQL(o.TableOptions().TableName(m.Name), m))
+	}
+	sinktest.Golden(t, "testdata/metadata_tables.sql", strings.Join(meta, ";\n")+"\n", *update)
 }

@@ -1,6 +1,7 @@
 package sinktest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -39,6 +40,23 @@ func testRoundTrip(t *testing.T, open Opener) {
 	got, err := f.s.Rows(t.Context(), f.table.TableName, f.cols)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if sc, ok := f.s.(sink.Scanner); ok {
+		// Scan streams what Rows returns, and stops at the callback's error.
+		var n int
+		stop := errors.New("stop")
+		err := sc.Scan(t.Context(), f.table.TableName, f.cols, func(r record.Record) error {
+			if r.ID != got[n].ID || r.Version != got[n].Version {
+				t.Errorf("Scan row %d is %s, Rows says %s", n, r.ID, got[n].ID)
+			}
+			if n++; n == 3 {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) || n != 3 {
+			t.Errorf("Scan = %v after %d rows, want the callback's error after 3", err, n)
+		}
 	}
 	last := got[len(got)-1]
 	if last.ID != "abcdef00-0000-4000-8000-00000000000a" {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"flag"
+	"strings"
 	"testing"
 
 	"github.com/dataexport/dataexport/internal/dataverse"
@@ -30,4 +31,10 @@ func TestGeneratedSQL(t *testing.T) {
 		cols = append(cols, f.Column)
 	}
 	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols)+"\n", *update)
+
+	var meta []string
+	for _, m := range schema.MetadataTables() {
+		meta = append(meta, metadataCreateSQL(o.TableOptions().TableName(m.Name), m))
+	}
+	sinktest.Golden(t, "testdata/metadata_tables.sql", strings.Join(meta, ";\n")+"\n", *update)
 }
