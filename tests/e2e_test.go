@@ -569,12 +569,16 @@ func TestMetadataChange(t *testing.T) {
 			mw := s.(sink.MetadataWriter)
 			attrs, err := mw.ReadMetadata(t.Context(), "AttributeMetadata")
 			e.check(err)
-			if !slices.ContainsFunc(attrs, func(r []record.Value) bool { return slices.ContainsFunc(r, func(v record.Value) bool { return v.S == "new_region" }) }) {
+			if !slices.ContainsFunc(attrs, func(r []record.Value) bool {
+				return slices.ContainsFunc(r, func(v record.Value) bool { return v.S == "new_region" })
+			}) {
 				t.Error("AttributeMetadata has no row for the new attribute")
 			}
 			opts, err := mw.ReadMetadata(t.Context(), "OptionSetMetadata")
 			e.check(err)
-			if !slices.ContainsFunc(opts, func(r []record.Value) bool { return slices.ContainsFunc(r, func(v record.Value) bool { return v.S == "Space mining" }) }) {
+			if !slices.ContainsFunc(opts, func(r []record.Value) bool {
+				return slices.ContainsFunc(r, func(v record.Value) bool { return v.S == "Space mining" })
+			}) {
 				t.Error("OptionSetMetadata has no row for the new option")
 			}
 			states, err := mw.ReadMetadata(t.Context(), "StateMetadata")

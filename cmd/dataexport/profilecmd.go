@@ -12,19 +12,21 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
 	"github.com/dataexport/dataexport/internal/app"
+	"github.com/dataexport/dataexport/internal/destination"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/settings"
 	"github.com/dataexport/dataexport/internal/state"
+	dsync "github.com/dataexport/dataexport/internal/sync"
 )
 
 // cmdProfile manages Export Profiles in Table storage. Output never shows a
 // destination connection string.
-func cmdProfile(ctx context.Context, args []string, _ *slog.Logger) error {
+func cmdProfile(ctx context.Context, args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("profile", flag.ContinueOnError)
 	settingsFile := fs.String("settings", "local.settings.json", "settings file")
 	file := fs.String("file", "", "profile JSON (put)")
 	if len(args) == 0 {
-		return errors.New("profile: want put | get NAME | list | delete NAME")
+		return errors.New("profile: want put --file F | get NAME | list | delete NAME | rebaseline NAME ENTITY | cleanup NAME ENTITY")
 	}
 	verb := args[0]
 	if err := fs.Parse(args[1:]); err != nil {
@@ -61,6 +63,25 @@ func cmdProfile(ctx context.Context, args []string, _ *slog.Logger) error {
 			return err
 		}
 		return out.Encode(p.Redacted())
+	case "rebaseline", "cleanup":
+		if fs.NArg() != 2 {
+			return fmt.Errorf("profile %s: want a profile name and an entity", verb)
+		}
+		p, err := store.GetProfile(ctx, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		pool := destination.NewPool(log)
+		defer pool.Close()
+		if verb == "rebaseline" {
+			err = dsync.Rebaseline(ctx, p, fs.Arg(1), store, pool)
+		} else {
+			err = dsync.Cleanup(ctx, p, fs.Arg(1), store, pool)
+		}
+		if err == nil {
+			fmt.Printf("%s %s/%s: done\n", verb, p.Name, fs.Arg(1))
+		}
+		return err
 	case "get", "delete":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("profile %s: want a profile name", verb)
@@ -83,5 +104,5 @@ func cmdProfile(ctx context.Context, args []string, _ *slog.Logger) error {
 		}
 		return out.Encode(ps)
 	}
-	return fmt.Errorf("profile: unknown verb %q (want put, get, list, delete)", verb)
+	return fmt.Errorf("profile: unknown verb %q (want put, get, list, delete, rebaseline, cleanup)", verb)
 }

@@ -1,0 +1,67 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/sink"
+	"github.com/dataexport/dataexport/internal/state"
+)
+
+// EntityForgetter removes an entity's state.
+type EntityForgetter interface {
+	DeleteEntity(ctx context.Context, profile, entity string) error
+}
+
+// Rebaseline drops an entity's table and makes the next poll read the entity
+// again in full: the way out of PhaseBlocked (a column changed type) or of a
+// destination that drifted. Run it with the queue drained: the dropped table
+// takes its tombstones along, so a stale message still in flight could bring
+// a deleted record back.
+func Rebaseline(ctx context.Context, prof profile.Profile, entity string, entities EntityStore, dest Destinations) error {
+	st, err := entities.GetEntity(ctx, prof.Name, entity)
+	if errors.Is(err, state.ErrNotFound) {
+		st = state.EntityState{Profile: prof.Name, Entity: entity}
+	} else if err != nil {
+		return err
+	}
+	if err := dropTable(ctx, prof, entity, dest); err != nil {
+		return err
+	}
+	st.Phase, st.Link, st.HighWater, st.Pages, st.Read, st.LastError = PhaseInitial, "", 0, 0, 0, ""
+	return entities.SaveEntity(ctx, &st)
+}
+
+// Cleanup drops the table of an entity that is no longer part of the
+// profile and forgets its state. DES left such tables for the user to drop
+// by script; here it is one explicit command, never automatic.
+func Cleanup(ctx context.Context, prof profile.Profile, entity string, entities EntityForgetter, dest Destinations) error {
+	if contains(prof.Entities, entity) {
+		return fmt.Errorf("entity %s is still part of profile %s; remove it from the profile first", entity, prof.Name)
+	}
+	if err := dropTable(ctx, prof, entity, dest); err != nil {
+		return err
+	}
+	if err := entities.DeleteEntity(ctx, prof.Name, entity); err != nil && !errors.Is(err, state.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+func dropTable(ctx context.Context, prof profile.Profile, entity string, dest Destinations) error {
+	s, err := dest.Sink(ctx, prof)
+	if err != nil {
+		return fmt.Errorf("opening destination: %w", err)
+	}
+	d, ok := s.(sink.TableDropper)
+	if !ok {
+		return fmt.Errorf("the %s destination cannot drop tables", prof.Destination.Type)
+	}
+	table := tableOptions(prof).TableName(entity)
+	if err := d.DropTable(ctx, table); err != nil {
+		return fmt.Errorf("dropping %s: %w", table, err)
+	}
+	return nil
+}
