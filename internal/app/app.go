@@ -14,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
@@ -89,8 +91,12 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	if c, err := funchost.LoadHostJSON(s.Or("HOST_JSON", "host.json")); err == nil {
 		hostCfg = c
 	}
+	out, err := recordsSender(ctx, s, q)
+	if err != nil {
+		return nil, err
+	}
 	pool := destination.NewPool(log)
-	poller := dsync.NewPoller(src, store, store, pool, q, &dsync.PollerOptions{Logger: log})
+	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log})
 	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Poller: poller, Applier: applier,
@@ -196,3 +202,41 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 }
 
 var _ funchost.Queue = (*queue.StorageQueue)(nil)
+
+// recordsSender is where the poller puts its messages: the Storage queue
+// (QUEUE_TRANSPORT=storage, the default and the only one that runs locally)
+// or Service Bus (QUEUE_TRANSPORT=servicebus: ServiceBusConnection holds a
+// connection string, or ServiceBusConnection__fullyQualifiedNamespace names
+// the namespace for the app's managed identity).
+func recordsSender(ctx context.Context, s *settings.Settings, storage *queue.StorageQueue) (dsync.Sender, error) {
+	switch t := s.Or("QUEUE_TRANSPORT", "storage"); t {
+	case "storage":
+		return storage, nil
+	case "servicebus":
+		var (
+			client *azservicebus.Client
+			err    error
+		)
+		if cs := s.Get("ServiceBusConnection"); cs != "" {
+			client, err = azservicebus.NewClientFromConnectionString(cs, nil)
+		} else if ns := s.Get("ServiceBusConnection__fullyQualifiedNamespace"); ns != "" {
+			var cred *azidentity.DefaultAzureCredential
+			if cred, err = azidentity.NewDefaultAzureCredential(nil); err == nil {
+				client, err = azservicebus.NewClient(ns, cred, nil)
+			}
+		} else {
+			return nil, errors.New("QUEUE_TRANSPORT=servicebus needs ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace")
+		}
+		if err != nil {
+			// The SDK's parse errors can quote the connection string; keep only the setting's name.
+			return nil, errors.New("app setting ServiceBusConnection: cannot create a Service Bus client")
+		}
+		sender, err := client.NewSender(s.Or("RECORDS_QUEUE", "records"), nil)
+		if err != nil {
+			return nil, fmt.Errorf("Service Bus sender: %w", err)
+		}
+		return queue.NewServiceBusSender(sender, nil)
+	default:
+		return nil, fmt.Errorf("app setting QUEUE_TRANSPORT: %q is not storage or servicebus", t)
+	}
+}
