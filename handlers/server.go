@@ -150,7 +150,12 @@ func (s *server) ok(w http.ResponseWriter, resp InvokeResponse) {
 }
 
 func (s *server) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
-	s.o.Logger.Error("invocation failed", "function", r.URL.Path[1:], "invocationId", r.Header.Get("X-Azure-Functions-InvocationId"), "status", status, "err", err)
+	level := slog.LevelError
+	if r.Context().Err() != nil {
+		// The host gave up on the invocation (shutdown, timeout): not a fault of ours.
+		level = slog.LevelInfo
+	}
+	s.o.Logger.Log(r.Context(), level, "invocation failed", "function", r.URL.Path[1:], "invocationId", r.Header.Get("X-Azure-Functions-InvocationId"), "status", status, "err", err)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(InvokeResponse{Outputs: map[string]any{}, Logs: []string{err.Error()}})

@@ -320,7 +320,7 @@ func (h *Host) invoke(ctx context.Context, name string, body any) (map[string]an
 	}
 	if logs, ok := out["Logs"].([]any); ok {
 		for _, l := range logs {
-			h.o.Logger.Info("function log", "function", name, "log", l)
+			h.o.Logger.Debug("function log", "function", name, "log", l)
 		}
 	}
 	return out, nil

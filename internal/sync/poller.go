@@ -258,7 +258,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			break
 		}
 	}
-	if res.Pages > 0 {
+	if res.Upserts+res.Deletes > 0 {
 		log.Info("poll", "phase", res.Phase, "pages", res.Pages, "upserts", res.Upserts, "deletes", res.Deletes, "messages", res.Messages, "caughtUp", res.CaughtUp)
 	}
 	return res

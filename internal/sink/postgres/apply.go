@@ -78,24 +78,21 @@ func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch
 // prepare checks b against the table's columns, reading them again once
 // if b names a column the cache does not know (the table may have grown).
 func (s *Sink) prepare(ctx context.Context, table schema.TableName, b record.Batch) (sink.Prepared, map[string]schema.ColumnType, error) {
-	var p sink.Prepared
-	var cols map[string]schema.ColumnType
-	err := s.pool.with(ctx, func(c *pgx.Conn) error {
-		var err error
-		cols, err = s.columns(ctx, c, table, false)
-		if err != nil {
-			return err
-		}
-		p, err = sink.Prepare(table, b, cols)
+	s.mu.Lock()
+	cols, cached := s.cols[table]
+	s.mu.Unlock()
+	if cached {
+		p, err := sink.Prepare(table, b, cols)
 		var unknown *sink.UnknownColumnError
-		if errors.As(err, &unknown) {
-			if cols, err = s.columns(ctx, c, table, true); err != nil {
-				return err
-			}
-			p, err = sink.Prepare(table, b, cols)
+		if !errors.As(err, &unknown) {
+			return p, cols, err
 		}
-		return err
-	})
+	}
+	cols, err := s.freshColumns(ctx, table)
+	if err != nil {
+		return sink.Prepared{}, nil, err
+	}
+	p, err := sink.Prepare(table, b, cols)
 	return p, cols, err
 }
 
@@ -131,7 +128,9 @@ func (s *Sink) applyUpserts(ctx context.Context, tx pgx.Tx, table schema.TableNa
 
 // upsertSQL moves the staging rows into table: rows without a tombstone at
 // least as new are inserted, and on conflict update the stored row only if
-// it is older. $1 is now, $2 the table name in the tombstone table.
+// it is older. The tombstone check is a scalar subquery, one primary-key
+// probe per row: as NOT EXISTS the planner may hash every tombstone of the
+// table for each batch, a cost that grows with the deletes ever seen. $1 is now, $2 the table name in the tombstone table.
 // cols are the quoted staging columns: Id, versionnumber, data columns.
 func upsertSQL(table, tombs schema.TableName, stage string, cols []string) string {
 	var sel, sets strings.Builder
@@ -144,7 +143,7 @@ func upsertSQL(table, tombs schema.TableName, stage string, cols []string) strin
 	id, v := quote(schema.ColID), quote(schema.ColVersion)
 	return fmt.Sprintf(`INSERT INTO %s AS t (%s, %s, %s)
 SELECT $1, $1%s FROM %s s
-WHERE NOT EXISTS (SELECT 1 FROM %s x WHERE x."TableName" = $2 AND x."Id" = s.%s AND x."VersionNumber" >= s.%s)
+WHERE coalesce((SELECT x."VersionNumber" FROM %s x WHERE x."TableName" = $2 AND x."Id" = s.%s), -1) < s.%s
 ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s, %s = EXCLUDED.%s%s
 WHERE t.%s < EXCLUDED.%s`,
 		qualified(table), quote(schema.ColSinkCreatedOn), quote(schema.ColSinkModifiedOn), strings.Join(cols, ", "),

@@ -38,7 +38,7 @@ var _ sink.Sink = (*Sink)(nil)
 var _ sink.Reader = (*Sink)(nil)
 
 // Open connects to the database of connString, creates the schema if it is
-// missing, and the sink's own tables. o may be nil. The connection string
+// missing, the sink's own tables and the DES metadata tables. o may be nil. The connection string
 // is a secret: it appears in no error or log.
 func Open(ctx context.Context, connString string, o *sink.Options) (*Sink, error) {
 	var opts sink.Options
@@ -65,7 +65,13 @@ func Open(ctx context.Context, connString string, o *sink.Options) (*Sink, error
 		return nil, fmt.Errorf("postgres sink: %w", err)
 	}
 	s := &Sink{pool: pool, opts: opts, cols: map[schema.TableName]map[string]schema.ColumnType{}}
+	// DES created the metadata tables on activation; opening the sink is
+	// ours.
 	if err := s.createOwnTables(ctx); err != nil {
+		pool.close()
+		return nil, err
+	}
+	if err := s.EnsureMetadataTables(ctx); err != nil {
 		pool.close()
 		return nil, err
 	}
@@ -132,16 +138,9 @@ func (s *Sink) createOwnTables(ctx context.Context) error {
 	})
 }
 
-// columns returns the data columns of t (cached), or a *sink.NoTableError.
-func (s *Sink) columns(ctx context.Context, q queryer, t schema.TableName, fresh bool) (map[string]schema.ColumnType, error) {
-	if !fresh {
-		s.mu.Lock()
-		c, ok := s.cols[t]
-		s.mu.Unlock()
-		if ok {
-			return c, nil
-		}
-	}
+// columns reads the data columns of t and caches them, or returns a
+// *sink.NoTableError.
+func (s *Sink) columns(ctx context.Context, q queryer, t schema.TableName) (map[string]schema.ColumnType, error) {
 	list, err := readColumns(ctx, q, t)
 	if err != nil {
 		return nil, err

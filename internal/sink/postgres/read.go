@@ -134,7 +134,7 @@ func (s *Sink) freshColumns(ctx context.Context, table schema.TableName) (map[st
 	var cols map[string]schema.ColumnType
 	err := s.pool.with(ctx, func(c *pgx.Conn) error {
 		var err error
-		cols, err = s.columns(ctx, c, table, true)
+		cols, err = s.columns(ctx, c, table)
 		return err
 	})
 	return cols, err

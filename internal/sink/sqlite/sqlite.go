@@ -38,7 +38,7 @@ var _ sink.Sink = (*Sink)(nil)
 var _ sink.Reader = (*Sink)(nil)
 
 // Open opens (creating if needed) the database at path and creates the
-// sink's own tables. o may be nil. Schema must be empty or "main": SQLite has
+// sink's own tables and the DES metadata tables. o may be nil. Schema must be empty or "main": SQLite has
 // no other schemas without ATTACH.
 func Open(ctx context.Context, path string, o *sink.Options) (*Sink, error) {
 	var opts sink.Options
@@ -72,7 +72,13 @@ func Open(ctx context.Context, path string, o *sink.Options) (*Sink, error) {
 	// transactions from waiting on each other's locks.
 	db.SetMaxOpenConns(1)
 	s := &Sink{db: db, opts: opts, cols: map[schema.TableName]map[string]schema.ColumnType{}}
+	// DES created the metadata tables on activation; opening the sink is
+	// ours.
 	if err := s.createOwnTables(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.EnsureMetadataTables(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
