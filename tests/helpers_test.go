@@ -4,40 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	gosync "sync"
 	"testing"
-	"time"
+
+	"github.com/dataexport/dataexport/internal/azuritetest"
 )
 
-// TestMain makes sure Azurite answers; it starts it through the project's
-// script when it does not (the tests need the real Table, Queue and Blob endpoints).
-func TestMain(m *testing.M) {
-	if !azuriteUp() {
-		cmd := exec.Command("bash", "../scripts/azurite.sh", "start")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			os.Stderr.WriteString("tests: Azurite is not running and scripts/azurite.sh start failed: " + err.Error() + "\n")
-			os.Exit(1)
-		}
-	}
-	os.Exit(m.Run())
-}
-
-func azuriteUp() bool {
-	for _, port := range []string{"10000", "10001", "10002"} {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
-		if err != nil {
-			return false
-		}
-		c.Close()
-	}
-	return true
-}
+// TestMain makes sure Azurite answers: the tests need the real Table, Queue
+// and Blob endpoints.
+func TestMain(m *testing.M) { azuritetest.Main(m) }
 
 // syncWriter lets concurrent handlers log into one buffer.
 type syncWriter struct {
