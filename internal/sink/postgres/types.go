@@ -116,8 +116,8 @@ func uuidOf(s string) (pgtype.UUID, error) {
 	return u, nil
 }
 
-// TimeLayout is how PostgreSQL renders a timestamp as text.
-const TimeLayout = "2006-01-02 15:04:05.999999"
+// timeLayout is how PostgreSQL renders a timestamp as text (DateStyle ISO).
+const timeLayout = "2006-01-02 15:04:05.999999"
 
 // value parses the text form of a cell (col::text) as kind k.
 func value(k record.Kind, p *string) (record.Value, error) {
@@ -140,7 +140,7 @@ func value(k record.Kind, p *string) (record.Value, error) {
 		b, err := strconv.ParseBool(s)
 		return record.BoolValue(b), err
 	case record.DateTime, record.Date:
-		t, err := time.Parse(TimeLayout, s)
+		t, err := time.Parse(timeLayout, s)
 		if err != nil {
 			return record.Value{}, err
 		}

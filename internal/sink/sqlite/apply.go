@@ -60,49 +60,96 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 	if len(p.Upserts) == 0 {
 		return 0, nil
 	}
-	stmt, err := tx.PrepareContext(ctx, upsertSQL(table, s.opts.Tombstones(), p.Columns))
-	if err != nil {
-		return 0, fmt.Errorf("sqlite sink: apply to %s: prepare upsert: %w", table, err)
-	}
-	defer stmt.Close()
-	args := make([]any, 4+len(p.Columns))
-	args[1], args[2] = now, table.Name
+	// Rows go in chunks of up to chunkRows per statement: each statement
+	// costs a call through database/sql and the driver, each value a bind.
+	per := 2 + len(p.Columns)
+	chunk := max(1, min(chunkRows, maxParams/per))
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 3+chunk*per)
+	args[0], args[1] = now, now
 	n := 0
-	for _, r := range p.Upserts {
-		args[0], args[3] = r.ID, r.Version
-		for i, v := range r.Values {
-			args[4+i] = arg(v)
+	for start := 0; start < len(p.Upserts); start += chunk {
+		rows := p.Upserts[start:min(start+chunk, len(p.Upserts))]
+		stmt := full
+		if len(rows) < chunk || full == nil {
+			var err error
+			if stmt, err = tx.PrepareContext(ctx, upsertSQL(table, s.opts.Tombstones(), p.Columns, len(rows))); err != nil {
+				return 0, fmt.Errorf("sqlite sink: apply to %s: prepare upsert: %w", table, err)
+			}
+			if len(rows) == chunk {
+				full = stmt
+			} else {
+				defer stmt.Close()
+			}
 		}
-		out, err := stmt.ExecContext(ctx, args...)
+		a := args[:3+len(rows)*per]
+		a[len(a)-1] = table.Name
+		for i, r := range rows {
+			base := 2 + i*per
+			a[base], a[base+1] = r.ID, r.Version
+			for j, v := range r.Values {
+				a[base+2+j] = arg(v)
+			}
+		}
+		out, err := stmt.ExecContext(ctx, a...)
 		if err != nil {
-			return 0, fmt.Errorf("sqlite sink: apply to %s: upsert %s: %w", table, r.ID, err)
+			return 0, fmt.Errorf("sqlite sink: apply to %s: upsert: %w", table, err)
 		}
-		if c, _ := out.RowsAffected(); c > 0 {
-			n++
-		}
+		c, _ := out.RowsAffected()
+		n += int(c)
 	}
 	return n, nil
 }
 
-// upsertSQL inserts one row unless a tombstone at least as new exists, and
-// on conflict updates it only if the stored version is older. Parameters:
-// ?1 id, ?2 now, ?3 table name, ?4 version, ?5... the columns.
-func upsertSQL(table, tombs schema.TableName, cols []record.Column) string {
-	var names, vals, sets strings.Builder
+// Chunking of upserts: rows per statement, and SQLite's limit on
+// parameters (SQLITE_MAX_VARIABLE_NUMBER, 32766 since 3.32).
+const (
+	chunkRows = 32
+	maxParams = 32766 - 3
+)
+
+// upsertSQL inserts rows rows unless a tombstone at least as new exists,
+// and on conflict updates a row only if the stored version is older. The
+// ids of one statement are distinct (Prepare deduplicates). Parameters, in
+// order: now twice, per row its id, version and columns, the table name.
+// They are anonymous: the driver looks a numbered one up by a linear scan,
+// which made a statement of 1,400 parameters cost more than its rows.
+func upsertSQL(table, tombs schema.TableName, cols []record.Column, rows int) string {
+	var names, sel, sets, vals strings.Builder
 	for i, c := range cols {
 		q := quote(c.Name)
 		fmt.Fprintf(&names, ", %s", q)
-		fmt.Fprintf(&vals, ", ?%d", 5+i)
+		fmt.Fprintf(&sel, ", v.column%d", 3+i)
 		fmt.Fprintf(&sets, ", %s = excluded.%s", q, q)
+	}
+	per := 2 + len(cols)
+	for r := range rows {
+		if r > 0 {
+			vals.WriteString(",\n")
+		}
+		vals.WriteString("(")
+		for j := range per {
+			if j > 0 {
+				vals.WriteString(", ")
+			}
+			vals.WriteString("?")
+		}
+		vals.WriteString(")")
 	}
 	v := quote(schema.ColVersion)
 	return fmt.Sprintf(`INSERT INTO %s (%s, %s, %s, %s%s)
-SELECT ?1, ?2, ?2, ?4%s
-WHERE NOT EXISTS (SELECT 1 FROM %s WHERE "TableName" = ?3 AND "Id" = ?1 AND "VersionNumber" >= ?4)
+SELECT v.column1, ?, ?, v.column2%s FROM (VALUES
+%s) AS v
+WHERE NOT EXISTS (SELECT 1 FROM %s x WHERE x."TableName" = ? AND x."Id" = v.column1 AND x."VersionNumber" >= v.column2)
 ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s%s
 WHERE %s < excluded.%s`,
 		qualified(table), quote(schema.ColID), quote(schema.ColSinkCreatedOn), quote(schema.ColSinkModifiedOn), v, names.String(),
-		vals.String(),
+		sel.String(), vals.String(),
 		qualified(tombs),
 		quote(schema.ColID), quote(schema.ColSinkModifiedOn), quote(schema.ColSinkModifiedOn), v, v, sets.String(),
 		v, v)

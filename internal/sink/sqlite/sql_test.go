@@ -30,7 +30,7 @@ func TestGeneratedSQL(t *testing.T) {
 	for _, f := range dataverse.Fields(e)[:4] {
 		cols = append(cols, f.Column)
 	}
-	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols)+"\n", *update)
+	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols, 2)+"\n", *update)
 
 	var meta []string
 	for _, m := range schema.MetadataTables() {
