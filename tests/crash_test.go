@@ -39,7 +39,7 @@ func (lostCheckpoints) SaveEntity(context.Context, *state.EntityState) error {
 
 func (e *env) positions() map[string]state.EntityState {
 	out := map[string]state.EntityState{}
-	for _, ent := range entities {
+	for _, ent := range e.prof.Entities {
 		st, err := e.app.Store.GetEntity(e.t.Context(), e.prof.Name, ent)
 		e.check(err)
 		out[ent] = st

@@ -38,6 +38,7 @@ const (
 	pgURL   = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 )
 
+// entities are the entities a test env replicates unless it names others.
 var entities = []string{"account", "contact"}
 
 // env is one running pipeline: emulator, app, standalone host, destination.
@@ -64,7 +65,7 @@ func newEnv(t *testing.T, dest profile.Destination, schemaName string) *env {
 }
 
 // newEnvFrom builds a pipeline around emu; extra settings override the defaults.
-func newEnvFrom(t *testing.T, dest profile.Destination, schemaName string, emu *dvemu.Emulator, extra map[string]string) *env {
+func newEnvFrom(t *testing.T, dest profile.Destination, schemaName string, emu *dvemu.Emulator, extra map[string]string, ents ...string) *env {
 	t.Helper()
 	ctx := t.Context()
 	org := httptest.NewServer(emu)
@@ -94,7 +95,10 @@ func newEnvFrom(t *testing.T, dest profile.Destination, schemaName string, emu *
 		t.Fatalf("building the app (is Azurite running? scripts/azurite.sh start): %v", err)
 	}
 	t.Cleanup(a.Close)
-	prof := profile.Profile{Name: "e2e" + id, Entities: entities, Schema: schemaName, Destination: dest, WriteDeleteLog: true}
+	if len(ents) == 0 {
+		ents = entities
+	}
+	prof := profile.Profile{Name: "e2e" + id, Entities: ents, Schema: schemaName, Destination: dest, WriteDeleteLog: true}
 	if err := a.Store.PutProfile(ctx, prof); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +131,7 @@ func (e *env) sync() {
 }
 
 func (e *env) caughtUp() bool {
-	for _, ent := range entities {
+	for _, ent := range e.prof.Entities {
 		st, err := e.app.Store.GetEntity(e.t.Context(), e.prof.Name, ent)
 		if err != nil || st.Phase != dsync.PhaseDelta {
 			return false
@@ -187,7 +191,7 @@ func (e *env) destination(entity string, cols []record.Column) []record.Record {
 // equals the source.
 func (e *env) assertMatch(stage string) {
 	e.t.Helper()
-	for _, ent := range entities {
+	for _, ent := range e.prof.Entities {
 		cols := e.columns(ent)
 		src, dst := e.source(ent, cols), e.destination(ent, cols)
 		if len(src) == 0 {
@@ -312,7 +316,7 @@ func (e *env) send(bodies ...[]byte) {
 
 func (e *env) snapshot() map[string][]record.Record {
 	out := map[string][]record.Record{}
-	for _, ent := range entities {
+	for _, ent := range e.prof.Entities {
 		out[ent] = e.destination(ent, e.columns(ent))
 	}
 	return out
@@ -586,6 +590,33 @@ func TestMetadataChange(t *testing.T) {
 			if len(states) == 0 {
 				t.Error("StateMetadata is empty")
 			}
+		})
+	}
+}
+
+// TestSampleOrgEntities replicates the sample org's other entities: a custom
+// entity with every attribute type, activities, the activityparty table
+// (PartyList), and N:N intersect tables, then changes some and compares
+// every row and column again.
+func TestSampleOrgEntities(t *testing.T) {
+	ents := []string{"new_project", "email", "appointment", "activityparty", "systemuserroles", "teammembership", "lead", "opportunity"}
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			dest, schemaName := destinations(t)[name](t)
+			emu, err := dvemu.New(dvemu.Options{Records: 12, RandSeed: 11})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newEnvFrom(t, dest, schemaName, emu, nil, ents...)
+			e.sync()
+			e.assertMatch("after the initial sync")
+
+			p := e.emu.IDs("new_project")
+			e.check(e.emu.Update("new_project", p[0], map[string]any{"new_name": "Changed", "new_headcount": 7}))
+			e.check(e.emu.Delete("new_project", p[1]))
+			e.check(e.emu.Delete("email", e.emu.IDs("email")[0]))
+			e.sync()
+			e.assertMatch("after changes")
 		})
 	}
 }
