@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/dataexport/dataexport/internal/record"
@@ -32,11 +31,14 @@ func stageName(table schema.TableName, names []string, cols map[string]schema.Co
 }
 
 // Apply writes b to table in one transaction (see sink.BatchApplier):
-// deletes first, in one statement, then COPY into a staging table and one
-// version-guarded INSERT … ON CONFLICT. Deletes before upserts gives the
-// same result as any other order, since each side is guarded by the other's
-// version. A batch whose ids are all new (the initial sync) is copied
-// straight into the table instead (see copyNew).
+// deletes first, in one statement, then the upserts. A batch that carries
+// every data column of the table (the usual case) is written by replace:
+// one statement removes the rows it supersedes, one COPY writes the new
+// versions. A narrower batch (the table kept columns of removed
+// attributes) goes through a staging table and one version-guarded
+// INSERT … ON CONFLICT, which leaves the other columns alone. Deletes
+// before upserts gives the same result as any other order, since each side
+// is guarded by the other's version.
 func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
 	table = s.resolve(table)
 	var res sink.Result
@@ -61,11 +63,11 @@ func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch
 		if res.Deleted, err = s.applyDeletes(ctx, tx, table, entity, p.Deletes, now); err != nil {
 			return err
 		}
-		if n, ok, err := s.copyNew(ctx, tx, table, p, now); err != nil || ok {
-			res.Upserted = n
-			return err
+		if len(p.Columns) == len(cols) {
+			res.Upserted, err = s.replace(ctx, tx, table, p, now)
+		} else {
+			res.Upserted, err = s.applyUpserts(ctx, tx, table, p, cols, now)
 		}
-		res.Upserted, err = s.applyUpserts(ctx, tx, table, p, cols, now)
 		return err
 	})
 	if err != nil {
@@ -160,10 +162,19 @@ type copySource struct {
 	vals []any
 	err  error
 	now  *time.Time // set: SinkCreatedOn and SinkModifiedOn follow the version
+	// keep, when set, lists the indexes of the rows to copy, ids their
+	// parsed ids and created their SinkCreatedOn (zero: now).
+	keep    []int
+	ids     []pgtype.UUID
+	created []time.Time
 }
 
 func (c *copySource) Next() bool {
-	if c.err != nil || c.i >= len(c.rows) {
+	n := len(c.rows)
+	if c.keep != nil {
+		n = len(c.keep)
+	}
+	if c.err != nil || c.i >= n {
 		return false
 	}
 	c.i++
@@ -172,14 +183,25 @@ func (c *copySource) Next() bool {
 
 func (c *copySource) Values() ([]any, error) {
 	r := &c.rows[c.i-1]
-	id, err := uuidOf(r.ID)
-	if err != nil {
-		return nil, fmt.Errorf("record %s: %w", r.ID, err)
+	if c.keep != nil {
+		k := c.keep[c.i-1]
+		r = &c.rows[k]
+		c.vals[0] = c.ids[k]
+	} else {
+		id, err := uuidOf(r.ID)
+		if err != nil {
+			return nil, fmt.Errorf("record %s: %w", r.ID, err)
+		}
+		c.vals[0] = id
 	}
-	c.vals[0], c.vals[1] = id, r.Version
+	c.vals[1] = r.Version
+	var err error
 	first := 2
 	if c.now != nil {
 		c.vals[2], c.vals[3] = *c.now, *c.now
+		if c.created != nil && !c.created[c.i-1].IsZero() {
+			c.vals[2] = c.created[c.i-1]
+		}
 		first = 4
 	}
 	for j, v := range r.Values {
@@ -259,60 +281,3 @@ SELECT l.id, $2, l.rec, $4, l.v FROM unnest($1::uuid[], $3::text[], $5::bigint[]
 	}
 	return n, nil
 }
-
-// copyNew is the fast path of the initial sync: when no id of the batch has
-// a row or a tombstone, every upsert is an insert, so COPY writes them
-// straight into the table, with no staging. It reports false when the
-// general path must run: some id exists, or a concurrent writer inserted
-// one of the ids meanwhile (the primary key refuses it; the savepoint undoes
-// the attempt).
-func (s *Sink) copyNew(ctx context.Context, tx pgx.Tx, table schema.TableName, p sink.Prepared, now time.Time) (int, bool, error) {
-	if len(p.Upserts) < minCopyNew {
-		return 0, false, nil
-	}
-	ids := make([]pgtype.UUID, len(p.Upserts))
-	for i, r := range p.Upserts {
-		var err error
-		if ids[i], err = uuidOf(r.ID); err != nil {
-			return 0, false, fmt.Errorf("record %s: %w", r.ID, err)
-		}
-	}
-	var seen bool
-	err := tx.QueryRow(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE %s = ANY($1::uuid[]))
-	OR EXISTS (SELECT 1 FROM %s WHERE "TableName" = $2 AND "Id" = ANY($1::uuid[]))`,
-		qualified(table), quote(schema.ColID), qualified(s.opts.Tombstones())), ids, table.Name).Scan(&seen)
-	if err != nil || seen {
-		return 0, false, err
-	}
-	return s.copyInto(ctx, tx, table, p, now)
-}
-
-// copyInto copies p's upserts straight into table under a savepoint,
-// reporting false (and undoing the copy) if an id already exists.
-func (s *Sink) copyInto(ctx context.Context, tx pgx.Tx, table schema.TableName, p sink.Prepared, now time.Time) (int, bool, error) {
-	names := make([]string, 0, 4+len(p.Columns))
-	names = append(names, schema.ColID, schema.ColVersion, schema.ColSinkCreatedOn, schema.ColSinkModifiedOn)
-	for _, c := range p.Columns {
-		names = append(names, c.Name)
-	}
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	n, err := sp.CopyFrom(ctx, pgx.Identifier{table.Schema, table.Name}, names,
-		&copySource{rows: p.Upserts, vals: make([]any, len(names)), now: &now})
-	if err == nil {
-		return int(n), true, sp.Commit(ctx)
-	}
-	if rerr := sp.Rollback(ctx); rerr != nil {
-		return 0, false, errors.Join(err, rerr)
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
-		return 0, false, nil
-	}
-	return 0, false, fmt.Errorf("copy: %w", err)
-}
-
-// minCopyNew is the smallest batch worth the existence check of copyNew.
-const minCopyNew = 64

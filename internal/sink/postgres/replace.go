@@ -1,0 +1,83 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+)
+
+// replaceSQL deletes the stored rows that the batch's upserts supersede
+// and returns, in batch order, the upserts to write ($1 ids, $2 versions,
+// $3 table name) with the SinkCreatedOn of the row they replace (null for a
+// new row). An upsert is written if no tombstone is at least as new and the
+// stored row, if any, is older. The final SELECT sees the snapshot before
+// the DELETE, hence the join to what it removed.
+func replaceSQL(table, tombs schema.TableName) string {
+	id, v := quote(schema.ColID), quote(schema.ColVersion)
+	return fmt.Sprintf(`WITH d AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS d(id, v, i)),
+ok AS (SELECT d.* FROM d WHERE coalesce((SELECT x."VersionNumber" FROM %[2]s x WHERE x."TableName" = $3 AND x."Id" = d.id), -1) < d.v),
+gone AS (DELETE FROM %[1]s t USING ok WHERE t.%[3]s = ok.id AND t.%[4]s < ok.v RETURNING t.%[3]s AS id, t.%[5]s AS created)
+SELECT ok.i, g.created FROM ok LEFT JOIN gone g ON g.id = ok.id
+WHERE g.id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM %[1]s t WHERE t.%[3]s = ok.id)
+ORDER BY ok.i`, qualified(table), qualified(tombs), id, v, quote(schema.ColSinkCreatedOn))
+}
+
+// replace writes a batch that carries every data column of the table as
+// delete-and-COPY: the superseded rows are deleted in one statement and the
+// new versions copied straight into the table. It writes each row once,
+// where an upsert through a staging table writes it twice (a batch of
+// updates went from about 0.5 of raw COPY speed to about 0.63). A batch with
+// fewer columns than the table must not take this path, or it would blank
+// the columns it does not carry. Triggers a user adds to the table see a
+// DELETE and an INSERT where the row changed.
+func (s *Sink) replace(ctx context.Context, tx pgx.Tx, table schema.TableName, p sink.Prepared, now time.Time) (int, error) {
+	ids := make([]pgtype.UUID, len(p.Upserts))
+	vers := make([]int64, len(p.Upserts))
+	for i, r := range p.Upserts {
+		var err error
+		if ids[i], err = uuidOf(r.ID); err != nil {
+			return 0, fmt.Errorf("record %s: %w", r.ID, err)
+		}
+		vers[i] = r.Version
+	}
+	rows, err := tx.Query(ctx, replaceSQL(table, s.opts.Tombstones()), ids, vers, table.Name)
+	if err != nil {
+		return 0, fmt.Errorf("replace: %w", err)
+	}
+	keep := make([]int, 0, len(p.Upserts))
+	created := make([]time.Time, 0, len(p.Upserts))
+	for rows.Next() {
+		var i int64
+		var c pgtype.Timestamptz
+		if err := rows.Scan(&i, &c); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("replace: %w", err)
+		}
+		keep = append(keep, int(i-1))
+		created = append(created, c.Time)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("replace: %w", err)
+	}
+	if len(keep) == 0 {
+		return 0, nil
+	}
+	names := make([]string, 0, 4+len(p.Columns))
+	names = append(names, schema.ColID, schema.ColVersion, schema.ColSinkCreatedOn, schema.ColSinkModifiedOn)
+	for _, c := range p.Columns {
+		names = append(names, c.Name)
+	}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{table.Schema, table.Name}, names,
+		&copySource{rows: p.Upserts, vals: make([]any, len(names)), now: &now, keep: keep, ids: ids, created: created})
+	if err != nil {
+		return 0, fmt.Errorf("copy: %w", err)
+	}
+	return int(n), nil
+}
