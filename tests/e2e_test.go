@@ -435,12 +435,6 @@ func TestReplayAndReorder(t *testing.T) {
 	e.check(e.emu.Delete("account", x))
 	e.check(e.host.FireTimer(ctx, pollFn))
 	del := e.capture()
-	for _, b := range del {
-		t.Logf("delete message: %s", b)
-	}
-	for _, b := range second {
-		t.Logf("second message: %.300s", b)
-	}
 	e.send(del...)
 	e.send(second...)
 	e.send(first...)
@@ -589,6 +583,18 @@ func TestMetadataChange(t *testing.T) {
 			e.check(err)
 			if len(states) == 0 {
 				t.Error("StateMetadata is empty")
+			}
+
+			// An option alone changes no column; it must still reach the
+			// option set table.
+			e.check(e.emu.AddOption("account", "industrycode", 1000, "Orbital logistics", nil))
+			e.sync()
+			opts, err = mw.ReadMetadata(t.Context(), "OptionSetMetadata")
+			e.check(err)
+			if !slices.ContainsFunc(opts, func(r []record.Value) bool {
+				return slices.ContainsFunc(r, func(v record.Value) bool { return v.S == "Orbital logistics" })
+			}) {
+				t.Error("OptionSetMetadata has no row for an option added without any column change")
 			}
 		})
 	}

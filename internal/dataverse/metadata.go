@@ -33,7 +33,20 @@ const (
 	TypeVirtual             AttributeType = "VirtualType"
 	TypeCalendarRules       AttributeType = "CalendarRulesType"
 	TypeManagedProperty     AttributeType = "ManagedPropertyType"
+	TypeCustom              AttributeType = "CustomType" // listed in AttributeTypeDisplayName, undocumented; not replicated
 )
+
+// Known reports whether t is one of the documented AttributeTypeName values.
+func (t AttributeType) Known() bool {
+	switch t {
+	case TypeString, TypeMemo, TypeInteger, TypeBigInt, TypeDecimal, TypeDouble, TypeMoney,
+		TypeDateTime, TypeBoolean, TypePicklist, TypeMultiSelectPicklist, TypeState, TypeStatus,
+		TypeLookup, TypeCustomer, TypeOwner, TypeUniqueidentifier, TypeEntityName, TypeImage,
+		TypeFile, TypePartyList, TypeVirtual, TypeCalendarRules, TypeManagedProperty, TypeCustom:
+		return true
+	}
+	return false
+}
 
 // IsLookup reports whether values of this type arrive as _<name>_value GUIDs
 // with a target entity type.

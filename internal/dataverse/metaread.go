@@ -152,6 +152,9 @@ func (c *Client) Entity(ctx context.Context, logicalName string) (*Entity, error
 		return nil, &MalformedError{Entity: logicalName, Reason: "entity definition without LogicalName"}
 	}
 	e := convertEntity(&we)
+	if err := checkTypes(e); err != nil {
+		return nil, err
+	}
 	present := map[AttributeType]bool{}
 	for _, a := range e.Attributes {
 		present[a.Type] = true
@@ -290,6 +293,19 @@ func convertEntity(w *wireEntity) *Entity {
 		e.Attributes = append(e.Attributes, a)
 	}
 	return e
+}
+
+// checkTypes refuses an attribute type this build does not know: guessing a
+// column for it could write wrong values, and leaving it out silently would
+// lose a column the user expects. The entity stops (nothing of it is read
+// or checkpointed) until a release that knows the type.
+func checkTypes(e *Entity) error {
+	for _, a := range e.Attributes {
+		if !a.Type.Known() {
+			return &MalformedError{Entity: e.LogicalName, Reason: fmt.Sprintf("attribute %s has unknown type %q", a.LogicalName, a.Type)}
+		}
+	}
+	return nil
 }
 
 // applyCast copies the type-specific properties present in w onto a.

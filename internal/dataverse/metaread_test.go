@@ -1,8 +1,11 @@
 package dataverse
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -117,5 +120,38 @@ func TestEntityNotFound(t *testing.T) {
 	}
 	if _, err := c.Entity(context.Background(), "bad'name"); err == nil {
 		t.Error("a logical name with a quote was accepted")
+	}
+}
+
+// An attribute type this build does not know stops the entity with a typed
+// error naming the entity, the attribute and the type, rather than leaving
+// the column out without a word.
+func TestEntityUnknownAttributeType(t *testing.T) {
+	fixture, err := os.ReadFile("testdata/metadata/entity_account.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Replace(fixture, []byte(`"AttributeTypeName": {"Value": "StringType"}, "IsValidForRead": true, "IsPrimaryId": false, "IsPrimaryName": true`),
+		[]byte(`"AttributeTypeName": {"Value": "HologramType"}, "IsValidForRead": true, "IsPrimaryId": false, "IsPrimaryName": true`), 1)
+	if bytes.Equal(body, fixture) {
+		t.Fatal("the fixture no longer has the attribute this test changes")
+	}
+	f := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/data/v9.2/EntityDefinitions(LogicalName='account')" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+			return
+		}
+		serveMetadata(t, w, r)
+	})
+	_, err = f.client(t, nil).Entity(t.Context(), "account")
+	var me *MalformedError
+	if !errors.As(err, &me) || me.Entity != "account" {
+		t.Fatalf("err = %v; want a *MalformedError for account", err)
+	}
+	for _, want := range []string{"name", `"HologramType"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
 	}
 }

@@ -42,7 +42,7 @@ func TestMapAccount(t *testing.T) {
 		{"ownerid", "uniqueidentifier"},
 		{"ownerid_entitytype", "nvarchar(128)"},
 		{"owneridtype", "nvarchar(4000)"},
-		{"longtext", "nvarchar(max)"},
+		{"longtext", "nvarchar(4000)"},
 	}
 	if len(tbl.Columns) != len(want) {
 		t.Fatalf("%d columns, want %d: %+v", len(tbl.Columns), len(want), tbl.Columns)
@@ -67,7 +67,7 @@ func TestStringLengths(t *testing.T) {
 		want      string
 	}{
 		{0, "nvarchar(max)"}, {-1, "nvarchar(max)"}, {1, "nvarchar(1)"}, {100, "nvarchar(100)"},
-		{3999, "nvarchar(3999)"}, {4000, "nvarchar(max)"}, {1048576, "nvarchar(max)"},
+		{3999, "nvarchar(3999)"}, {4000, "nvarchar(4000)"}, {4001, "nvarchar(max)"}, {1048576, "nvarchar(max)"},
 	}
 	for _, tc := range tests {
 		if got := schema.StringType(tc.maxLength).String(); got != tc.want {

@@ -13,8 +13,8 @@ const BigIntLength = 8
 
 // Widths DES used.
 const (
-	// MaxBoundedString bounds string columns: a MaxLength of this or more,
-	// or unset, becomes unbounded (nvarchar(max)).
+	// MaxBoundedString bounds string columns (SQL Server's nvarchar(n) goes
+	// to 4000): a longer or unset MaxLength becomes unbounded (nvarchar(max)).
 	MaxBoundedString = 4000
 	// EntityTypeLength is the width of a lookup's <attr>_entitytype column.
 	EntityTypeLength = 128
@@ -24,10 +24,10 @@ const (
 	DecimalPrecision = 38
 )
 
-// StringType is a string column of n characters; n <= 0 or at least
+// StringType is a string column of n characters; n <= 0 or more than
 // MaxBoundedString is unbounded.
 func StringType(n int) ColumnType {
-	if n <= 0 || n >= MaxBoundedString {
+	if n <= 0 || n > MaxBoundedString {
 		n = 0
 	}
 	return ColumnType{Kind: record.String, Length: n}

@@ -58,8 +58,10 @@ type ApplierOptions struct {
 	MaxDequeueCount int64
 	// ProfileTTL is how long a profile read from the store is reused (default 30 s).
 	ProfileTTL time.Duration
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Claims reads the bodies of claim-check messages (see PollerOptions).
+	Claims ClaimStore
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Applier applies batch messages to the profile's destination.
@@ -109,6 +111,18 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	}
 	rep := Report{Profile: m.Profile, Entity: m.Entity}
 	log := a.o.Logger.With("profile", m.Profile, "entity", m.Entity, "message", m.ID, "dequeueCount", d.DequeueCount)
+	if m.Claim != "" {
+		full, fullBody, err := a.claimed(ctx, m)
+		if err != nil && d.DequeueCount < a.o.MaxDequeueCount && !isMalformed(err) {
+			rep.Outcome, rep.Err = Retry, err
+			log.Warn("reading a claimed message failed; the message will be redelivered", "claim", m.Claim, "err", err)
+			return rep, fmt.Errorf("message %s: %w", m.ID, err)
+		}
+		if err != nil {
+			return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, err))
+		}
+		m, body = full, fullBody
+	}
 	prof, err := a.profile(ctx, m.Profile)
 	if errors.Is(err, state.ErrNotFound) {
 		// Kept with the profile-less messages: a name read from a message
@@ -158,6 +172,31 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 		log.Warn("updating counters failed", "err", cerr)
 	}
 	return rep, nil
+}
+
+// claimed reads the message a claim-check message names. It must be a whole
+// message of the same profile and entity.
+func (a *Applier) claimed(ctx context.Context, ref *Message) (*Message, []byte, error) {
+	if a.o.Claims == nil {
+		return nil, nil, &MalformedError{Reason: "a claim-check message arrived but no claim store is configured"}
+	}
+	body, err := a.o.Claims.GetClaim(ctx, ref.Claim)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := DecodeMessage(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.Claim != "" || m.Profile != ref.Profile || m.Entity != ref.Entity {
+		return nil, nil, &MalformedError{Reason: fmt.Sprintf("claimed body is for %s/%s (claim %q), not %s/%s", m.Profile, m.Entity, m.Claim, ref.Profile, ref.Entity)}
+	}
+	return m, body, nil
+}
+
+func isMalformed(err error) bool {
+	var me *MalformedError
+	return errors.As(err, &me)
 }
 
 func (a *Applier) keepFailed(ctx context.Context, m *Message, body []byte, cause error) error {

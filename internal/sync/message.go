@@ -44,6 +44,10 @@ type Message struct {
 	Page    int64 // page number within the read
 	Part    int   // part of the page, when one page did not fit one message
 	Batch   record.Batch
+	// Claim, when set, names the blob holding the whole message (claim
+	// check): the body was larger than the transport carries. A claim
+	// message has no columns, upserts or deletes of its own.
+	Claim string
 }
 
 // MalformedError says a message body cannot be understood; retrying it cannot help.
@@ -73,6 +77,9 @@ func (m *Message) Encode() []byte {
 	b = strconv.AppendInt(b, m.Page, 10)
 	b = append(b, `,"part":`...)
 	b = strconv.AppendInt(b, int64(m.Part), 10)
+	if m.Claim != "" {
+		b = appendField(b, "claim", m.Claim)
+	}
 	b = append(b, `,"columns":[`...)
 	for i, c := range m.Batch.Columns {
 		if i > 0 {
@@ -222,6 +229,8 @@ func decodeMessage(body []byte) (*Message, error) {
 		case "deletes":
 			rawDeletes, err = d.ReadValue()
 			rawDeletes = bytes.Clone(rawDeletes)
+		case "claim":
+			m.Claim, err = readString(d, name)
 		default:
 			err = d.SkipValue()
 		}
@@ -243,6 +252,8 @@ func decodeMessage(body []byte) (*Message, error) {
 		return nil, &MalformedError{Reason: fmt.Sprintf("unknown kind %q", m.Kind)}
 	case len(rawUpserts) > 0 && !seenColumns:
 		return nil, &MalformedError{Reason: `"upserts" without "columns"`}
+	case m.Claim != "" && (len(rawUpserts) > 2 || len(rawDeletes) > 2):
+		return nil, &MalformedError{Reason: `a "claim" message carries records of its own`}
 	}
 	m.Batch.Entity = m.Entity
 	if len(rawUpserts) > 0 {

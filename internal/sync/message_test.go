@@ -156,8 +156,14 @@ func TestSplit(t *testing.T) {
 	big := base.Batch.Upserts[0]
 	big.Values = append([]record.Value(nil), big.Values...)
 	big.Values[1] = record.StringValue(strings.Repeat("x", limit))
-	var tl *TooLargeError
-	if _, err := Split(base, []record.Record{big}, nil, limit); !errors.As(err, &tl) || tl.ID != big.ID {
-		t.Errorf("oversized record: got %v", err)
+	// An oversized record travels alone (by claim check), between the
+	// messages of its neighbours.
+	small := base.Batch.Upserts[1]
+	msgs, err = Split(base, []record.Record{small, big, small}, nil, limit)
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("oversized record: got %d messages, %v; want 3", len(msgs), err)
+	}
+	if got := msgs[1].Batch.Upserts; len(got) != 1 || got[0].ID != big.ID {
+		t.Errorf("oversized record: the middle message holds %d records, want it alone", len(got))
 	}
 }

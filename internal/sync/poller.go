@@ -70,8 +70,18 @@ type PollerOptions struct {
 	// again (default 10 minutes). A page whose globalmetadataversion differs
 	// from the one seen before makes the next poll read it at once.
 	MetadataTTL time.Duration
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Claims keeps messages larger than the transport carries (a record
+	// with a long memo). Nil: such a record stops its entity with a
+	// *TooLargeError.
+	Claims ClaimStore
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// ClaimStore keeps message bodies too large for the transport (claim check).
+type ClaimStore interface {
+	PutClaim(ctx context.Context, name string, body []byte) error
+	GetClaim(ctx context.Context, name string) ([]byte, error)
 }
 
 // Poller reads changes of every profile's entities and enqueues them, saving
@@ -173,6 +183,14 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		res.Err = fmt.Errorf("reading metadata: %w", err)
 		return res
 	}
+	if st.Link == "" {
+		// A read from the start may follow a re-baseline that dropped the
+		// table (in this process or another): ensure it again rather than
+		// trust what this process remembers.
+		p.mu.Lock()
+		delete(p.ensured, prof.Name+"/"+entity)
+		p.mu.Unlock()
+	}
 	if err := p.ensureTable(ctx, prof, meta); err != nil {
 		if errors.Is(err, schema.ErrIncompatibleChange) {
 			log.Error("the entity's table cannot follow its metadata; the entity is blocked until it is re-baselined", "err", err)
@@ -265,10 +283,10 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 }
 
 // enqueuePage turns a page into messages and sends them. Deletes are stamped
-// with the highest version seen so far for this entity (rows of earlier reads,
-// the delta token, and this page), which orders each delete after every change
-// read before it: any older upsert of the record arriving later is dropped by
-// the sink's tombstone.
+// with the highest version seen so far for this entity (rows of earlier reads
+// and sends, the delta tokens, and this page), which orders each delete after
+// every change read before it: any older upsert of the record arriving later
+// is dropped by the sink's tombstone.
 func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity string, st *state.EntityState, page *dataverse.ChangesPage) (int, error) {
 	hw := st.HighWater
 	if v, ok := dataverse.DeltaTokenVersion(st.Link); ok && v > hw {
@@ -279,12 +297,27 @@ func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity s
 			hw = page.Upserts[i].Version
 		}
 	}
+	// The last page's delta token is the snapshot the deletes were seen in:
+	// every delete happened before it.
+	if v, ok := dataverse.DeltaTokenVersion(page.DeltaLink); ok && v > hw {
+		hw = v
+	}
 	dels := make([]record.Delete, 0, len(page.Deletes))
 	for _, id := range page.Deletes {
 		dels = append(dels, record.Delete{ID: id, Version: hw})
 	}
-	if v, ok := dataverse.DeltaTokenVersion(page.DeltaLink); ok && v > hw {
-		hw = v
+	// Raise the saved high water before sending: if this poll dies after
+	// sending and before its checkpoint, the next poll reads these changes
+	// again, and a delete it sees then (of a record whose update we are
+	// about to send) must be stamped above that update. A poller that lost
+	// the race for this entity stops here, before sending anything.
+	if hw > st.HighWater {
+		saved := st.HighWater
+		st.HighWater = hw
+		if err := p.entities.SaveEntity(ctx, st); err != nil {
+			st.HighWater = saved
+			return 0, fmt.Errorf("page %d: saving the high water before enqueueing: %w", st.Pages+1, err)
+		}
 	}
 	kind := KindInitial
 	if page.Delta {
@@ -303,12 +336,36 @@ func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity s
 		return 0, fmt.Errorf("page %d: %w", st.Pages+1, err)
 	}
 	for i := range msgs {
-		if err := p.out.Send(ctx, msgs[i].Encode()); err != nil {
+		body := msgs[i].Encode()
+		if len(body) > p.out.MaxBodyBytes() {
+			if body, err = p.claim(ctx, &msgs[i], body); err != nil {
+				return i, fmt.Errorf("page %d part %d: %w", st.Pages+1, i, err)
+			}
+		}
+		if err := p.out.Send(ctx, body); err != nil {
 			return i, fmt.Errorf("enqueueing page %d part %d: %w", st.Pages+1, i, err)
 		}
 	}
-	st.HighWater = hw
 	return len(msgs), nil
+}
+
+// claim stores a message too large for the transport as a blob and returns
+// the small reference message to send instead. The name is new on every
+// call: a message sent before a crash keeps naming what it carried.
+func (p *Poller) claim(ctx context.Context, m *Message, body []byte) ([]byte, error) {
+	if p.o.Claims == nil {
+		id := ""
+		if len(m.Batch.Upserts) > 0 {
+			id = m.Batch.Upserts[0].ID
+		}
+		return nil, &TooLargeError{Entity: m.Entity, ID: id, Size: len(body), Limit: p.out.MaxBodyBytes()}
+	}
+	name := fmt.Sprintf("%s/%s/%d.%d-%d.json", m.Profile, m.Entity, m.Page, m.Part, p.o.Now().UnixNano())
+	if err := p.o.Claims.PutClaim(ctx, name, body); err != nil {
+		return nil, fmt.Errorf("storing a %d-byte message as a claim: %w", len(body), err)
+	}
+	ref := Message{ID: m.ID, Profile: m.Profile, Entity: m.Entity, Kind: m.Kind, Page: m.Page, Part: m.Part, Claim: name}
+	return ref.Encode(), nil
 }
 
 // ensureTable creates or evolves the entity's table when its metadata is new
@@ -319,7 +376,9 @@ func (p *Poller) ensureTable(ctx context.Context, prof profile.Profile, meta *da
 		return fmt.Errorf("mapping metadata to a table: %w", err)
 	}
 	key := prof.Name + "/" + meta.LogicalName
-	fp := fingerprint(t)
+	// The table and the metadata rows: an option added or relabelled
+	// changes no column but must reach the option set tables.
+	fp := fingerprint(t) + "|" + dataverse.Fingerprint(meta)
 	p.mu.Lock()
 	done := p.ensured[key] == fp
 	p.mu.Unlock()

@@ -11,7 +11,8 @@ import (
 // separately).
 const messageOverhead = 512
 
-// TooLargeError says a single record does not fit the transport's message size.
+// TooLargeError says a single record does not fit the transport's message
+// size and no claim store is configured to carry it.
 type TooLargeError struct {
 	Entity string
 	ID     string
@@ -23,9 +24,11 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("record %s of %s encodes to %d bytes, more than the %d a message can carry", e.ID, e.Entity, e.Size, e.Limit)
 }
 
-// Split cuts one page into messages of at most maxBytes each (none for an empty page). Upserts come
-// before deletes, in page order, as Dataverse sends them. Every message copies
-// base's envelope with its own Part and ID.
+// Split cuts one page into messages of at most maxBytes each (none for an
+// empty page). A record too large for any message gets a message of its own,
+// which the caller sends by claim check (or refuses with a *TooLargeError).
+// Upserts come before deletes, in page order, as Dataverse sends them. Every
+// message copies base's envelope with its own Part and ID.
 func Split(base Message, upserts []record.Record, deletes []record.Delete, maxBytes int) ([]Message, error) {
 	fixed := messageOverhead + len(base.Profile) + len(base.Entity) + len(base.ID)
 	for _, c := range base.Batch.Columns {
@@ -44,10 +47,7 @@ func Split(base Message, upserts []record.Record, deletes []record.Delete, maxBy
 	}
 	for i := range upserts {
 		n := EncodedRecordSize(&upserts[i])
-		if fixed+n > maxBytes {
-			return nil, &TooLargeError{Entity: base.Entity, ID: upserts[i].ID, Size: fixed + n, Limit: maxBytes}
-		}
-		if size+n > maxBytes {
+		if size+n > maxBytes && len(cur.Batch.Upserts) > 0 {
 			flush()
 		}
 		cur.Batch.Upserts = append(cur.Batch.Upserts, upserts[i])
@@ -55,7 +55,7 @@ func Split(base Message, upserts []record.Record, deletes []record.Delete, maxBy
 	}
 	for _, d := range deletes {
 		n := len(d.ID) + 26
-		if size+n > maxBytes {
+		if size+n > maxBytes && (len(cur.Batch.Upserts) > 0 || len(cur.Batch.Deletes) > 0) {
 			flush()
 		}
 		cur.Batch.Deletes = append(cur.Batch.Deletes, d)

@@ -63,7 +63,19 @@ func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch
 		if res.Deleted, err = s.applyDeletes(ctx, tx, table, entity, p.Deletes, now); err != nil {
 			return err
 		}
-		if len(p.Columns) == len(cols) {
+		full := len(p.Columns) == len(cols)
+		if full && len(p.Upserts) > 0 {
+			// The cached column list may be stale (another process added a
+			// column); under the lock the table cannot change, so count
+			// again before a write that would blank a column it missed.
+			if full, err = s.columnCountIs(ctx, tx, table, len(schema.SystemColumns)+len(cols)); err != nil {
+				return err
+			}
+			if !full {
+				s.forget(table)
+			}
+		}
+		if full {
 			res.Upserted, err = s.replace(ctx, tx, table, p, now)
 		} else {
 			res.Upserted, err = s.applyUpserts(ctx, tx, table, p, cols, now)

@@ -81,3 +81,14 @@ func (s *Sink) replace(ctx context.Context, tx pgx.Tx, table schema.TableName, p
 	}
 	return int(n), nil
 }
+
+// columnCountIs reports whether table has exactly n columns now.
+func (s *Sink) columnCountIs(ctx context.Context, tx pgx.Tx, table schema.TableName, n int) (bool, error) {
+	var got int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+		qualified(table)).Scan(&got)
+	if err != nil {
+		return false, fmt.Errorf("counting columns: %w", err)
+	}
+	return got == n, nil
+}

@@ -86,3 +86,63 @@ func TestReplaceKeepsSinkCreatedOn(t *testing.T) {
 		}
 	}
 }
+
+// Two sinks on one database: one adds a column and fills it; the other, its
+// column list cached from before, writes a newer version of the row. The
+// new column must keep its value (delete-and-COPY would blank it).
+func TestStaleColumnCacheKeepsNewColumn(t *testing.T) {
+	ctx := t.Context()
+	opts := &sink.Options{Schema: freshSchema(t), Logger: slog.New(slog.DiscardHandler)}
+	a, err := Open(ctx, testConnString(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, testConnString(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	tbl := accountTable(t, a)
+	if err := a.EnsureTable(ctx, tbl); err != nil {
+		t.Fatal(err)
+	}
+	var cols []record.Column
+	for _, f := range dataverse.Fields(sinktest.Account("account")) {
+		cols = append(cols, f.Column)
+	}
+	if _, err := b.Apply(ctx, tbl.TableName, record.Batch{Columns: cols, Upserts: sinktest.BenchRows(cols, 0, 3, 1)}); err != nil {
+		t.Fatal(err)
+	}
+
+	wide := tbl
+	wide.Columns = append(append([]schema.Column(nil), tbl.Columns...), schema.Column{Name: "new_x", Type: schema.ColumnType{Kind: record.String, Length: 20}})
+	if err := a.EnsureTable(ctx, wide); err != nil {
+		t.Fatal(err)
+	}
+	wideCols := append(append([]record.Column(nil), cols...), record.Column{Name: "new_x", Kind: record.String})
+	r := sinktest.BenchRows(cols, 1, 1, 2)[0]
+	r.Values = append(r.Values, record.StringValue("kept"))
+	if _, err := a.Apply(ctx, tbl.TableName, record.Batch{Columns: wideCols, Upserts: []record.Record{r}}); err != nil {
+		t.Fatal(err)
+	}
+
+	newer := sinktest.BenchRows(cols, 1, 1, 3)
+	if res, err := b.Apply(ctx, tbl.TableName, record.Batch{Columns: cols, Upserts: newer}); err != nil || res.Upserted != 1 {
+		t.Fatalf("Apply with the old column list = %+v, %v; want 1 upserted", res, err)
+	}
+	got, err := a.Rows(ctx, tbl.TableName, wideCols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range got {
+		if row.ID != r.ID {
+			continue
+		}
+		if row.Version != 3 || row.Values[len(row.Values)-1] != record.StringValue("kept") {
+			t.Fatalf("row after the stale writer: version %d, new_x %+v; want version 3 and new_x kept", row.Version, row.Values[len(row.Values)-1])
+		}
+		return
+	}
+	t.Fatalf("row %s is missing", r.ID)
+}

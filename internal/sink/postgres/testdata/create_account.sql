@@ -25,5 +25,5 @@ CREATE TABLE IF NOT EXISTS "dbo"."crm_account" (
 	"ownerid" uuid,
 	"ownerid_entitytype" varchar(128),
 	"owneridtype" varchar(4000),
-	"longtext" text
+	"longtext" varchar(4000)
 )

@@ -25,5 +25,5 @@ CREATE TABLE "main"."crm_account" (
 	"ownerid" UUID_TEXT,
 	"ownerid_entitytype" VARCHAR(128),
 	"owneridtype" VARCHAR(4000),
-	"longtext" TEXT
+	"longtext" VARCHAR(4000)
 )
