@@ -77,6 +77,8 @@ func TestDeltaReadAfterChanges(t *testing.T) {
 	_, _, delta := readAll(t, srv, "/api/data/v9.2/contacts?$select=fullname,birthdate,_parentcustomerid_value", 5000, trackPrefer)
 
 	all := e.IDs("contact")
+	before1, _ := e.Get("contact", all[1])
+	before3, _ := e.Get("contact", all[3])
 	created, err := e.Create("contact", map[string]any{"firstname": "Ada", "lastname": "Lovelace", "birthdate": time.Date(1815, 12, 10, 13, 0, 0, 0, time.UTC),
 		"parentcustomerid": Ref{Entity: "account", ID: e.IDs("account")[0]}})
 	if err != nil {
@@ -104,10 +106,18 @@ func TestDeltaReadAfterChanges(t *testing.T) {
 	eq(t, p.value[0]["fullname"], "Ada Lovelace")
 	eq(t, p.value[0]["birthdate"], "1815-12-10")
 	eq(t, p.value[0]["_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"], "account")
-	eq(t, p.value[2]["fullname"], p.value[2]["fullname"]) // present
-	if _, ok := p.value[2]["fullname"]; !ok {
-		t.Error("selected column missing")
+	// fullname follows its parts: "first Byron", and the bare last name once
+	// firstname is cleared.
+	wantByron := "Byron"
+	if first, _ := before1["firstname"].(string); first != "" {
+		wantByron = first + " Byron"
 	}
+	eq(t, p.value[1]["fullname"], wantByron)
+	last3, _ := before3["lastname"].(string)
+	if last3 == "" || before3["firstname"] == nil {
+		t.Fatalf("generated contact %s lacks a first or last name, so clearing firstname proves nothing: %v", all[3], before3)
+	}
+	eq(t, p.value[2]["fullname"], last3)
 	del := p.value[3]
 	eq(t, del["id"], all[2])
 	eq(t, del["reason"], "deleted")
@@ -404,5 +414,34 @@ func TestPlainReads(t *testing.T) {
 	_, pages, delta := readAll(t, srv, "/api/data/v9.2/accounts?$select=name", 5)
 	if len(pages) != 3 || delta != "" {
 		t.Fatalf("%d pages, deltaLink %q", len(pages), delta)
+	}
+}
+
+// odata.maxpagesize above 5,000 is capped at 5,000, like Dataverse's.
+func TestMaxPageSizeCapped(t *testing.T) {
+	const records = MaxPageSize + 3
+	_, srv := newTestEmu(t, Options{Records: records, RandSeed: 3})
+	tests := []struct {
+		name      string
+		prefer    []string
+		firstPage int
+	}{
+		{"just above", []string{trackPrefer, "odata.maxpagesize=5001"}, 5000},
+		{"far above", []string{trackPrefer, "odata.maxpagesize=100000"}, 5000},
+		{"absent", []string{trackPrefer}, 5000},
+		{"below", []string{trackPrefer, "odata.maxpagesize=4999"}, 4999},
+		{"plain read far above", []string{"odata.maxpagesize=100000"}, 5000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := getPage(t, srv, "/api/data/v9.2/accounts?$select=name", tc.prefer...)
+			if len(p.value) != tc.firstPage || p.nextLink == "" {
+				t.Fatalf("first page: %d rows, nextLink %q; want %d rows and a nextLink", len(p.value), p.nextLink, tc.firstPage)
+			}
+			rest := getPage(t, srv, p.nextLink, tc.prefer[len(tc.prefer)-1])
+			if got := len(p.value) + len(rest.value); got != records {
+				t.Fatalf("%d rows over two pages, want %d", got, records)
+			}
+		})
 	}
 }

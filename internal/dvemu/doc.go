@@ -19,6 +19,7 @@
 //	GET RetrieveMetadataChanges(Query=@p1[,ClientVersionStamp=@p2])?@p1=<json>&@p2='<stamp>'
 //
 // Admin API (no token): /_emulator/entities/{logicalname}[/{id}], see admin.go.
+// Command-line flags for Options (dataexport emulator): see flags.go.
 // OAuth2 stand-in: POST /{tenant}/oauth2/v2.0/token and
 // GET /{tenant}/v2.0/.well-known/openid-configuration, see oauth.go.
 //

@@ -14,6 +14,9 @@ import (
 // DefaultToken is the bearer token accepted when Options.Token is empty.
 const DefaultToken = "dvemu-token"
 
+// defaultRetentionDays is the ExpireChangeTrackingInDays used when unset.
+const defaultRetentionDays = 7
+
 // MaxPageSize is Dataverse's default and maximum odata.maxpagesize.
 const MaxPageSize = 5000
 
@@ -25,7 +28,7 @@ type Options struct {
 	// OmitLookupAnnotations never returns @Microsoft.Dynamics.CRM.lookuplogicalname
 	// (whether Dataverse returns it on change-tracking responses is unconfirmed).
 	OmitLookupAnnotations      bool
-	ExpireChangeTrackingInDays int              // 0 = 7
+	ExpireChangeTrackingInDays int              // 0 = defaultRetentionDays (7)
 	Now                        func() time.Time // clock; nil = time.Now
 	// ExpiredTokenStatus is the HTTP status of an expired $deltatoken
 	// (code 0x80044352); Dataverse's is unconfirmed. 0 = 400.
@@ -70,11 +73,14 @@ func New(opts Options) (*Emulator, error) {
 	if opts.Records == 0 {
 		opts.Records = 10
 	}
+	if err := opts.Faults.validate(); err != nil {
+		return nil, fmt.Errorf("dvemu: %w", err)
+	}
 	if opts.Token == "" {
 		opts.Token = DefaultToken
 	}
 	if opts.ExpireChangeTrackingInDays == 0 {
-		opts.ExpireChangeTrackingInDays = 7
+		opts.ExpireChangeTrackingInDays = defaultRetentionDays
 	}
 	if opts.ExpiredTokenStatus == 0 {
 		opts.ExpiredTokenStatus = http.StatusBadRequest

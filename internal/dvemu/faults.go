@@ -37,6 +37,36 @@ type Faults struct {
 	DropRate          float64       // hijack the connection and close it without answering
 }
 
+// validate rejects settings that cannot do what they say; rates are drawn
+// from one number, so together they cannot exceed 1.
+func (c Faults) validate() error {
+	sum := 0.0
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"ThrottleRate", c.ThrottleRate}, {"ServerErrorRate", c.ServerErrorRate}, {"SlowRate", c.SlowRate}, {"DropRate", c.DropRate}} {
+		if !(r.v >= 0 && r.v <= 1) { // also rejects NaN
+			return fmt.Errorf("Faults.%s %v is outside [0,1]", r.name, r.v)
+		}
+		sum += r.v
+	}
+	if sum > 1+1e-9 {
+		return fmt.Errorf("Faults rates add up to %v, more than 1", sum)
+	}
+	if s := c.ServerErrorStatus; s != 0 && (s < 500 || s > 599) {
+		return fmt.Errorf("Faults.ServerErrorStatus %d is not a 5xx status", s)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Window", c.Window}, {"RetryAfter", c.RetryAfter}, {"SlowDelay", c.SlowDelay}} {
+		if d.v < 0 {
+			return fmt.Errorf("Faults.%s %v is negative", d.name, d.v)
+		}
+	}
+	return nil
+}
+
 // faultState is the mutable side of Faults.
 type faultState struct {
 	cfg      Faults

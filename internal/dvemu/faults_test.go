@@ -156,3 +156,106 @@ func TestBurstRemainingHeader(t *testing.T) {
 		t.Fatalf("burst remaining %q", got)
 	}
 }
+
+// Zero Faults mean the documented Dataverse service-protection limits.
+func TestFaultDefaults(t *testing.T) {
+	cfg := newFaultState(Faults{}, 1, time.Now).cfg
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"RequestLimit", cfg.RequestLimit, 6000},
+		{"Window", cfg.Window, 300 * time.Second},
+		{"ConcurrencyLimit", cfg.ConcurrencyLimit, 52},
+		{"ExecutionLimit", cfg.ExecutionLimit, 1_200_000 * time.Millisecond},
+		{"RetryAfter", cfg.RetryAfter, time.Second},
+		{"ServerErrorStatus", cfg.ServerErrorStatus, http.StatusInternalServerError},
+		{"SlowDelay", cfg.SlowDelay, 2 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { eq(t, tc.got, tc.want) })
+	}
+}
+
+// The default limits hold as behaviour too: the 53rd concurrent request and
+// the 6,001st request in 300 s are refused with Dataverse's messages.
+func TestDefaultLimitsRefuse(t *testing.T) {
+	clock := &fixedNow{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	f := newFaultState(Faults{}, 1, clock.now)
+	admit := func() (func(), *httptest.ResponseRecorder, bool) {
+		rec := httptest.NewRecorder()
+		rel, _, ok := f.admit(rec)
+		return rel, rec, ok
+	}
+	var held []func()
+	for i := range 52 {
+		rel, _, ok := admit()
+		if !ok {
+			t.Fatalf("concurrent request %d refused", i+1)
+		}
+		held = append(held, rel)
+	}
+	_, rec, ok := admit()
+	if ok {
+		t.Fatal("53rd concurrent request admitted")
+	}
+	if _, msg := errorOf(t, response{body: rec.Body.Bytes()}); msg != "Number of concurrent requests exceeded the limit of 52." {
+		t.Fatalf("concurrency message %q", msg)
+	}
+	for _, rel := range held {
+		rel()
+	}
+	for i := 52; i < 6000; i++ {
+		rel, _, ok := admit()
+		if !ok {
+			t.Fatalf("request %d refused", i+1)
+		}
+		rel()
+	}
+	clock.t = clock.t.Add(299 * time.Second)
+	_, rec, ok = admit()
+	if ok {
+		t.Fatal("request 6,001 admitted inside the window")
+	}
+	if _, msg := errorOf(t, response{body: rec.Body.Bytes()}); msg != "Number of requests exceeded the limit of 6000 over time window of 300 seconds." {
+		t.Fatalf("request-limit message %q", msg)
+	}
+	clock.t = clock.t.Add(time.Second)
+	if rel, _, ok := admit(); !ok {
+		t.Fatal("refused after the window passed")
+	} else {
+		rel()
+	}
+}
+
+func TestFaultsValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		faults  Faults
+		wantErr string
+	}{
+		{"zero", Faults{}, ""},
+		{"rates add up to 1", Faults{ThrottleRate: 0.1, ServerErrorRate: 0.2, SlowRate: 0.3, DropRate: 0.4}, ""},
+		{"negative limits mean unlimited", Faults{RequestLimit: -1, ConcurrencyLimit: -1, ExecutionLimit: -1}, ""},
+		{"rate above 1", Faults{DropRate: 1.5}, "Faults.DropRate 1.5 is outside [0,1]"},
+		{"negative rate", Faults{SlowRate: -0.1}, "Faults.SlowRate -0.1 is outside [0,1]"},
+		{"rates above 1 together", Faults{ThrottleRate: 0.6, ServerErrorRate: 0.6}, "Faults rates add up to 1.2, more than 1"},
+		{"not a 5xx", Faults{ServerErrorStatus: 429}, "Faults.ServerErrorStatus 429 is not a 5xx status"},
+		{"negative window", Faults{Window: -time.Second}, "Faults.Window -1s is negative"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(Options{Records: 1, Faults: tc.faults})
+			got, want := "", ""
+			if err != nil {
+				got = err.Error()
+			}
+			if tc.wantErr != "" {
+				want = "dvemu: " + tc.wantErr
+			}
+			if got != want {
+				t.Fatalf("New: %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -144,7 +144,7 @@ func init() {
 			return fmt.Sprintf("/Image/download.aspx?Entity=%s&Attribute=entityimage&Id=%s&Timestamp=%d", g.ent.LogicalName, baseID(g.e.opts.RandSeed, g.ent.LogicalName, g.i), ts)
 		},
 		"partyactivity": func(g *genCtx, a *Attribute) any {
-			ref, _ := g.refTo(pick(g.r, []string{"email", "phonecall", "appointment"})).(Ref)
+			ref, _ := g.refTo(pick(g.r, partyActivities)).(Ref)
 			if ref.ID == "" {
 				return nil
 			}
@@ -152,6 +152,25 @@ func init() {
 		},
 		"party": func(g *genCtx, a *Attribute) any {
 			return g.refTo(pick(g.r, []string{"account", "contact", "contact", "systemuser"}))
+		},
+		// The mask is a role the row's activity has a PartyList column
+		// for, not any of the option set's 13 values.
+		"partymask": func(g *genCtx, a *Attribute) any {
+			ref, _ := g.val("activityid").(Ref)
+			ent := g.e.activityOf(ref.ID)
+			if ent == nil {
+				return nil
+			}
+			var masks []int64
+			for _, pa := range ent.Attributes {
+				if m, ok := partyRoles[pa.LogicalName]; ok && pa.Type == PartyList {
+					masks = append(masks, m)
+				}
+			}
+			if len(masks) == 0 {
+				return nil
+			}
+			return pick(g.r, masks)
 		},
 		"partytype": func(g *genCtx, a *Attribute) any {
 			if ref, ok := g.val("partyid").(Ref); ok {
@@ -171,4 +190,26 @@ func (g *genCtx) refTo(entity string) any {
 		return nil
 	}
 	return Ref{Entity: entity, ID: baseID(g.e.opts.RandSeed, entity, g.r.IntN(t.n))}
+}
+
+// partyActivities are the activities generated activityparty rows belong to.
+var partyActivities = []string{"email", "phonecall", "appointment"}
+
+// partyRoles is the participationtypemask of each PartyList column, as
+// documented for activityparty.
+var partyRoles = map[string]int64{"from": 1, "to": 2, "cc": 3, "bcc": 4, "requiredattendees": 5, "optionalattendees": 6, "organizer": 7}
+
+// activityOf finds which partyActivities entity has the generated row id:
+// activityparty references it as activitypointer, which loses the type.
+func (e *Emulator) activityOf(id string) *Entity {
+	for _, name := range partyActivities {
+		t := e.tables[name]
+		if t == nil {
+			continue
+		}
+		if i, ok := baseIndex(e.opts.RandSeed, name, id); ok && i >= 0 && i < t.n && baseID(e.opts.RandSeed, name, i) == id {
+			return t.genDef
+		}
+	}
+	return nil
 }

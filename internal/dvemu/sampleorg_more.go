@@ -202,7 +202,7 @@ func moreEntities() []Entity {
 				pk("activityparty", "ActivityParty"),
 				{LogicalName: "activityid", SchemaName: "ActivityId", Type: Lookup, Targets: []string{"activitypointer"}, Gen: "partyactivity"},
 				{LogicalName: "partyid", SchemaName: "PartyId", Type: Lookup, Targets: []string{"account", "contact", "knowledgearticle", "queue", "systemuser"}, Gen: "party"},
-				{LogicalName: "participationtypemask", SchemaName: "ParticipationTypeMask", Type: Picklist, OptionSet: &OptionSet{Name: "activityparty_participationtypemask", Options: []Option{
+				{LogicalName: "participationtypemask", SchemaName: "ParticipationTypeMask", Type: Picklist, Gen: "partymask", OptionSet: &OptionSet{Name: "activityparty_participationtypemask", Options: []Option{
 					{Value: 1, Label: "Sender"}, {Value: 2, Label: "To Recipient"}, {Value: 3, Label: "CC Recipient"}, {Value: 4, Label: "BCC Recipient"},
 					{Value: 5, Label: "Required attendee"}, {Value: 6, Label: "Optional attendee"}, {Value: 7, Label: "Organizer"}, {Value: 8, Label: "Regarding"},
 					{Value: 9, Label: "Owner"}, {Value: 10, Label: "Resource"}, {Value: 11, Label: "Customer"}, {Value: 12, Label: "Chat Participant"}, {Value: 13, Label: "Related"}}}},
