@@ -2,10 +2,29 @@
 GO ?= go
 BIN := bin/dataexport
 
-.PHONY: build demo test test-short bench azurite postgres vet clean
+.PHONY: build package demo test test-short bench azurite postgres vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dataexport
+
+# The Azure deployment package: the layout the Functions host expects, with
+# the Linux amd64 binary at the app root under the name host.json starts
+# (customHandler.description.defaultExecutablePath = "dataexport"), host.json,
+# and one folder per function with its function.json. Deploy
+# dist/functionapp.zip as infra/README.md describes.
+DIST := dist/functionapp
+
+package:
+	rm -rf $(DIST) $(DIST).zip
+	mkdir -p $(DIST)
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o $(DIST)/dataexport ./cmd/dataexport
+	chmod 0755 $(DIST)/dataexport
+	cp host.json $(DIST)/
+	for f in functions/*/function.json; do \
+		d=$(DIST)/$$(basename $$(dirname $$f)); mkdir -p $$d && cp $$f $$d/ || exit 1; \
+	done
+	cd $(DIST) && zip -q -X -r ../functionapp.zip .
+	@echo "$(DIST).zip: $$(unzip -Z1 $(DIST).zip | tr '\n' ' ')"
 
 azurite:
 	scripts/azurite.sh start
@@ -27,4 +46,4 @@ bench: postgres
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:
-	rm -rf bin .demo
+	rm -rf bin .demo dist

@@ -1,12 +1,22 @@
 // Package infra has no Go code; this test is the offline check of the Bicep
-// files that is possible without the Bicep CLI (see README.md).
+// files that is possible without the Bicep CLI (see README.md): parameters,
+// role ids, brackets, and the app settings against what internal/app, the
+// function.json files and the host read.
 package infra
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dataexport/dataexport/internal/app"
+	"github.com/dataexport/dataexport/internal/settings"
 )
 
 var (
@@ -106,6 +116,283 @@ func TestBracesBalance(t *testing.T) {
 	for r, d := range depth {
 		if d != 0 {
 			t.Errorf("%q left open %d times", r, d)
+		}
+	}
+}
+
+// ---- App settings: what main.bicep sets against what the code and the host read ----
+
+// settingLine is one `{ name: '...', value: ... }` entry of a settings list.
+var settingLine = regexp.MustCompile(`^\s*\{ name: '([^']+)', value: (.+) \}\s*$`)
+
+// block returns the lines of main.bicep from the line starting with start up
+// to the next line that starts with end (at column 0).
+func block(t *testing.T, bicep, start, end string) []string {
+	t.Helper()
+	i := strings.Index(bicep, "\n"+start)
+	if i < 0 {
+		t.Fatalf("main.bicep: %q not found", start)
+	}
+	lines := strings.Split(bicep[i+1:], "\n")
+	for j, l := range lines[1:] {
+		if strings.HasPrefix(l, end) {
+			return lines[1 : j+1]
+		}
+	}
+	t.Fatalf("main.bicep: %q is not closed by %q", start, end)
+	return nil
+}
+
+// bicepSetting is an app setting as main.bicep writes it: a literal value
+// (expr false) or a Bicep expression.
+type bicepSetting struct {
+	value string
+	expr  bool
+}
+
+// settingsList parses one settings list. Every line naming a setting must be
+// a one-line entry, so nothing escapes the checks below.
+func settingsList(t *testing.T, lines []string) map[string]bicepSetting {
+	t.Helper()
+	out := map[string]bicepSetting{}
+	for _, l := range lines {
+		if !strings.Contains(l, "name:") || strings.HasPrefix(strings.TrimSpace(l), "//") {
+			continue
+		}
+		m := settingLine.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("main.bicep: setting not on one line as { name: '...', value: ... }: %s", strings.TrimSpace(l))
+		}
+		if _, dup := out[m[1]]; dup {
+			t.Errorf("main.bicep sets %s twice", m[1])
+		}
+		v := m[2]
+		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' && !strings.Contains(v, "${") {
+			out[m[1]] = bicepSetting{value: v[1 : len(v)-1]}
+		} else {
+			out[m[1]] = bicepSetting{value: v, expr: true}
+		}
+	}
+	return out
+}
+
+// deployedSettings returns the app settings of main.bicep for each
+// storageAuth value.
+func deployedSettings(t *testing.T) map[string]map[string]bicepSetting {
+	t.Helper()
+	bicep := read(t, "main.bicep")
+	common := settingsList(t, block(t, bicep, "var appSettings = concat(storageAuth == 'key' ? storageKeySettings : storageIdentitySettings, [", "])"))
+	out := map[string]map[string]bicepSetting{}
+	for auth, list := range map[string]string{"key": "var storageKeySettings = [", "identity": "var storageIdentitySettings = ["} {
+		m := settingsList(t, block(t, bicep, list, "]"))
+		if len(m) == 0 {
+			t.Fatalf("main.bicep: %s is empty", list)
+		}
+		for k, v := range common {
+			if _, dup := m[k]; dup {
+				t.Errorf("main.bicep sets %s in both %s and appSettings", k, list)
+			}
+			m[k] = v
+		}
+		out[auth] = m
+	}
+	return out
+}
+
+// testValues stand in for the settings whose value is a Bicep expression
+// (resource names, params, listKeys) when the app's own checks run on them.
+var testValues = map[string]string{
+	"AzureWebJobsStorage":                           "DefaultEndpointsProtocol=https;AccountName=stfake;AccountKey=ZmFrZQ==;EndpointSuffix=core.windows.net",
+	"AzureWebJobsStorage__accountName":              "stfake0123",
+	"APPLICATIONINSIGHTS_CONNECTION_STRING":         "InstrumentationKey=00000000-0000-0000-0000-000000000000",
+	"ServiceBusConnection__fullyQualifiedNamespace": "sb-fake.servicebus.windows.net",
+	"RECORDS_QUEUE":                                 "records",
+	"POLL_SCHEDULE":                                 "0 */1 * * * *",
+	"STATE_PROFILES_TABLE":                          "profiles",
+	"STATE_ENTITIES_TABLE":                          "entitystate",
+	"FAILURES_CONTAINER_PREFIX":                     "failed-",
+	"DATAVERSE_URL":                                 "https://contoso.crm.dynamics.com",
+}
+
+func values(t *testing.T, m map[string]bicepSetting) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for k, v := range m {
+		if !v.expr {
+			out[k] = v.value
+			continue
+		}
+		tv, ok := testValues[k]
+		if !ok {
+			t.Fatalf("main.bicep sets %s to the expression %s; add a stand-in value to testValues", k, v.value)
+		}
+		out[k] = tv
+	}
+	return out
+}
+
+// function is a function.json under ../functions: its trigger and the app
+// settings its bindings refer to.
+type function struct {
+	name, trigger string
+	refs          []string // %SETTING% names and connection prefixes
+	connections   []string
+}
+
+var settingRef = regexp.MustCompile(`%([A-Za-z0-9_.:-]+)%`)
+
+func functions(t *testing.T) []function {
+	t.Helper()
+	paths, err := filepath.Glob("../functions/*/function.json")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no function.json under ../functions (%v)", err)
+	}
+	var out []function
+	for _, p := range paths {
+		var f struct {
+			Bindings []map[string]any `json:"bindings"`
+		}
+		if err := json.Unmarshal([]byte(read(t, p)), &f); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		fn := function{name: filepath.Base(filepath.Dir(p))}
+		for _, b := range f.Bindings {
+			typ, _ := b["type"].(string)
+			if strings.HasSuffix(typ, "Trigger") {
+				fn.trigger = typ
+			}
+			for k, v := range b {
+				s, ok := v.(string)
+				if !ok {
+					continue
+				}
+				if k == "connection" {
+					fn.connections = append(fn.connections, s)
+				}
+				for _, m := range settingRef.FindAllStringSubmatch(s, -1) {
+					fn.refs = append(fn.refs, m[1])
+				}
+			}
+		}
+		out = append(out, fn)
+	}
+	return out
+}
+
+// applierTrigger is the trigger of the applier each transport needs.
+var applierTrigger = map[string]string{"servicebus": "serviceBusTrigger", "storage": "queueTrigger"}
+
+// checkDeployed is what a deployment of main.bicep needs from its settings:
+// the app's own start-up checks pass, the transport is Service Bus, exactly
+// the applier of that transport is enabled, and every setting a
+// function.json refers to is set.
+func checkDeployed(m map[string]string, fns []function) error {
+	var errs []error
+	if err := app.CheckSettings(settings.FromMap(m)); err != nil {
+		errs = append(errs, err)
+	}
+	transport := m["QUEUE_TRANSPORT"]
+	if transport != "servicebus" {
+		errs = append(errs, fmt.Errorf("QUEUE_TRANSPORT is %q, want servicebus (the Service Bus namespace is what main.bicep deploys)", transport))
+	}
+	enabledAppliers := 0
+	for _, fn := range fns {
+		disabled := strings.EqualFold(m["AzureWebJobs."+fn.name+".Disabled"], "true")
+		if fn.trigger == "serviceBusTrigger" || fn.trigger == "queueTrigger" {
+			matches := fn.trigger == applierTrigger[transport]
+			switch {
+			case matches && disabled:
+				errs = append(errs, fmt.Errorf("function %s (%s) is the applier for QUEUE_TRANSPORT=%s but is disabled", fn.name, fn.trigger, transport))
+			case !matches && !disabled:
+				errs = append(errs, fmt.Errorf("function %s (%s) does not match QUEUE_TRANSPORT=%s; set AzureWebJobs.%s.Disabled=true", fn.name, fn.trigger, transport, fn.name))
+			case matches:
+				enabledAppliers++
+			}
+		}
+		if disabled {
+			continue
+		}
+		for _, r := range fn.refs {
+			if m[r] == "" {
+				errs = append(errs, fmt.Errorf("function %s refers to %%%s%%, which is not set", fn.name, r))
+			}
+		}
+		for _, c := range fn.connections {
+			if m[c] == "" && m[c+"__accountName"] == "" && m[c+"__fullyQualifiedNamespace"] == "" && m[c+"__blobServiceUri"] == "" {
+				errs = append(errs, fmt.Errorf("function %s: connection %s is set neither as a connection string nor in its identity-based form", fn.name, c))
+			}
+		}
+	}
+	if enabledAppliers != 1 {
+		errs = append(errs, fmt.Errorf("%d applier functions are enabled, want 1", enabledAppliers))
+	}
+	return errors.Join(errs...)
+}
+
+func TestBicepSetsWhatTheAppRequires(t *testing.T) {
+	fns := functions(t)
+	for auth, set := range deployedSettings(t) {
+		t.Run("storageAuth="+auth, func(t *testing.T) {
+			m := values(t, set)
+			if err := checkDeployed(m, fns); err != nil {
+				t.Errorf("main.bicep's settings would not start the app:\n%v", err)
+			}
+			// The check itself must be able to fail: without any one of
+			// these the deployment cannot work.
+			required := []string{"QUEUE_TRANSPORT", "ServiceBusConnection__fullyQualifiedNamespace", "DATAVERSE_URL", "AzureWebJobs.RecordApplierQueue.Disabled", "POLL_SCHEDULE"}
+			if auth == "key" {
+				required = append(required, "AzureWebJobsStorage")
+			} else {
+				required = append(required, "AzureWebJobsStorage__accountName")
+			}
+			for _, name := range required {
+				without := maps.Clone(m)
+				delete(without, name)
+				if checkDeployed(without, fns) == nil {
+					t.Errorf("without %s the settings still pass the check; the check is too weak", name)
+				}
+			}
+		})
+	}
+}
+
+// hostSettings are read by the Functions host or the Azure SDK, not by name
+// in internal/app.
+var hostSettings = map[string]string{
+	"APPLICATIONINSIGHTS_CONNECTION_STRING":     "the host's telemetry",
+	"APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "the host's telemetry with Entra ID auth",
+	"AZURE_TOKEN_CREDENTIALS":                   "azidentity's DefaultAzureCredential",
+}
+
+// TestBicepSetsNothingUnread fails on a setting nobody reads, such as a
+// misspelt name (FAILED_CONTAINER_PREFIX for FAILURES_CONTAINER_PREFIX) or
+// one for code that does not exist yet (KEY_VAULT_URI).
+func TestBicepSetsNothingUnread(t *testing.T) {
+	known := map[string]bool{}
+	for _, n := range app.SettingNames() {
+		known[n] = true
+	}
+	fns := functions(t)
+	for _, fn := range fns {
+		known["AzureWebJobs."+fn.name+".Disabled"] = true
+		for _, r := range fn.refs {
+			known[r] = true
+		}
+	}
+	for auth, set := range deployedSettings(t) {
+		for name := range set {
+			if known[name] || hostSettings[name] != "" {
+				continue
+			}
+			connection := false
+			for _, fn := range fns {
+				for _, c := range fn.connections {
+					connection = connection || name == c || strings.HasPrefix(name, c+"__")
+				}
+			}
+			if !connection {
+				t.Errorf("storageAuth=%s: main.bicep sets %s, which neither the app, a function.json nor the host reads", auth, name)
+			}
 		}
 	}
 }

@@ -39,7 +39,7 @@ param maximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('How the Go code reaches storage: "key" puts a connection string in AzureWebJobsStorage (works with the current app code); "identity" uses the managed identity only (AzureWebJobsStorage__accountName) and turns shared-key access off.')
+@description('How the host and the Go code reach storage: "key" puts a connection string in AzureWebJobsStorage; "identity" uses the managed identity only (AzureWebJobsStorage__accountName + __credential, read by internal/app ResolveStorage) and turns shared-key access off.')
 @allowed(['key', 'identity'])
 param storageAuth string = 'key'
 
@@ -150,6 +150,26 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
             }
           }
         }
+        {
+          // Claim-check bodies of oversized messages (internal/claims). The
+          // applier never deletes them (a message may be delivered again);
+          // 30 days outlives any message that can name one (Service Bus
+          // TTL 14 days, Storage queue 7 days).
+          name: 'delete-claims'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: ['dataexport-claims/']
+            }
+            actions: {
+              baseBlob: {
+                delete: { daysAfterModificationGreaterThan: 30 }
+              }
+            }
+          }
+        }
       ]
     }
   }
@@ -199,7 +219,12 @@ resource recordsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   }
 }
 
-// ---- Key Vault: destination connection strings ----
+// ---- Key Vault: destination connection strings (not read yet) ----
+// The Go code does not read Key Vault yet: a profile's destination
+// connection string is stored in the profile (Table storage). The vault, its
+// URI (output keyVaultUri) and the Secrets User role are provisioned for the
+// planned internal/secrets; no app setting points at it until the code reads
+// one.
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: vaultName
@@ -225,35 +250,45 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
-var storageKeySettings = storageAuth == 'key'
-  ? [
-      {
-        name: 'AzureWebJobsStorage'
-        value: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
-      }
-    ]
-  : [
-      { name: 'AzureWebJobsStorage__accountName', value: storage.name }
-      { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
-    ]
+// Storage connection, in the two forms internal/app (ResolveStorage) and the
+// Functions host both read. One entry per line: infra_test.go parses these
+// lists and checks them against what the app requires.
+var storageKeySettings = [
+  { name: 'AzureWebJobsStorage', value: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}' }
+]
+// Identity: https://<account>.{table,queue,blob}.core.windows.net with the
+// system-assigned identity. For a user-assigned one, add
+// AzureWebJobsStorage__clientId (and give that identity the roles below).
+var storageIdentitySettings = [
+  { name: 'AzureWebJobsStorage__accountName', value: storage.name }
+  { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+]
 
 // Flex Consumption: no FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION
 // or WEBSITE_CONTENT* settings; the runtime is set in functionAppConfig.
-var appSettings = concat(storageKeySettings, [
+// Every name here is read by the Go code (internal/app SettingNames), by a
+// function.json, or by the host; infra_test.go checks that.
+var appSettings = concat(storageAuth == 'key' ? storageKeySettings : storageIdentitySettings, [
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
+  // The poller sends to Service Bus; the RecordApplier (serviceBusTrigger)
+  // function reads it. Both use the ServiceBusConnection identity settings.
+  { name: 'QUEUE_TRANSPORT', value: 'servicebus' }
   { name: 'ServiceBusConnection__fullyQualifiedNamespace', value: '${serviceBus.name}.servicebus.windows.net' }
   { name: 'ServiceBusConnection__credential', value: 'managedidentity' }
   { name: 'RECORDS_QUEUE', value: recordsQueue.name }
   { name: 'POLL_SCHEDULE', value: pollSchedule }
   { name: 'STATE_PROFILES_TABLE', value: profilesTable.name }
   { name: 'STATE_ENTITIES_TABLE', value: entitiesTable.name }
-  { name: 'FAILED_CONTAINER_PREFIX', value: failedContainerPrefix }
+  { name: 'FAILURES_CONTAINER_PREFIX', value: failedContainerPrefix }
   { name: 'DATAVERSE_URL', value: dataverseUrl }
-  { name: 'KEY_VAULT_URI', value: vault.properties.vaultUri }
+  // The app's managed identity is the Dataverse application user.
+  { name: 'DATAVERSE_AUTH', value: 'managedidentity' }
+  // azidentity: DefaultAzureCredential (DATAVERSE_AUTH=default) skips the
+  // developer credentials in Azure.
   { name: 'AZURE_TOKEN_CREDENTIALS', value: 'prod' }
-  // In Azure the Service Bus trigger (RecordApplier) applies records; the
-  // Storage-queue variant is for Azurite and the standalone host.
+  // QUEUE_TRANSPORT=servicebus: the Storage-queue applier (queueTrigger) is
+  // for Azurite and the standalone host only.
   { name: 'AzureWebJobs.RecordApplierQueue.Disabled', value: 'true' }
 ])
 

@@ -74,3 +74,17 @@ func TestCleanupRemovedEntity(t *testing.T) {
 		t.Fatalf("the account table should be untouched: %d rows, %v", n, err)
 	}
 }
+
+// TestRebaselineHealthyEntity drops and reads again an entity whose table
+// this process has already created: the poller must create it again rather
+// than trust its memory of having done so.
+func TestRebaselineHealthyEntity(t *testing.T) {
+	dest, schemaName := destinations(t)["sqlite"](t)
+	e := newEnv(t, dest, schemaName)
+	e.sync()
+	if err := dsync.Rebaseline(t.Context(), e.prof, "account", e.app.Store, e.app.Pool); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	e.assertMatch("after a re-baseline of a healthy entity")
+}

@@ -14,13 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
-	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
 	"github.com/dataexport/dataexport/handlers"
+	"github.com/dataexport/dataexport/internal/claims"
 	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/destination"
 	"github.com/dataexport/dataexport/internal/failures"
@@ -45,7 +42,9 @@ func StorageConnection(v string) string {
 
 // App is the composed application: everything the handlers call.
 type App struct {
-	Store    *state.Store
+	Store *state.Store
+	// Queue is the Storage queue between poller and applier; nil when
+	// QUEUE_TRANSPORT=servicebus.
 	Queue    *queue.StorageQueue
 	Source   *dataverse.Client
 	Pool     *destination.Pool
@@ -57,31 +56,33 @@ type App struct {
 
 func (c *App) Close() { c.Pool.Close() }
 
-// Build composes the application from app settings.
+// Build composes the application from app settings. Storage is reached with
+// the AzureWebJobsStorage connection string or, without one, with its
+// identity-based form (see ResolveStorage); the poller sends to the Storage
+// queue or to Service Bus as QUEUE_TRANSPORT says.
 func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, error) {
-	conn := StorageConnection(s.Get("AzureWebJobsStorage"))
-	if conn == "" {
-		return nil, errors.New("app setting AzureWebJobsStorage is not set")
-	}
-	tables, err := aztables.NewServiceClientFromConnectionString(conn, nil)
+	cfg, err := loadConfig(s)
 	if err != nil {
-		return nil, fmt.Errorf("AzureWebJobsStorage: %w", err)
+		return nil, err
 	}
-	store, err := state.NewStore(ctx, tables, &state.Options{ProfilesTable: s.Get("STATE_PROFILES_TABLE"), EntitiesTable: s.Get("STATE_ENTITIES_TABLE")})
+	clients, err := cfg.storage.Clients()
+	if err != nil {
+		return nil, err
+	}
+	store, err := state.NewStore(ctx, clients.Tables, &state.Options{ProfilesTable: s.Get("STATE_PROFILES_TABLE"), EntitiesTable: s.Get("STATE_ENTITIES_TABLE")})
 	if err != nil {
 		return nil, fmt.Errorf("opening state tables: %w", err)
 	}
-	q, err := OpenStorageQueue(ctx, conn, s.Or("RECORDS_QUEUE", "records"))
-	if err != nil {
-		return nil, err
+	// The Storage queue is opened (and created) only when it is the transport.
+	var q *queue.StorageQueue
+	if cfg.transport == TransportStorage {
+		if q, err = openQueue(ctx, clients.Queues, cfg.queueName); err != nil {
+			return nil, err
+		}
 	}
-	blobs, err := azblob.NewClientFromConnectionString(conn, nil)
+	fails, err := failures.NewStore(clients.Blobs, &failures.Options{ContainerPrefix: s.Get("FAILURES_CONTAINER_PREFIX")})
 	if err != nil {
-		return nil, fmt.Errorf("AzureWebJobsStorage: %w", err)
-	}
-	fails, err := failures.NewStore(blobs, &failures.Options{ContainerPrefix: s.Get("FAILURES_CONTAINER_PREFIX")})
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("app setting FAILURES_CONTAINER_PREFIX: %w", err)
 	}
 	src, err := dataverseClient(s)
 	if err != nil {
@@ -95,21 +96,30 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	if err != nil {
 		return nil, err
 	}
+	claimStore, err := claims.NewStore(clients.Blobs, claims.DefaultContainer)
+	if err != nil {
+		return nil, fmt.Errorf("claim-check blobs: %w", err)
+	}
 	pool := destination.NewPool(log)
-	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log})
-	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
+	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore})
+	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Poller: poller, Applier: applier,
 		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Logger: log}),
 	}, nil
 }
 
-// OpenStorageQueue opens (creating if needed) a Storage queue and its poison sibling.
+// OpenStorageQueue opens (creating if needed) a Storage queue and its poison
+// sibling, on the account of a connection string.
 func OpenStorageQueue(ctx context.Context, conn, name string) (*queue.StorageQueue, error) {
 	svc, err := azqueue.NewServiceClientFromConnectionString(conn, nil)
 	if err != nil {
 		return nil, fmt.Errorf("queue %s: %w", name, err)
 	}
+	return openQueue(ctx, svc, name)
+}
+
+func openQueue(ctx context.Context, svc *azqueue.ServiceClient, name string) (*queue.StorageQueue, error) {
 	q, err := queue.OpenStorageQueue(ctx, svc, name)
 	if err != nil {
 		return nil, fmt.Errorf("opening queue %s: %w", name, err)
@@ -140,7 +150,10 @@ func dataverseClient(s *settings.Settings) (*dataverse.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Dataverse credential: %w", err)
 	}
-	var o dataverse.ClientOptions
+	// A function invocation must not sleep for minutes: a longer
+	// Retry-After ends this poll of the entity (nothing is checkpointed) and
+	// the next timer tick resumes it. Worst case per request: 5 × 30 s.
+	o := dataverse.ClientOptions{MaxRetryAfter: 30 * time.Second, MaxRetries: 5}
 	if v := s.Get("DATAVERSE_PAGE_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 5000 {
@@ -207,36 +220,30 @@ var _ funchost.Queue = (*queue.StorageQueue)(nil)
 // (QUEUE_TRANSPORT=storage, the default and the only one that runs locally)
 // or Service Bus (QUEUE_TRANSPORT=servicebus: ServiceBusConnection holds a
 // connection string, or ServiceBusConnection__fullyQualifiedNamespace names
-// the namespace for the app's managed identity).
+// the namespace for an Entra ID credential, see resolveServiceBus).
 func recordsSender(ctx context.Context, s *settings.Settings, storage *queue.StorageQueue) (dsync.Sender, error) {
-	switch t := s.Or("QUEUE_TRANSPORT", "storage"); t {
-	case "storage":
-		return storage, nil
-	case "servicebus":
-		var (
-			client *azservicebus.Client
-			err    error
-		)
-		if cs := s.Get("ServiceBusConnection"); cs != "" {
-			client, err = azservicebus.NewClientFromConnectionString(cs, nil)
-		} else if ns := s.Get("ServiceBusConnection__fullyQualifiedNamespace"); ns != "" {
-			var cred *azidentity.DefaultAzureCredential
-			if cred, err = azidentity.NewDefaultAzureCredential(nil); err == nil {
-				client, err = azservicebus.NewClient(ns, cred, nil)
-			}
-		} else {
-			return nil, errors.New("QUEUE_TRANSPORT=servicebus needs ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace")
-		}
-		if err != nil {
-			// The SDK's parse errors can quote the connection string; keep only the setting's name.
-			return nil, errors.New("app setting ServiceBusConnection: cannot create a Service Bus client")
-		}
-		sender, err := client.NewSender(s.Or("RECORDS_QUEUE", "records"), nil)
-		if err != nil {
-			return nil, fmt.Errorf("Service Bus sender: %w", err)
-		}
-		return queue.NewServiceBusSender(sender, nil)
-	default:
-		return nil, fmt.Errorf("app setting QUEUE_TRANSPORT: %q is not storage or servicebus", t)
+	t, err := queueTransport(s)
+	if err != nil {
+		return nil, err
 	}
+	if t == TransportStorage {
+		if storage == nil {
+			return nil, errors.New("QUEUE_TRANSPORT=storage: the Storage queue is not open")
+		}
+		return storage, nil
+	}
+	cfg, err := resolveServiceBus(s)
+	if err != nil {
+		return nil, err
+	}
+	client, err := cfg.client()
+	if err != nil {
+		return nil, err
+	}
+	name := s.Or("RECORDS_QUEUE", "records")
+	sender, err := client.NewSender(name, nil)
+	if err != nil {
+		return nil, fmt.Errorf("Service Bus sender for queue %s (RECORDS_QUEUE): %w", name, err)
+	}
+	return queue.NewServiceBusSender(sender, nil)
 }

@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -188,5 +189,37 @@ func TestPlanChanges(t *testing.T) {
 				t.Fatalf("plan add=%v widen=%v, want add=%v widen=%v", add, widen, tc.add, tc.widen)
 			}
 		})
+	}
+}
+
+// Image attributes become their companion columns only (DES stored no image
+// bytes); File, PartyList and virtual attributes, and the companions of a
+// file, become no column.
+func TestMapImageFileAndSkipped(t *testing.T) {
+	a := func(name string, typ dataverse.AttributeType, of string, maxLen int) dataverse.Attribute {
+		return dataverse.Attribute{LogicalName: name, Type: typ, AttributeOf: of, MaxLength: maxLen, IsValidForRead: true}
+	}
+	e := &dataverse.Entity{LogicalName: "new_project", PrimaryIDAttribute: "new_projectid", Attributes: []dataverse.Attribute{
+		a("new_projectid", dataverse.TypeUniqueidentifier, "", 0),
+		a("entityimage", dataverse.TypeImage, "", 0),
+		a("entityimageid", dataverse.TypeUniqueidentifier, "entityimage", 0),
+		a("entityimage_url", dataverse.TypeString, "entityimage", 200),
+		a("entityimage_timestamp", dataverse.TypeBigInt, "entityimage", 0),
+		a("new_contract", dataverse.TypeFile, "", 0),
+		a("new_contract_name", dataverse.TypeString, "new_contract", 200),
+		a("new_attendees", dataverse.TypePartyList, "", 0),
+		a("new_computed", dataverse.TypeVirtual, "", 0),
+	}}
+	tbl, err := schema.Map(e, schema.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range tbl.Columns {
+		got = append(got, c.Name+" "+c.Type.String())
+	}
+	want := []string{"new_projectid uniqueidentifier", "entityimageid uniqueidentifier", "entityimage_url nvarchar(200)", "entityimage_timestamp bigint"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("columns %q, want %q", got, want)
 	}
 }

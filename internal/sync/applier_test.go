@@ -1,0 +1,227 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
+	"github.com/dataexport/dataexport/internal/state"
+)
+
+// Fakes for the applier's collaborators: each records what it was asked.
+
+type fakeProfiles map[string]profile.Profile
+
+func (f fakeProfiles) GetProfile(_ context.Context, name string) (profile.Profile, error) {
+	p, ok := f[name]
+	if !ok {
+		return p, state.ErrNotFound
+	}
+	return p, nil
+}
+func (f fakeProfiles) ListProfiles(context.Context) ([]profile.Profile, error) { return nil, nil }
+
+type fakeSink struct {
+	err     error
+	batches []record.Batch
+}
+
+func (s *fakeSink) EnsureTable(context.Context, schema.Table) error { return nil }
+func (s *fakeSink) Close() error                                    { return nil }
+func (s *fakeSink) Apply(_ context.Context, _ schema.TableName, b record.Batch) (sink.Result, error) {
+	if s.err != nil {
+		return sink.Result{}, s.err
+	}
+	s.batches = append(s.batches, b)
+	return sink.Result{Upserted: len(b.Upserts), Deleted: len(b.Deletes)}, nil
+}
+
+type fakeDest struct{ s *fakeSink }
+
+func (d fakeDest) Sink(context.Context, profile.Profile) (sink.Sink, error) { return d.s, nil }
+
+type fakeCounters struct{ got []state.Counters }
+
+func (c *fakeCounters) AddCounters(_ context.Context, _, _ string, d state.Counters) error {
+	c.got = append(c.got, d)
+	return nil
+}
+
+type failure struct{ entity, id, change, reason string }
+
+type fakeFailures struct {
+	failed        []failure
+	unprocessable []string
+}
+
+func (f *fakeFailures) WriteFailure(_ context.Context, _, entity, id, change, reason string, _ []byte) error {
+	f.failed = append(f.failed, failure{entity, id, change, reason})
+	return nil
+}
+func (f *fakeFailures) WriteUnprocessable(_ context.Context, _ string, _ []byte, reason string) error {
+	f.unprocessable = append(f.unprocessable, reason)
+	return nil
+}
+
+type fakeClaims map[string][]byte
+
+func (c fakeClaims) PutClaim(_ context.Context, name string, body []byte) error {
+	c[name] = body
+	return nil
+}
+func (c fakeClaims) GetClaim(_ context.Context, name string) ([]byte, error) {
+	b, ok := c[name]
+	if !ok {
+		return nil, errors.New("blob not found")
+	}
+	return b, nil
+}
+
+func TestApplierRetriesThenKeepsFailedRecords(t *testing.T) {
+	retries := 2
+	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account"}, RetryCount: &retries}}
+	m := sampleMessage()
+	m.Profile = "p"
+	m.Batch.Deletes = []record.Delete{{ID: "2e451703-c686-e711-80e5-00155db19e6e", Version: 9}}
+	body := m.Encode()
+	s := &fakeSink{err: errors.New("database is read-only")}
+	counters, fails := &fakeCounters{}, &fakeFailures{}
+	a := NewApplier(profs, fakeDest{s}, counters, fails, &ApplierOptions{Logger: slog.New(slog.DiscardHandler)})
+
+	// Within the profile's retries: redeliver, keep nothing yet.
+	for d := int64(1); d <= 2; d++ {
+		rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: d})
+		if err == nil || rep.Outcome != Retry || !strings.Contains(err.Error(), "read-only") {
+			t.Fatalf("delivery %d: %v, %v; want a Retry naming the cause", d, rep.Outcome, err)
+		}
+	}
+	if len(fails.failed) != 0 {
+		t.Fatalf("failed records written before the retries ran out: %v", fails.failed)
+	}
+	// Out of retries: every record becomes a failed record, the transport may forget it.
+	rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: 3})
+	if err != nil || rep.Outcome != Failed {
+		t.Fatalf("last delivery: %v, %v; want Failed and no error", rep.Outcome, err)
+	}
+	want := len(m.Batch.Upserts) + 1
+	if len(fails.failed) != want {
+		t.Fatalf("%d failed records, want %d", len(fails.failed), want)
+	}
+	if last := fails.failed[want-1]; last.change != "Delete" || !strings.Contains(last.reason, "read-only") {
+		t.Errorf("failed delete = %+v", last)
+	}
+	if n := len(counters.got); n != 1 || counters.got[0].Failed != int64(want) {
+		t.Errorf("counters = %+v, want one increment of %d failed", counters.got, want)
+	}
+
+	// The transport's own limit ends retries earlier than the profile's.
+	fails.failed = nil
+	a = NewApplier(profs, fakeDest{s}, counters, fails, &ApplierOptions{MaxDequeueCount: 2, Logger: slog.New(slog.DiscardHandler)})
+	if rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: 2}); err != nil || rep.Outcome != Failed {
+		t.Fatalf("at the transport's limit: %v, %v; want Failed", rep.Outcome, err)
+	}
+}
+
+func TestApplierClaimCheck(t *testing.T) {
+	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account", "contact"}}}
+	m := sampleMessage()
+	m.Profile = "p"
+	claims := fakeClaims{"p/account/1.0-1.json": m.Encode()}
+	other := m
+	other.Entity, other.Batch.Entity = "contact", "contact"
+	claims["p/contact/1.0-1.json"] = other.Encode()
+	ref := func(entity, claim string) []byte {
+		r := Message{ID: "p/account/1.0", Profile: "p", Entity: entity, Kind: KindDelta, Page: 1, Claim: claim}
+		return r.Encode()
+	}
+	tests := []struct {
+		name    string
+		body    []byte
+		claims  ClaimStore
+		d       int64
+		want    Outcome
+		wantErr string // in the error (Retry) or the unprocessable reason
+	}{
+		{"claimed body applied", ref("account", "p/account/1.0-1.json"), claims, 1, Applied, ""},
+		{"blob unreadable: redelivered", ref("account", "p/account/missing.json"), claims, 1, Retry, "blob not found"},
+		{"blob unreadable at the last delivery: kept", ref("account", "p/account/missing.json"), claims, 5, Unprocessable, "blob not found"},
+		{"claimed body of another entity", ref("account", "p/contact/1.0-1.json"), claims, 1, Unprocessable, "p/contact"},
+		{"no claim store", ref("account", "p/account/1.0-1.json"), nil, 1, Unprocessable, "no claim store"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, fails := &fakeSink{}, &fakeFailures{}
+			a := NewApplier(profs, fakeDest{s}, &fakeCounters{}, fails, &ApplierOptions{Claims: tt.claims, Logger: slog.New(slog.DiscardHandler)})
+			rep, err := a.Apply(t.Context(), tt.body, Delivery{DequeueCount: tt.d})
+			if rep.Outcome != tt.want {
+				t.Fatalf("outcome %s (%v), want %s", rep.Outcome, err, tt.want)
+			}
+			switch tt.want {
+			case Applied:
+				if err != nil || len(s.batches) != 1 || len(s.batches[0].Upserts) != len(m.Batch.Upserts) {
+					t.Fatalf("applied %d batches, %v; want the claimed batch", len(s.batches), err)
+				}
+			case Retry:
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to name %q", err, tt.wantErr)
+				}
+			case Unprocessable:
+				if err != nil || len(fails.unprocessable) != 1 || !strings.Contains(fails.unprocessable[0], tt.wantErr) {
+					t.Fatalf("err %v, unprocessable %q; want one naming %q", err, fails.unprocessable, tt.wantErr)
+				}
+				if len(s.batches) != 0 {
+					t.Fatal("an unprocessable claim wrote to the sink")
+				}
+			}
+		})
+	}
+}
+
+// A page with one record too large for a message: Split puts it alone, the
+// poller stores that message as a claim, the applier reads it back.
+func TestClaimRoundTrip(t *testing.T) {
+	m := sampleMessage()
+	m.Profile = "p"
+	big := m.Batch.Upserts[0]
+	big.Values = append([]record.Value(nil), big.Values...)
+	big.Values[1] = record.StringValue(strings.Repeat("x", 100_000))
+	msgs, err := Split(m, []record.Record{m.Batch.Upserts[1], big}, nil, 8<<10)
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("Split = %d messages, %v", len(msgs), err)
+	}
+	claims := fakeClaims{}
+	p := &Poller{out: sizedSender(8 << 10), o: PollerOptions{Claims: claims}}
+	p.o.Now = func() time.Time { return time.Unix(0, 42) }
+	body := msgs[1].Encode()
+	refBody, err := p.claim(t.Context(), &msgs[1], body)
+	if err != nil || len(refBody) > 1024 || len(claims) != 1 {
+		t.Fatalf("claim = %d bytes, %v, %d blobs", len(refBody), err, len(claims))
+	}
+	s := &fakeSink{}
+	a := NewApplier(fakeProfiles{"p": {Name: "p", Entities: []string{"account"}}}, fakeDest{s}, &fakeCounters{}, &fakeFailures{},
+		&ApplierOptions{Claims: claims, Logger: slog.New(slog.DiscardHandler)})
+	if rep, err := a.Apply(t.Context(), refBody, Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Applied {
+		t.Fatalf("Apply = %v, %v", rep.Outcome, err)
+	}
+	if got := s.batches[0].Upserts[0].Values[1]; got != big.Values[1] {
+		t.Fatalf("the applied record lost its long value (%d chars)", len(got.S))
+	}
+
+	p.o.Claims = nil
+	var tl *TooLargeError
+	if _, err := p.claim(t.Context(), &msgs[1], body); !errors.As(err, &tl) || tl.ID != big.ID {
+		t.Fatalf("without a claim store: %v, want a *TooLargeError naming %s", err, big.ID)
+	}
+}
+
+type sizedSender int
+
+func (s sizedSender) Send(context.Context, []byte) error { return nil }
+func (s sizedSender) MaxBodyBytes() int                  { return int(s) }
