@@ -1,12 +1,15 @@
 package tests
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/sink"
 	"github.com/dataexport/dataexport/internal/state"
 	dsync "github.com/dataexport/dataexport/internal/sync"
@@ -87,4 +90,54 @@ func TestRebaselineHealthyEntity(t *testing.T) {
 	}
 	e.sync()
 	e.assertMatch("after a re-baseline of a healthy entity")
+}
+
+// shrunk is the source's metadata with one attribute removed, as after a
+// customizer deleted it in Dataverse.
+type shrunk struct {
+	dsync.MetadataSource
+	drop string
+}
+
+func (s shrunk) Entity(ctx context.Context, name string) (*dataverse.Entity, error) {
+	e, err := s.MetadataSource.Entity(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	c := *e
+	c.Attributes = slices.DeleteFunc(slices.Clone(e.Attributes), func(a dataverse.Attribute) bool { return a.LogicalName == s.drop })
+	return &c, nil
+}
+
+// TestCleanupColumns: the column of a removed attribute stays until the
+// explicit cleanup lists it and, with apply, drops it; the rows stay.
+func TestCleanupColumns(t *testing.T) {
+	dest, schemaName := destinations(t)["postgres"](t)
+	e := newEnv(t, dest, schemaName)
+	e.sync()
+	src := shrunk{MetadataSource: e.app.Source, drop: "telephone1"}
+	ctx := t.Context()
+	if _, err := dsync.CleanupColumns(ctx, e.prof, "lead", src, e.app.Pool, true); err == nil {
+		t.Fatal("CleanupColumns of an entity outside the profile returned no error")
+	}
+	listed, err := dsync.CleanupColumns(ctx, e.prof, "account", src, e.app.Pool, false)
+	if err != nil || !slices.Equal(listed, []string{"telephone1"}) {
+		t.Fatalf("listing = %q, %v; want [telephone1]", listed, err)
+	}
+	if again, _ := dsync.CleanupColumns(ctx, e.prof, "account", src, e.app.Pool, false); !slices.Equal(again, listed) {
+		t.Fatalf("listing dropped something: %q", again)
+	}
+	if dropped, err := dsync.CleanupColumns(ctx, e.prof, "account", src, e.app.Pool, true); err != nil || !slices.Equal(dropped, listed) {
+		t.Fatalf("apply = %q, %v", dropped, err)
+	}
+	if left, err := dsync.CleanupColumns(ctx, e.prof, "account", src, e.app.Pool, false); err != nil || len(left) != 0 {
+		t.Fatalf("after apply: %q, %v; want nothing left", left, err)
+	}
+	s, err := e.app.Pool.Sink(ctx, e.prof)
+	e.check(err)
+	n, err := s.(sink.Reader).Count(ctx, dsync.TableName(e.prof, "account"))
+	e.check(err)
+	if want := len(e.emu.IDs("account")); n != int64(want) {
+		t.Fatalf("%d rows after the drop, want %d", n, want)
+	}
 }

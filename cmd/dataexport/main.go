@@ -62,6 +62,7 @@ commands:
   demo       replicate the emulator's sample org into SQLite through Azurite and check the result
   profile    manage Export Profiles: put --file F | get NAME | list | delete NAME
              | rebaseline NAME ENTITY (drop the table, read again) | cleanup NAME ENTITY (drop a removed entity's table)
+             | cleanup-columns [--apply] NAME ENTITY (list, or drop, the columns of removed attributes)
 
 Settings come from the environment, then from local.settings.json (see local.settings.sample.json).
 Run "dataexport <command> -h" for the flags of a command.

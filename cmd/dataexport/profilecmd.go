@@ -25,8 +25,9 @@ func cmdProfile(ctx context.Context, args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("profile", flag.ContinueOnError)
 	settingsFile := fs.String("settings", "local.settings.json", "settings file")
 	file := fs.String("file", "", "profile JSON (put)")
+	apply := fs.Bool("apply", false, "cleanup-columns: drop the columns (without it, only list them)")
 	if len(args) == 0 {
-		return errors.New("profile: want put --file F | get NAME | list | delete NAME | rebaseline NAME ENTITY | cleanup NAME ENTITY")
+		return errors.New("profile: want put --file F | get NAME | list | delete NAME | rebaseline NAME ENTITY | cleanup NAME ENTITY | cleanup-columns [--apply] NAME ENTITY")
 	}
 	verb := args[0]
 	if err := fs.Parse(args[1:]); err != nil {
@@ -82,6 +83,32 @@ func cmdProfile(ctx context.Context, args []string, log *slog.Logger) error {
 			fmt.Printf("%s %s/%s: done\n", verb, p.Name, fs.Arg(1))
 		}
 		return err
+	case "cleanup-columns":
+		if fs.NArg() != 2 {
+			return fmt.Errorf("profile %s: want a profile name and an entity", verb)
+		}
+		p, err := store.GetProfile(ctx, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		a, err := app.Build(ctx, s, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		cols, err := dsync.CleanupColumns(ctx, p, fs.Arg(1), a.Source, a.Pool, *apply)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(cols) == 0:
+			fmt.Printf("%s/%s: no columns of removed attributes\n", p.Name, fs.Arg(1))
+		case *apply:
+			fmt.Printf("%s/%s: dropped %v\n", p.Name, fs.Arg(1), cols)
+		default:
+			fmt.Printf("%s/%s: columns of removed attributes: %v (run again with --apply to drop them)\n", p.Name, fs.Arg(1), cols)
+		}
+		return nil
 	case "get", "delete":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("profile %s: want a profile name", verb)
@@ -104,5 +131,5 @@ func cmdProfile(ctx context.Context, args []string, log *slog.Logger) error {
 		}
 		return out.Encode(ps)
 	}
-	return fmt.Errorf("profile: unknown verb %q (want put, get, list, delete, rebaseline, cleanup)", verb)
+	return fmt.Errorf("profile: unknown verb %q (want put, get, list, delete, rebaseline, cleanup, cleanup-columns)", verb)
 }

@@ -254,3 +254,8 @@ func contains(list []string, s string) bool {
 func tableOptions(p profile.Profile) schema.Options {
 	return schema.Options{Schema: p.SchemaOrDefault(), Prefix: p.Prefix}
 }
+
+// TableName is the destination table of an entity of p.
+func TableName(p profile.Profile, entity string) schema.TableName {
+	return tableOptions(p).TableName(entity)
+}

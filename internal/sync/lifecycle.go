@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
 	"github.com/dataexport/dataexport/internal/state"
 )
@@ -64,4 +66,44 @@ func dropTable(ctx context.Context, prof profile.Profile, entity string, dest De
 		return fmt.Errorf("dropping %s: %w", table, err)
 	}
 	return nil
+}
+
+// MetadataSource reads an entity's current definition.
+type MetadataSource interface {
+	Entity(ctx context.Context, logicalName string) (*dataverse.Entity, error)
+}
+
+// CleanupColumns lists the columns of an entity's table whose attributes are
+// gone from Dataverse (kept until now, as DES kept them) and, with apply,
+// drops them. It returns the columns found (and dropped, with apply). The
+// entity must still be part of the profile; a removed entity's whole table
+// goes with Cleanup.
+func CleanupColumns(ctx context.Context, prof profile.Profile, entity string, src MetadataSource, dest Destinations, apply bool) ([]string, error) {
+	if !contains(prof.Entities, entity) {
+		return nil, fmt.Errorf("entity %s is not part of profile %s (a removed entity's table goes with cleanup)", entity, prof.Name)
+	}
+	meta, err := src.Entity(ctx, entity)
+	if err != nil {
+		return nil, fmt.Errorf("reading metadata of %s: %w", entity, err)
+	}
+	t, err := schema.Map(meta, tableOptions(prof))
+	if err != nil {
+		return nil, fmt.Errorf("mapping metadata of %s to a table: %w", entity, err)
+	}
+	s, err := dest.Sink(ctx, prof)
+	if err != nil {
+		return nil, fmt.Errorf("opening destination: %w", err)
+	}
+	d, ok := s.(sink.ColumnDropper)
+	if !ok {
+		return nil, fmt.Errorf("the %s destination cannot drop columns", prof.Destination.Type)
+	}
+	removed, err := d.RemovedColumns(ctx, t)
+	if err != nil || !apply || len(removed) == 0 {
+		return removed, err
+	}
+	if err := d.DropColumns(ctx, t, removed); err != nil {
+		return nil, err
+	}
+	return removed, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
 )
 
 // readColumns lists the data columns of t (system columns left out), or nil
@@ -172,5 +173,60 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 	}
 	s.pool.bump()
 	s.opts.Log().InfoContext(ctx, "postgres sink: table dropped", "table", table.String())
+	return nil
+}
+
+// RemovedColumns lists the data columns of t's table that t does not
+// declare (see sink.ColumnDropper).
+func (s *Sink) RemovedColumns(ctx context.Context, t schema.Table) ([]string, error) {
+	t.TableName = s.resolve(t.TableName)
+	var have []schema.Column
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		var err error
+		have, err = readColumns(ctx, c, t.TableName)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if have == nil {
+		return nil, &sink.NoTableError{Table: t.TableName}
+	}
+	return sink.Removed(have, t), nil
+}
+
+// DropColumns drops columns of removed attributes (see sink.ColumnDropper),
+// under the table's writer lock so no batch is half-way through.
+func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) error {
+	t.TableName = s.resolve(t.TableName)
+	if err := t.Check(); err != nil {
+		return fmt.Errorf("postgres sink: %w", err)
+	}
+	defer s.forget(t.TableName)
+	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockTable(ctx, tx, t.TableName); err != nil {
+			return err
+		}
+		have, err := readColumns(ctx, tx, t.TableName)
+		if err != nil {
+			return err
+		}
+		if have == nil {
+			return &sink.NoTableError{Table: t.TableName}
+		}
+		if err := sink.CheckDrop(t, sink.Removed(have, t), names); err != nil {
+			return err
+		}
+		drops := make([]string, len(names))
+		for i, n := range names {
+			drops[i] = "DROP COLUMN " + quote(n)
+		}
+		_, err = tx.Exec(ctx, "ALTER TABLE "+qualified(t.TableName)+" "+strings.Join(drops, ", "))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres sink: drop columns of %s: %w", t.TableName, err)
+	}
+	s.opts.Log().InfoContext(ctx, "postgres sink: columns dropped", "table", t.TableName.String(), "columns", names)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
 )
 
 // readColumns lists the data columns of t (system columns left out), or nil
@@ -143,5 +144,52 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 		return fmt.Errorf("sqlite sink: drop %s: %w", table, err)
 	}
 	s.opts.Log().InfoContext(ctx, "sqlite sink: table dropped", "table", table.String())
+	return nil
+}
+
+// RemovedColumns lists the data columns of t's table that t does not
+// declare (see sink.ColumnDropper).
+func (s *Sink) RemovedColumns(ctx context.Context, t schema.Table) ([]string, error) {
+	t.TableName = s.resolve(t.TableName)
+	have, err := readColumns(ctx, s.db, t.TableName)
+	if err != nil {
+		return nil, err
+	}
+	if have == nil {
+		return nil, &sink.NoTableError{Table: t.TableName}
+	}
+	return sink.Removed(have, t), nil
+}
+
+// DropColumns drops columns of removed attributes (see sink.ColumnDropper).
+func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) error {
+	t.TableName = s.resolve(t.TableName)
+	if err := t.Check(); err != nil {
+		return fmt.Errorf("sqlite sink: %w", err)
+	}
+	defer s.forget(t.TableName)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite sink: drop columns of %s: %w", t.TableName, err)
+	}
+	have, err := readColumns(ctx, tx, t.TableName)
+	if err != nil {
+		return rollback(tx, err)
+	}
+	if have == nil {
+		return rollback(tx, &sink.NoTableError{Table: t.TableName})
+	}
+	if err := sink.CheckDrop(t, sink.Removed(have, t), names); err != nil {
+		return rollback(tx, fmt.Errorf("sqlite sink: %w", err))
+	}
+	for _, n := range names {
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE "+qualified(t.TableName)+" DROP COLUMN "+quote(n)); err != nil {
+			return rollback(tx, fmt.Errorf("sqlite sink: drop column %s of %s: %w", n, t.TableName, err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite sink: drop columns of %s: %w", t.TableName, err)
+	}
+	s.opts.Log().InfoContext(ctx, "sqlite sink: columns dropped", "table", t.TableName.String(), "columns", names)
 	return nil
 }
