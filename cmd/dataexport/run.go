@@ -58,6 +58,9 @@ func cmdRun(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
+	if err := c.PutSettingsProfile(ctx, s, log); err != nil {
+		return err
+	}
 	h, _, stopHandler, err := c.StartLocal(ctx, s, *functionsDir, *hostJSON, log)
 	if err != nil {
 		return err

@@ -144,6 +144,8 @@ func SettingNames() []string {
 		"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
 		"AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_FEDERATED_TOKEN_FILE",
 		StorageSetting, ServiceBusSetting,
+		"PROFILE_NAME", "PROFILE_ENTITIES", "PROFILE_SCHEMA", "PROFILE_PREFIX", "PROFILE_WRITE_DELETE_LOG",
+		"DESTINATION_TYPE", "DESTINATION_CONNECTION",
 	}
 	for _, suf := range []string{suffixAccountName, suffixTableServiceURI, suffixQueueServiceURI, suffixBlobServiceURI, suffixCredential, suffixClientID, suffixManagedIdentityResID} {
 		names = append(names, StorageSetting+suf)
