@@ -20,17 +20,9 @@ IF @r < 0 THROW 51000, N'dataexport: timed out waiting for the schema lock', 1;`
 // *schema.IncompatibleChangeError), and recreates <table>Type only when its
 // columns differ. It never drops data.
 func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
-	t.TableName = s.resolve(t.TableName)
-	if err := t.Check(); err != nil {
-		return fmt.Errorf("sqlserver sink: %w", err)
-	}
-	o := objectsOf(t.TableName)
-	if err := o.check(); err != nil {
-		return fmt.Errorf("sqlserver sink: %w", err)
-	}
-	cols, err := columnsOf(t)
+	t, o, cols, err := s.checkTable(t)
 	if err != nil {
-		return fmt.Errorf("sqlserver sink: %w", err)
+		return err
 	}
 	defer s.forget(t.TableName)
 
@@ -47,10 +39,42 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 	return nil
 }
 
+// checkTable resolves t's name and checks everything EnsureTable will quote:
+// the table, its objects' names and its columns (rendered).
+func (s *Sink) checkTable(t schema.Table) (schema.Table, objects, []column, error) {
+	t.TableName = s.resolve(t.TableName)
+	if err := t.Check(); err != nil {
+		return t, objects{}, nil, fmt.Errorf("sqlserver sink: %w", err)
+	}
+	o := objectsOf(t.TableName)
+	if err := o.check(); err != nil {
+		return t, objects{}, nil, fmt.Errorf("sqlserver sink: %w", err)
+	}
+	cols, err := columnsOf(t)
+	if err != nil {
+		return t, objects{}, nil, fmt.Errorf("sqlserver sink: %w", err)
+	}
+	return t, o, cols, nil
+}
+
+// lockTable takes t's schema lock (applockSQL) for the rest of q's
+// transaction.
+func lockTable(ctx context.Context, q querier, t schema.TableName) error {
+	_, err := q.ExecContext(ctx, applockSQL, "dataexport:"+qn(t))
+	return err
+}
+
+// ensureIn is EnsureTable's work inside its transaction q.
 func (s *Sink) ensureIn(ctx context.Context, q querier, t schema.Table, o objects, cols []column) error {
-	if _, err := q.ExecContext(ctx, applockSQL, "dataexport:"+qn(t.TableName)); err != nil {
+	if err := lockTable(ctx, q, t.TableName); err != nil {
 		return err
 	}
+	return s.ensureLocked(ctx, q, t, o, cols)
+}
+
+// ensureLocked brings the table, <table>Type and the procedures in line
+// with t; the caller holds the table's schema lock in q's transaction.
+func (s *Sink) ensureLocked(ctx context.Context, q querier, t schema.Table, o objects, cols []column) error {
 	have, err := readDBColumns(ctx, q, tableColumnsQuery, qn(t.TableName))
 	if err != nil {
 		return fmt.Errorf("read columns: %w", err)
