@@ -76,6 +76,16 @@ func TestCleanupRemovedEntity(t *testing.T) {
 	if n, err := r.Count(t.Context(), e.table("account")); err != nil || n == 0 {
 		t.Fatalf("the account table should be untouched: %d rows, %v", n, err)
 	}
+	// The metadata tables keep account's rows and lose contact's.
+	attrs, err := s.(sink.MetadataWriter).ReadMetadata(t.Context(), "AttributeMetadata")
+	e.check(err)
+	entities := map[string]int{}
+	for _, row := range attrs {
+		entities[row[1].S]++ // EntityName
+	}
+	if entities["contact"] != 0 || entities["account"] == 0 {
+		t.Fatalf("AttributeMetadata rows per entity after the cleanup: %v; want account's only", entities)
+	}
 }
 
 // TestRebaselineHealthyEntity drops and reads again an entity whose table

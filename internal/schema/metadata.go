@@ -59,6 +59,19 @@ var (
 // sink's own table).
 func MetadataTables() []MetadataTable { return slices.Clone(metaTables) }
 
+// EntityMetadataRemoval removes an entity's rows from every metadata table
+// keyed by entity (GlobalOptionSetMetadata is keyed by option set, which
+// other entities may share, and keeps its rows).
+func EntityMetadataRemoval(entity string) []MetadataRows {
+	var out []MetadataRows
+	for _, t := range metaTables {
+		if t.Key == "EntityName" {
+			out = append(out, MetadataRows{Table: t, Keys: []string{entity}})
+		}
+	}
+	return out
+}
+
 // MetadataRows are rows of one metadata table that replace, as a whole,
 // every stored row whose Key column is one of Keys.
 type MetadataRows struct {

@@ -32,3 +32,9 @@ type DeleteLogEntry struct {
 	SinkDeleteTime time.Time
 	VersionNumber  int64
 }
+
+// IsSinkTime reports whether name is SinkCreatedOn or SinkModifiedOn: system
+// columns a Reader also returns, as DateTime, when asked for them by name.
+func IsSinkTime(name string) bool {
+	return name == schema.ColSinkCreatedOn || name == schema.ColSinkModifiedOn
+}

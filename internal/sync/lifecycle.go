@@ -46,6 +46,17 @@ func Cleanup(ctx context.Context, prof profile.Profile, entity string, entities 
 	if err := dropTable(ctx, prof, entity, dest); err != nil {
 		return err
 	}
+	// Its rows in the DES metadata tables go too: reports joining them
+	// must not see an entity that is no longer exported.
+	s, err := dest.Sink(ctx, prof)
+	if err != nil {
+		return fmt.Errorf("opening destination: %w", err)
+	}
+	if mw, ok := s.(sink.MetadataWriter); ok {
+		if err := mw.ReplaceMetadata(ctx, schema.EntityMetadataRemoval(entity)); err != nil {
+			return fmt.Errorf("removing the metadata rows of %s: %w", entity, err)
+		}
+	}
 	if err := entities.DeleteEntity(ctx, prof.Name, entity); err != nil && !errors.Is(err, state.ErrNotFound) {
 		return err
 	}

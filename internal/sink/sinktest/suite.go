@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Metadata", func(t *testing.T) { testMetadata(t, open) })
 	t.Run("DropTable", func(t *testing.T) { testDropTable(t, open) })
 	t.Run("DropColumns", func(t *testing.T) { testDropColumns(t, open) })
+	t.Run("SinkTimes", func(t *testing.T) { testSinkTimes(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("IntersectAndActivityParty", func(t *testing.T) { testRelations(t, open) })
 }

@@ -36,7 +36,7 @@ func (s *Sink) Scan(ctx context.Context, table schema.TableName, columns []recor
 	var sel strings.Builder
 	fmt.Fprintf(&sel, "SELECT %s, %s", quote(schema.ColID), quote(schema.ColVersion))
 	for _, c := range columns {
-		if _, ok := cols[c.Name]; !ok {
+		if _, ok := cols[c.Name]; !ok && !sink.IsSinkTime(c.Name) {
 			return &sink.UnknownColumnError{Table: table, Column: c.Name}
 		}
 		fmt.Fprintf(&sel, ", %s", quote(c.Name))

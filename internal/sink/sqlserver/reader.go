@@ -41,7 +41,7 @@ func (s *Sink) Rows(ctx context.Context, table schema.TableName, columns []recor
 		if err := checkIdent(c.Name); err != nil {
 			return nil, fmt.Errorf("sqlserver sink: %w", err)
 		}
-		if _, ok := have[c.Name]; !ok {
+		if _, ok := have[c.Name]; !ok && !sink.IsSinkTime(c.Name) {
 			return nil, &sink.UnknownColumnError{Table: table, Column: c.Name}
 		}
 	}
