@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -59,8 +60,6 @@ func benchUpsert(b *testing.B, n int, mode string) {
 	for _, c := range cols {
 		names = append(names, quote(c.Name))
 	}
-	insertRaw := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", qualified(raw.TableName), strings.Join(names, ", "),
-		strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", "))
 	exec := func(q string) {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			b.Fatal(err)
@@ -85,7 +84,7 @@ func benchUpsert(b *testing.B, n int, mode string) {
 		}
 		exec("DELETE FROM " + qualified(raw.TableName))
 		start := time.Now()
-		if err := rawInsert(b, s, insertRaw, rows); err != nil {
+		if err := rawInsert(b, s, names, raw.TableName, rows); err != nil {
 			b.Fatal(err)
 		}
 		rawTime += time.Since(start)
@@ -99,26 +98,44 @@ func benchUpsert(b *testing.B, n int, mode string) {
 	b.ReportMetric(up/rw, "upsert/raw")
 }
 
-// rawInsert is the plain bulk load: one transaction, one prepared INSERT,
-// the same value conversion as Apply.
-func rawInsert(b *testing.B, s *Sink, q string, rows []record.Record) error {
+// rawInsert is the plain bulk load, as fast as this driver loads rows: one
+// transaction, prepared multi-row INSERTs of rawRowsPerStatement rows (the
+// batching Apply uses too), no conflict handling, the same value conversion
+// as Apply.
+func rawInsert(b *testing.B, s *Sink, names []string, table schema.TableName, rows []record.Record) error {
 	ctx := b.Context()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, q)
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+	prepare := func(n int) (*sql.Stmt, error) {
+		return tx.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", qualified(table), strings.Join(names, ", "),
+			strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")))
+	}
+	full, err := prepare(rawRowsPerStatement)
 	if err != nil {
 		return err
 	}
-	defer stmt.Close()
+	defer full.Close()
 	now := time.Now().UTC().Format(TimeLayout)
-	args := make([]any, 4+len(rows[0].Values))
-	for _, r := range rows {
-		args[0], args[1], args[2], args[3] = r.ID, now, now, r.Version
-		for j, v := range r.Values {
-			args[4+j] = arg(v)
+	args := make([]any, 0, rawRowsPerStatement*len(names))
+	for start := 0; start < len(rows); start += rawRowsPerStatement {
+		chunk := rows[start:min(start+rawRowsPerStatement, len(rows))]
+		args = args[:0]
+		for _, r := range chunk {
+			args = append(args, r.ID, now, now, r.Version)
+			for _, v := range r.Values {
+				args = append(args, arg(v))
+			}
+		}
+		stmt := full
+		if len(chunk) < rawRowsPerStatement {
+			if stmt, err = prepare(len(chunk)); err != nil {
+				return err
+			}
+			defer stmt.Close()
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return err
@@ -126,3 +143,5 @@ func rawInsert(b *testing.B, s *Sink, q string, rows []record.Record) error {
 	}
 	return tx.Commit()
 }
+
+const rawRowsPerStatement = 32
