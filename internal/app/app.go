@@ -102,7 +102,10 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	}
 	pool := destination.NewPool(log)
 	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore})
-	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
+	// Retries go back through the queue after the profile's interval (both
+	// transports can delay a message).
+	requeue, _ := out.(dsync.Requeuer)
+	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Poller: poller, Applier: applier,
 		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Logger: log}),

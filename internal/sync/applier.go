@@ -25,6 +25,12 @@ type FailureStore interface {
 	WriteUnprocessable(ctx context.Context, profile string, body []byte, reason string) error
 }
 
+// Requeuer sends a message body that becomes visible after delay (Storage
+// queue visibility, Service Bus scheduled message).
+type Requeuer interface {
+	SendAfter(ctx context.Context, body []byte, delay time.Duration) error
+}
+
 // Delivery describes how the transport handed a message over.
 type Delivery struct {
 	ID           string
@@ -60,6 +66,11 @@ type ApplierOptions struct {
 	ProfileTTL time.Duration
 	// Claims reads the bodies of claim-check messages (see PollerOptions).
 	Claims ClaimStore
+	// Requeue, when set, carries the profile's retries: a failed message is
+	// sent again after the profile's retry interval with its attempt count,
+	// and the delivery in hand ends (no sleeping in a function). Nil: the
+	// transport redelivers it (host.json visibilityTimeout, maxDequeueCount).
+	Requeue Requeuer
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -111,6 +122,7 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	}
 	rep := Report{Profile: m.Profile, Entity: m.Entity}
 	log := a.o.Logger.With("profile", m.Profile, "entity", m.Entity, "message", m.ID, "dequeueCount", d.DequeueCount)
+	ref := m // what to send again on failure: the claim reference, not the claimed body
 	if m.Claim != "" {
 		full, fullBody, err := a.claimed(ctx, m)
 		if err != nil && d.DequeueCount < a.o.MaxDequeueCount && !isMalformed(err) {
@@ -152,8 +164,21 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 		return rep, nil
 	}
 	rep.Err = err
-	retries, _ := prof.Retries() // zero profile when it could not be read: DES defaults
-	if d.DequeueCount <= int64(retries) && d.DequeueCount < a.o.MaxDequeueCount {
+	retries, interval := prof.Retries() // zero profile when it could not be read: DES defaults
+	tries := int64(m.Attempt) + d.DequeueCount
+	if a.o.Requeue != nil && tries <= int64(retries) && d.DequeueCount < a.o.MaxDequeueCount {
+		again := *ref
+		again.Attempt = int(tries)
+		delay := time.Duration(interval) * time.Second
+		if qerr := a.o.Requeue.SendAfter(ctx, again.Encode(), delay); qerr == nil {
+			rep.Outcome = Retry
+			log.Warn("apply failed; the batch is sent again", "attempt", tries, "of", retries, "after", delay, "err", err)
+			return rep, nil
+		} else {
+			log.Warn("sending the batch again failed; the transport will redeliver it", "err", qerr)
+		}
+	}
+	if tries <= int64(retries) && d.DequeueCount < a.o.MaxDequeueCount {
 		rep.Outcome = Retry
 		log.Warn("apply failed; the message will be redelivered", "err", err)
 		return rep, fmt.Errorf("applying message %s (delivery %d): %w", m.ID, d.DequeueCount, err)

@@ -225,3 +225,63 @@ type sizedSender int
 
 func (s sizedSender) Send(context.Context, []byte) error { return nil }
 func (s sizedSender) MaxBodyBytes() int                  { return int(s) }
+
+type sentAfter struct {
+	body  []byte
+	delay time.Duration
+}
+
+type fakeRequeue struct {
+	sent []sentAfter
+	err  error
+}
+
+func (q *fakeRequeue) SendAfter(_ context.Context, body []byte, delay time.Duration) error {
+	if q.err != nil {
+		return q.err
+	}
+	q.sent = append(q.sent, sentAfter{body, delay})
+	return nil
+}
+
+// With a Requeuer, a failed batch is sent again after the profile's retry
+// interval carrying its attempt count, and the delivery in hand ends; when
+// the attempts reach the profile's retries the records become failed records.
+func TestApplierRequeuesWithTheProfileInterval(t *testing.T) {
+	retries, interval := 2, 40
+	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account"}, RetryCount: &retries, RetryIntervalSeconds: &interval}}
+	m := sampleMessage()
+	m.Profile = "p"
+	s := &fakeSink{err: errors.New("deadlock victim")}
+	q, fails := &fakeRequeue{}, &fakeFailures{}
+	a := NewApplier(profs, fakeDest{s}, &fakeCounters{}, fails, &ApplierOptions{Requeue: q, Logger: slog.New(slog.DiscardHandler)})
+
+	body := m.Encode()
+	for attempt := 1; attempt <= retries; attempt++ {
+		rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: 1})
+		if err != nil || rep.Outcome != Retry {
+			t.Fatalf("attempt %d: %v, %v; want Retry with no error (the copy is on the queue)", attempt, rep.Outcome, err)
+		}
+		last := q.sent[len(q.sent)-1]
+		if last.delay != 40*time.Second {
+			t.Fatalf("attempt %d: sent again after %v, want the profile's 40 s", attempt, last.delay)
+		}
+		back, err := DecodeMessage(last.body)
+		if err != nil || back.Attempt != attempt || len(back.Batch.Upserts) != len(m.Batch.Upserts) {
+			t.Fatalf("attempt %d: copy %+v, %v", attempt, back, err)
+		}
+		body = last.body
+	}
+	if rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Failed {
+		t.Fatalf("after %d attempts: %v, %v; want Failed", retries, rep.Outcome, err)
+	}
+	if n := len(m.Batch.Upserts) + len(m.Batch.Deletes); len(q.sent) != retries || len(fails.failed) != n {
+		t.Fatalf("%d copies sent, %d failed records; want %d and %d", len(q.sent), len(fails.failed), retries, n)
+	}
+
+	// The queue refusing the copy: the transport redelivers the original.
+	q.err = errors.New("queue unavailable")
+	if rep, err := a.Apply(t.Context(), m.Encode(), Delivery{DequeueCount: 1}); err == nil || rep.Outcome != Retry {
+		t.Fatalf("with the requeue failing: %v, %v; want an error so the transport redelivers", rep.Outcome, err)
+	}
+}

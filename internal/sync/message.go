@@ -48,6 +48,9 @@ type Message struct {
 	// check): the body was larger than the transport carries. A claim
 	// message has no columns, upserts or deletes of its own.
 	Claim string
+	// Attempt counts the failed applies of this batch before this copy was
+	// sent again (0: the poller's original).
+	Attempt int
 }
 
 // MalformedError says a message body cannot be understood; retrying it cannot help.
@@ -79,6 +82,10 @@ func (m *Message) Encode() []byte {
 	b = strconv.AppendInt(b, int64(m.Part), 10)
 	if m.Claim != "" {
 		b = appendField(b, "claim", m.Claim)
+	}
+	if m.Attempt > 0 {
+		b = append(b, `,"attempt":`...)
+		b = strconv.AppendInt(b, int64(m.Attempt), 10)
 	}
 	b = append(b, `,"columns":[`...)
 	for i, c := range m.Batch.Columns {
@@ -231,6 +238,10 @@ func decodeMessage(body []byte) (*Message, error) {
 			rawDeletes = bytes.Clone(rawDeletes)
 		case "claim":
 			m.Claim, err = readString(d, name)
+		case "attempt":
+			var a int64
+			a, err = readInt(d, name)
+			m.Attempt = int(a)
 		default:
 			err = d.SkipValue()
 		}
