@@ -403,7 +403,13 @@ func TestEndToEnd(t *testing.T) {
 // TestReplayAndReorder delivers real messages twice and in reverse order: the
 // destination must not change, and a deleted record must stay deleted.
 func TestReplayAndReorder(t *testing.T) {
-	dest, schemaName := destinations(t)["sqlite"](t)
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) { testReplayAndReorder(t, name) })
+	}
+}
+
+func testReplayAndReorder(t *testing.T, dialect string) {
+	dest, schemaName := destinations(t)[dialect](t)
 	e := newEnv(t, dest, schemaName)
 	e.sync()
 	ctx := t.Context()
