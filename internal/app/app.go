@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -157,6 +158,13 @@ func dataverseClient(s *settings.Settings) (*dataverse.Client, error) {
 	// Retry-After ends this poll of the entity (nothing is checkpointed) and
 	// the next timer tick resumes it. Worst case per request: 5 × 30 s.
 	o := dataverse.ClientOptions{MaxRetryAfter: 30 * time.Second, MaxRetries: 5}
+	if v := s.Get("DATAVERSE_REQUESTS_PER_SECOND"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r == 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+			return nil, fmt.Errorf("app setting DATAVERSE_REQUESTS_PER_SECOND: %q is not a rate (requests per second; negative = unlimited)", v)
+		}
+		o.RequestsPerSecond = r
+	}
 	if v := s.Get("DATAVERSE_PAGE_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 5000 {

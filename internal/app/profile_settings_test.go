@@ -60,3 +60,17 @@ func TestProfileFromSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestDataverseRateSetting(t *testing.T) {
+	for _, tt := range []struct {
+		v       string
+		wantErr bool
+	}{{"", false}, {"50", false}, {"-1", false}, {"0", true}, {"fast", true}, {"NaN", true}} {
+		_, err := dataverseClient(settings.FromMap(map[string]string{
+			"DATAVERSE_URL": "http://127.0.0.1:9", "DATAVERSE_TOKEN": "t", "DATAVERSE_REQUESTS_PER_SECOND": tt.v,
+		}))
+		if (err != nil) != tt.wantErr || (err != nil && !strings.Contains(err.Error(), "DATAVERSE_REQUESTS_PER_SECOND")) {
+			t.Errorf("DATAVERSE_REQUESTS_PER_SECOND=%q: %v; want error %v naming the setting", tt.v, err, tt.wantErr)
+		}
+	}
+}

@@ -54,6 +54,11 @@ func metadataCreateSQL(name schema.TableName, m schema.MetadataTable) string {
 // one DELETE per table, then COPY.
 func (s *Sink) ReplaceMetadata(ctx context.Context, sets []schema.MetadataRows) error {
 	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
+		// Writers of the metadata tables take turns: two pollers replacing
+		// the same entity's rows would both delete nothing, then both insert.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "dataexport:metadata:"+s.opts.Schema); err != nil {
+			return err
+		}
 		for _, set := range sets {
 			m, ok := sink.MetadataTable(set.Table.Name)
 			if !ok {

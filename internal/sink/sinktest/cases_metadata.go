@@ -92,3 +92,31 @@ func renderRows(rows [][]record.Value) []string {
 	slices.Sort(out)
 	return out
 }
+
+// testMetadataConcurrent: two pollers write the same entity's metadata at
+// once (the poller may run twice); both succeed and the tables hold the rows
+// once.
+func testMetadataConcurrent(t *testing.T, open Opener) {
+	s := open(t, sink.Options{})
+	m, ok := s.(MetadataTarget)
+	if !ok {
+		t.Skipf("%T does not implement sink.MetadataWriter", s)
+	}
+	ctx := t.Context()
+	if err := m.EnsureMetadataTables(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows := schema.Metadata([]*dataverse.Entity{Account("account")}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	for round := range 5 {
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() { errs <- m.ReplaceMetadata(ctx, rows) }()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: concurrent ReplaceMetadata: %v", round, err)
+			}
+		}
+	}
+	assertMetadata(t, m, rows)
+}

@@ -112,6 +112,11 @@ func (s *Sink) ReplaceMetadata(ctx context.Context, sets []schema.MetadataRows) 
 	if err != nil {
 		return fmt.Errorf("sqlserver sink: replace metadata: %w", err)
 	}
+	// Writers of the metadata tables take turns: two pollers replacing the
+	// same entity's rows would both delete nothing, then both insert.
+	if _, err := tx.ExecContext(ctx, applockSQL, "dataexport:metadata:"+s.names.schema); err != nil {
+		return rollback(tx, fmt.Errorf("sqlserver sink: replace metadata: %w", err))
+	}
 	for _, set := range sets {
 		if err := s.replaceSet(ctx, tx, set); err != nil {
 			return rollback(tx, fmt.Errorf("sqlserver sink: replace %s: %w", set.Table.Name, err))

@@ -55,6 +55,10 @@ CREATE TABLE [dbo].[crm_AttributeMetadata] (
     CONSTRAINT [EPK[dbo]].[crm_AttributeMetadata]]] PRIMARY KEY CLUSTERED ([Id])
 );
 BEGIN TRANSACTION;
+DECLARE @r int;
+EXEC @r = sp_getapplock @Resource = @p1, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;
+IF @r < 0 THROW 51000, N'dataexport: timed out waiting for the schema lock', 1;
+-- args: @p1 = "dataexport:metadata:dbo"
 DROP TABLE IF EXISTS [#dataexport_keys];
 CREATE TABLE [#dataexport_keys] ([Key] nvarchar(4000) COLLATE DATABASE_DEFAULT NOT NULL);
 -- bulk copy into #dataexport_keys (Key)
