@@ -71,8 +71,8 @@ type ApplierOptions struct {
 	// and the delivery in hand ends (no sleeping in a function). Nil: the
 	// transport redelivers it (host.json visibilityTimeout, maxDequeueCount).
 	Requeue Requeuer
-	Logger *slog.Logger
-	Now    func() time.Time
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Applier applies batch messages to the profile's destination.
