@@ -1,12 +1,17 @@
 package dataverse_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,27 +119,116 @@ func as[T any](t *testing.T, col string, v any) T {
 	return x
 }
 
-func checkRecord(t *testing.T, emu *dvemu.Emulator, entity string, fields []dataverse.Field, r record.Record) {
+// checkRecord compares every value of r with the emulator's store and
+// reports, per field, whether it held a non-null value that matched.
+// Decimal, Money and Double values must keep the exact decimal text the
+// emulator stores and sends (scale and trailing zeros included), not merely
+// an equal number: the contract is "exact decimal text as sent by the Web API".
+func checkRecord(t *testing.T, emu *dvemu.Emulator, entity string, fields []dataverse.Field, r record.Record) []bool {
 	t.Helper()
+	matched := make([]bool, len(fields))
 	row, ok := emu.Get(entity, r.ID)
 	if !ok {
 		t.Errorf("%s %s: not in the emulator", entity, r.ID)
-		return
+		return matched
 	}
 	if r.Version != row["versionnumber"].(int64) {
 		t.Errorf("%s %s: version %d, want %d", entity, r.ID, r.Version, row["versionnumber"])
 	}
 	want := expected(t, fields, row)
 	for i := range want {
-		if !r.Values[i].Equal(want[i]) {
-			t.Errorf("%s %s %s = %v (%s), want %v (%s)", entity, r.ID, fields[i].Column.Name, r.Values[i], r.Values[i].Kind, want[i], want[i].Kind)
+		got := r.Values[i]
+		ok := got.Equal(want[i])
+		if want[i].Kind == record.Decimal {
+			ok = got.Kind == record.Decimal && got.S == want[i].S
+		}
+		if !ok {
+			t.Errorf("%s %s %s = %q (%s), want %q (%s)", entity, r.ID, fields[i].Column.Name, got, got.Kind, want[i], want[i].Kind)
+			continue
+		}
+		matched[i] = !got.IsNull()
+	}
+	return matched
+}
+
+// wireLog keeps the bodies of the data pages the emulator sent, so values
+// can be compared with the exact JSON text on the wire. The answer is
+// buffered and logged before it is sent, so a page is in the log before the
+// client can have read it.
+type wireLog struct {
+	next http.Handler
+
+	mu     sync.Mutex
+	bodies [][]byte
+}
+
+func (l *wireLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.Contains(r.URL.Path, "EntityDefinitions") {
+		l.next.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	l.next.ServeHTTP(rec, r)
+	l.mu.Lock()
+	l.bodies = append(l.bodies, rec.Body.Bytes())
+	l.mu.Unlock()
+	for k, vs := range rec.Header() {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// rows decodes the logged pages into rows keyed by primary id, numbers kept
+// as their JSON text.
+func (l *wireLog) rows(t *testing.T, primaryID string) map[string]map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]map[string]any{}
+	for _, b := range l.bodies {
+		var pg struct{ Value []map[string]any }
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&pg); err != nil {
+			t.Fatalf("wire page: %v", err)
+		}
+		for _, row := range pg.Value {
+			id, _ := row[primaryID].(string)
+			out[id] = row
 		}
 	}
+	return out
+}
+
+// typeLabel names the attribute type a field carries, as the coverage check
+// of TestEmuInitialReadMatchesEveryValue lists them.
+func typeLabel(f dataverse.Field) string {
+	l := strings.TrimSuffix(string(f.Attribute.Type), "Type")
+	if f.Attribute.Type == dataverse.TypeDateTime {
+		l += "/" + string(f.Attribute.DateTimeBehavior)
+	}
+	if f.EntityType {
+		l += " entity type"
+	}
+	return l
+}
+
+// projectTypes is every attribute type of the custom entity new_project
+// (lookups twice: the GUID and its target entity type). Each must round-trip
+// at least one non-null value, so coverage is proven per type, not by chance.
+var projectTypes = []string{
+	"String", "Memo", "Integer", "BigInt", "Decimal", "Double", "Money",
+	"DateTime/UserLocal", "DateTime/DateOnly", "DateTime/TimeZoneIndependent",
+	"Boolean", "Picklist", "MultiSelectPicklist", "State", "Status",
+	"Lookup", "Lookup entity type", "Customer", "Customer entity type",
+	"Owner", "Owner entity type", "Uniqueidentifier", "EntityName",
 }
 
 // TestEmuInitialReadMatchesEveryValue reads every tracked entity of the
 // emulated org and compares each value of each row with the emulator's own
-// store: every attribute type the org has round-trips exactly.
+// store, and decimals also with their text on the wire: every attribute
+// type the org has round-trips exactly.
 func TestEmuInitialReadMatchesEveryValue(t *testing.T) {
 	_, lister := emuOrg(t, dvemu.Options{Records: 1}, nil)
 	all, err := lister.Entities(context.Background(), true)
@@ -145,13 +239,25 @@ func TestEmuInitialReadMatchesEveryValue(t *testing.T) {
 		t.Fatalf("only %d tracked entities listed", len(all))
 	}
 	kinds := map[record.Kind]bool{}
+	// Decimal texts whose last fraction digit is 0: without one, a client
+	// dropping trailing zeros ("1.50" -> "1.5") would still pass.
+	trailingZeros := 0
 	for _, ent := range all {
 		entity := ent.LogicalName
 		if !ent.ChangeTrackingEnabled {
 			t.Errorf("%s listed as tracked without change tracking", entity)
 		}
 		t.Run(entity, func(t *testing.T) {
-			emu, c := emuOrg(t, dvemu.Options{Records: 23, RandSeed: 7}, &dataverse.ClientOptions{PageSize: 10})
+			emu, err := dvemu.New(dvemu.Options{Records: 23, RandSeed: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wire := &wireLog{next: emu}
+			srv := newServer(t, wire)
+			c, err := dataverse.NewClient(srv.URL, dataverse.StaticToken(dvemu.DefaultToken), &dataverse.ClientOptions{Transport: srv.Client(), PageSize: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
 			e, err := c.Entity(context.Background(), entity)
 			if err != nil {
 				t.Fatal(err)
@@ -175,11 +281,32 @@ func TestEmuInitialReadMatchesEveryValue(t *testing.T) {
 			if _, ok := dataverse.DeltaTokenVersion(last.DeltaLink); !ok {
 				t.Errorf("delta token of %s has no version", last.DeltaLink)
 			}
+			onWire := wire.rows(t, e.PrimaryIDAttribute)
+			covered := map[string]int{}  // type label -> non-null values that matched
+			targets := map[string]bool{} // customer lookup targets that matched
 			var ids []string
 			for _, pg := range pages {
 				for _, r := range pg.Upserts {
 					ids = append(ids, r.ID)
-					checkRecord(t, emu, entity, fields, r)
+					matched := checkRecord(t, emu, entity, fields, r)
+					w, ok := onWire[r.ID]
+					if !ok {
+						t.Errorf("%s %s: not seen on the wire", entity, r.ID)
+					}
+					for i, f := range fields {
+						if f.Column.Kind == record.Decimal && ok {
+							matched[i] = matched[i] && checkWireDecimal(t, entity, r.ID, f, r.Values[i], w[f.Key])
+							if matched[i] && strings.Contains(r.Values[i].S, ".") && strings.HasSuffix(r.Values[i].S, "0") {
+								trailingZeros++
+							}
+						}
+						if matched[i] {
+							covered[typeLabel(f)]++
+							if f.EntityType && f.Attribute.Type == dataverse.TypeCustomer {
+								targets[r.Values[i].S] = true
+							}
+						}
+					}
 				}
 				if pg.UntypedLookups != 0 {
 					t.Errorf("page %d: %d untyped lookups", pg.Page, pg.UntypedLookups)
@@ -189,6 +316,18 @@ func TestEmuInitialReadMatchesEveryValue(t *testing.T) {
 			if want := emu.IDs(entity); !slices.Equal(ids, want) {
 				t.Errorf("read %d ids, emulator has %d", len(ids), len(want))
 			}
+			if entity != "new_project" {
+				return
+			}
+			for _, typ := range projectTypes {
+				if covered[typ] == 0 {
+					t.Errorf("new_project: no non-null %s value round-tripped", typ)
+				}
+			}
+			// Polymorphic: the target type is read per row, not fixed.
+			if len(targets) < 2 {
+				t.Errorf("new_project: customer lookups matched only targets %v, want account and contact", slices.Collect(maps.Keys(targets)))
+			}
 		})
 	}
 	for _, k := range []record.Kind{record.String, record.Int, record.Decimal, record.Bool, record.DateTime, record.Date, record.GUID} {
@@ -196,6 +335,32 @@ func TestEmuInitialReadMatchesEveryValue(t *testing.T) {
 			t.Errorf("no %s column in the emulated org: the round trip does not cover it", k)
 		}
 	}
+	if trailingZeros == 0 {
+		t.Error("no decimal with a trailing zero was read: lost scale would go unnoticed")
+	}
+}
+
+// checkWireDecimal asserts that a decimal value is the JSON number's text
+// exactly as the emulator sent it, and reports whether it matched.
+func checkWireDecimal(t *testing.T, entity, id string, f dataverse.Field, got record.Value, wire any) bool {
+	t.Helper()
+	if wire == nil {
+		if !got.IsNull() {
+			t.Errorf("%s %s %s = %q, wire has null", entity, id, f.Column.Name, got.S)
+			return false
+		}
+		return false
+	}
+	n, ok := wire.(json.Number)
+	if !ok {
+		t.Errorf("%s %s %s: wire value %v is %T, not a JSON number", entity, id, f.Column.Name, wire, wire)
+		return false
+	}
+	if got.S != n.String() {
+		t.Errorf("%s %s %s = %q, wire text %q", entity, id, f.Column.Name, got.S, n)
+		return false
+	}
+	return true
 }
 
 func TestEmuDeltaAfterChanges(t *testing.T) {

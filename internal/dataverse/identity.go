@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
@@ -41,6 +43,27 @@ type AuthSettings struct {
 	TokenFilePath string
 	// Token is the fixed bearer token of AuthStaticToken.
 	Token string
+
+	// AuthorityHost is the Microsoft Entra authority of the client secret,
+	// certificate, workload identity and default credentials (a sovereign
+	// cloud, or the emulator's token endpoint); "" = AZURE_AUTHORITY_HOST,
+	// else the Azure public cloud.
+	AuthorityHost string
+	// DisableInstanceDiscovery skips Entra instance discovery, needed for
+	// authorities Entra does not know (Azure Stack, the emulator).
+	DisableInstanceDiscovery bool
+	// Transport sends the token requests; nil = azcore's default.
+	Transport policy.Transporter
+}
+
+// clientOptions are the azcore options of the Entra credentials; the zero
+// settings give the zero options, i.e. azidentity's defaults.
+func (s AuthSettings) clientOptions() azcore.ClientOptions {
+	o := azcore.ClientOptions{Transport: s.Transport}
+	if s.AuthorityHost != "" {
+		o.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: s.AuthorityHost}
+	}
+	return o
 }
 
 // ErrAuthSettings reports incomplete or contradictory settings.
@@ -81,7 +104,9 @@ func NewCredential(s AuthSettings) (azcore.TokenCredential, error) {
 		if err := need(m, map[string]string{"TenantID": s.TenantID, "ClientID": s.ClientID, "ClientSecret": s.ClientSecret}); err != nil {
 			return nil, err
 		}
-		c, err := azidentity.NewClientSecretCredential(s.TenantID, s.ClientID, s.ClientSecret, nil)
+		c, err := azidentity.NewClientSecretCredential(s.TenantID, s.ClientID, s.ClientSecret, &azidentity.ClientSecretCredentialOptions{
+			ClientOptions: s.clientOptions(), DisableInstanceDiscovery: s.DisableInstanceDiscovery,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: client secret credential: %w", err)
 		}
@@ -109,7 +134,9 @@ func NewCredential(s AuthSettings) (azcore.TokenCredential, error) {
 			// The parse error describes the format, not the key material.
 			return nil, fmt.Errorf("%w: certificate: %v", ErrAuthSettings, err)
 		}
-		c, err := azidentity.NewClientCertificateCredential(s.TenantID, s.ClientID, certs, key, nil)
+		c, err := azidentity.NewClientCertificateCredential(s.TenantID, s.ClientID, certs, key, &azidentity.ClientCertificateCredentialOptions{
+			ClientOptions: s.clientOptions(), DisableInstanceDiscovery: s.DisableInstanceDiscovery,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: certificate credential: %w", err)
 		}
@@ -127,13 +154,16 @@ func NewCredential(s AuthSettings) (azcore.TokenCredential, error) {
 	case AuthWorkloadIdentity:
 		c, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
 			TenantID: s.TenantID, ClientID: s.ClientID, TokenFilePath: s.TokenFilePath,
+			ClientOptions: s.clientOptions(), DisableInstanceDiscovery: s.DisableInstanceDiscovery,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: workload identity credential: %w", err)
 		}
 		return c, nil
 	case AuthDefault:
-		c, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{TenantID: s.TenantID})
+		c, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
+			TenantID: s.TenantID, ClientOptions: s.clientOptions(), DisableInstanceDiscovery: s.DisableInstanceDiscovery,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: default credential: %w", err)
 		}

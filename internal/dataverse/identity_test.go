@@ -83,3 +83,44 @@ func TestNewCredential(t *testing.T) {
 		})
 	}
 }
+
+// TestNewCredentialAuthorityHost checks that AuthorityHost reaches the Entra
+// credentials (azidentity refuses a non-https authority when building
+// them) and that leaving it empty keeps azidentity's default authority.
+func TestNewCredentialAuthorityHost(t *testing.T) {
+	certPEM := selfSignedPEM(t)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("federated"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const tenant, client = "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"
+	methods := []AuthSettings{
+		{Method: AuthClientSecret, TenantID: tenant, ClientID: client, ClientSecret: "s3cr3t-value"},
+		{Method: AuthCertificate, TenantID: tenant, ClientID: client, Certificate: certPEM},
+		{Method: AuthWorkloadIdentity, TenantID: tenant, ClientID: client, TokenFilePath: tokenFile},
+	}
+	tests := []struct {
+		name    string
+		host    string
+		wantErr bool
+	}{
+		{"default authority", "", false},
+		{"https authority", "https://login.example.test/", false},
+		{"plain http authority is refused", "http://login.example.test/", true},
+	}
+	for _, s := range methods {
+		for _, tt := range tests {
+			t.Run(string(s.Method)+"/"+tt.name, func(t *testing.T) {
+				t.Setenv("AZURE_AUTHORITY_HOST", "") // the default must come from azidentity, not the environment
+				s.AuthorityHost, s.DisableInstanceDiscovery = tt.host, tt.host != ""
+				_, err := NewCredential(s)
+				if (err != nil) != tt.wantErr {
+					t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+				}
+				if err != nil && !strings.Contains(err.Error(), "https") {
+					t.Errorf("err = %v, want the https refusal", err)
+				}
+			})
+		}
+	}
+}
