@@ -5,6 +5,7 @@ import (
 	"errors"
 	gosync "sync"
 	"sync/atomic"
+	"slices"
 	"testing"
 
 	"github.com/dataexport/dataexport/internal/state"
@@ -174,4 +175,38 @@ func TestCrashThenDelete(t *testing.T) {
 			e.assertMatch("after a crash, a delete and the poll after")
 		})
 	}
+}
+
+// TestCrashThenDeleteOnAnEarlierPage: as TestCrashThenDelete, but the delete
+// of the updated record comes on a page before the last one (ten deletes,
+// pages of seven), so no delta token is known yet when it is stamped: only
+// the high water saved before the crashed poll sent its update orders the
+// delete after it.
+func TestCrashThenDeleteOnAnEarlierPage(t *testing.T) {
+	dest, schemaName := destinations(t)["sqlite"](t)
+	e := newEnv(t, dest, schemaName)
+	e.sync()
+	ids := e.emu.IDs("account")
+	slices.Sort(ids)
+	x := ids[0]
+	e.check(e.emu.Update("account", x, map[string]any{"name": "updated before the crash"}))
+	p := dsync.NewPoller(e.app.Source, e.app.Store, lostCheckpoints{e.app.Store}, e.app.Pool, e.app.Queue, nil)
+	if _, err := p.PollAll(t.Context()); err == nil {
+		t.Fatal("the interrupted poll reported no error")
+	}
+	crashed := e.capture()
+	if len(crashed) == 0 {
+		t.Fatal("the interrupted poll sent nothing")
+	}
+	e.send(crashed...) // the update is applied
+	for _, id := range ids[:10] {
+		e.check(e.emu.Delete("account", id))
+	}
+	e.sync()
+	for _, r := range e.destination("account", e.columns("account")) {
+		if r.ID == x {
+			t.Fatalf("deleted account %s is still in the destination (version %d)", x, r.Version)
+		}
+	}
+	e.assertMatch("after a crash and deletes over several pages")
 }

@@ -299,7 +299,9 @@ func (c *Client) get(ctx context.Context, r request) (*http.Response, error) {
 			}
 			continue
 		case rerr.Temporary() && !rerr.Is(ErrRebaseline) && !rerr.Is(ErrChangeTrackingDisabled):
-			if attempt >= c.opts.MaxRetries || c.opts.MaxRetries < 0 {
+			// A 503 may ask for an hour (maintenance): past MaxRetryAfter
+			// the caller reschedules rather than sleep.
+			if rerr.RetryAfter > c.opts.MaxRetryAfter || attempt >= c.opts.MaxRetries || c.opts.MaxRetries < 0 {
 				return nil, rerr
 			}
 			if err := c.backoff(ctx, attempt, rerr.RetryAfter, r, rerr.Error()); err != nil {

@@ -286,3 +286,26 @@ func TestBrokenBodyIsReadAgain(t *testing.T) {
 		})
 	}
 }
+
+// A 503 asking for an hour (maintenance) is returned at once, like a long
+// 429: past MaxRetryAfter the caller reschedules instead of sleeping in a
+// function.
+func TestLongRetryAfterOn503IsReturned(t *testing.T) {
+	var calls atomic.Int64
+	f := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	c := f.client(t, &ClientOptions{MaxRetryAfter: 30 * time.Second, MaxRetries: 5})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	_, err := c.Entity(ctx, "account")
+	var re *ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusServiceUnavailable || re.RetryAfter != time.Hour {
+		t.Fatalf("err = %v; want the 503 with its one-hour Retry-After", err)
+	}
+	if ctx.Err() != nil || calls.Load() != 1 {
+		t.Fatalf("%d requests, context %v; want one request and no wait", calls.Load(), ctx.Err())
+	}
+}

@@ -165,7 +165,9 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	}
 	rep.Err = err
 	retries, interval := prof.Retries() // zero profile when it could not be read: DES defaults
-	tries := int64(m.Attempt) + d.DequeueCount
+	// The attempt count travels on the message as sent (for a claim, the
+	// reference: the claimed body is the poller's original, attempt 0).
+	tries := int64(ref.Attempt) + d.DequeueCount
 	if a.o.Requeue != nil && tries <= int64(retries) && d.DequeueCount < a.o.MaxDequeueCount {
 		again := *ref
 		again.Attempt = int(tries)

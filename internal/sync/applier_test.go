@@ -1,9 +1,11 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +285,47 @@ func TestApplierRequeuesWithTheProfileInterval(t *testing.T) {
 	q.err = errors.New("queue unavailable")
 	if rep, err := a.Apply(t.Context(), m.Encode(), Delivery{DequeueCount: 1}); err == nil || rep.Outcome != Retry {
 		t.Fatalf("with the requeue failing: %v, %v; want an error so the transport redelivers", rep.Outcome, err)
+	}
+}
+
+// A claim-check batch that keeps failing ends as failed records like any
+// other: the attempt count is the reference's, and every copy differs from
+// the one before (Service Bus duplicate detection would drop an identical
+// one).
+func TestApplierRequeuesClaimsUntilFailed(t *testing.T) {
+	retries, interval := 2, 5
+	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account"}, RetryCount: &retries, RetryIntervalSeconds: &interval}}
+	m := sampleMessage()
+	m.Profile = "p"
+	claims := fakeClaims{"p/account/1.0-1.json": m.Encode()}
+	ref := Message{ID: "p/account/1.0", Profile: "p", Entity: "account", Kind: KindDelta, Page: 1, Claim: "p/account/1.0-1.json"}
+	body := ref.Encode()
+	s := &fakeSink{err: errors.New("value too long for column")}
+	q, fails := &fakeRequeue{}, &fakeFailures{}
+	a := NewApplier(profs, fakeDest{s}, &fakeCounters{}, fails, &ApplierOptions{Claims: claims, Requeue: q, Logger: slog.New(slog.DiscardHandler)})
+	var outcomes []Outcome
+	for range retries + 2 {
+		rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: 1})
+		if err != nil {
+			t.Fatalf("apply %d: %v", len(outcomes), err)
+		}
+		outcomes = append(outcomes, rep.Outcome)
+		if rep.Outcome != Retry {
+			break
+		}
+		next := q.sent[len(q.sent)-1].body
+		if bytes.Equal(next, body) {
+			t.Fatalf("copy %d is identical to the message it replaces", len(q.sent))
+		}
+		if back, err := DecodeMessage(next); err != nil || back.Claim != ref.Claim || back.Attempt != len(q.sent) {
+			t.Fatalf("copy %d = %+v, %v; want the claim reference at attempt %d", len(q.sent), back, err, len(q.sent))
+		}
+		body = next
+	}
+	if want := []Outcome{Retry, Retry, Failed}; !slices.Equal(outcomes, want) {
+		t.Fatalf("outcomes %v, want %v", outcomes, want)
+	}
+	if n := len(m.Batch.Upserts) + len(m.Batch.Deletes); len(fails.failed) != n {
+		t.Fatalf("%d failed records, want %d", len(fails.failed), n)
 	}
 }

@@ -22,6 +22,12 @@ type EntityForgetter interface {
 // destination that drifted. Run it with the queue drained: the dropped table
 // takes its tombstones along, so a stale message still in flight could bring
 // a deleted record back.
+//
+// The state changes first, so that no step can leave a delta link beside an
+// empty table (a read resumed from it would miss every row not changed
+// since): the entity is blocked while its table is dropped (pollers skip
+// it), then set to read from the start. If it stops half-way, the entity
+// stays blocked with a message saying to run it again.
 func Rebaseline(ctx context.Context, prof profile.Profile, entity string, entities EntityStore, dest Destinations) error {
 	st, err := entities.GetEntity(ctx, prof.Name, entity)
 	if errors.Is(err, state.ErrNotFound) {
@@ -29,19 +35,30 @@ func Rebaseline(ctx context.Context, prof profile.Profile, entity string, entiti
 	} else if err != nil {
 		return err
 	}
+	st.Phase, st.Link, st.HighWater, st.Pages, st.Read = PhaseBlocked, "", 0, 0, 0
+	st.LastError = "re-baseline in progress; if this stays, run the re-baseline again"
+	if err := entities.SaveEntity(ctx, &st); err != nil {
+		return fmt.Errorf("blocking %s for the re-baseline: %w", entity, err)
+	}
 	if err := dropTable(ctx, prof, entity, dest); err != nil {
 		return err
 	}
-	st.Phase, st.Link, st.HighWater, st.Pages, st.Read, st.LastError = PhaseInitial, "", 0, 0, 0, ""
+	st.Phase, st.LastError = PhaseInitial, ""
 	return entities.SaveEntity(ctx, &st)
 }
 
 // Cleanup drops the table of an entity that is no longer part of the
 // profile and forgets its state. DES left such tables for the user to drop
-// by script; here it is one explicit command, never automatic.
+// by script; here it is one explicit command, never automatic. The state
+// goes first: if a later step fails and the entity is added back meanwhile,
+// it is read from the start instead of resuming a delta link into an empty
+// table.
 func Cleanup(ctx context.Context, prof profile.Profile, entity string, entities EntityForgetter, dest Destinations) error {
 	if contains(prof.Entities, entity) {
 		return fmt.Errorf("entity %s is still part of profile %s; remove it from the profile first", entity, prof.Name)
+	}
+	if err := entities.DeleteEntity(ctx, prof.Name, entity); err != nil && !errors.Is(err, state.ErrNotFound) {
+		return err
 	}
 	if err := dropTable(ctx, prof, entity, dest); err != nil {
 		return err
@@ -56,9 +73,6 @@ func Cleanup(ctx context.Context, prof profile.Profile, entity string, entities 
 		if err := mw.ReplaceMetadata(ctx, schema.EntityMetadataRemoval(entity)); err != nil {
 			return fmt.Errorf("removing the metadata rows of %s: %w", entity, err)
 		}
-	}
-	if err := entities.DeleteEntity(ctx, prof.Name, entity); err != nil && !errors.Is(err, state.ErrNotFound) {
-		return err
 	}
 	return nil
 }

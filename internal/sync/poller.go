@@ -309,9 +309,11 @@ func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity s
 	// Raise the saved high water before sending: if this poll dies after
 	// sending and before its checkpoint, the next poll reads these changes
 	// again, and a delete it sees then (of a record whose update we are
-	// about to send) must be stamped above that update. A poller that lost
-	// the race for this entity stops here, before sending anything.
-	if hw > st.HighWater {
+	// about to send) must be stamped above that update. The save checks the
+	// ETag, also for a page of deletes that raises nothing: a poller that
+	// lost the race (its high water may be stale) stops here, before
+	// sending anything.
+	if hw > st.HighWater || len(dels) > 0 {
 		saved := st.HighWater
 		st.HighWater = hw
 		if err := p.entities.SaveEntity(ctx, st); err != nil {

@@ -65,10 +65,11 @@ func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch
 		}
 		full := len(p.Columns) == len(cols)
 		if full && len(p.Upserts) > 0 {
-			// The cached column list may be stale (another process added a
-			// column); under the lock the table cannot change, so count
-			// again before a write that would blank a column it missed.
-			if full, err = s.columnCountIs(ctx, tx, table, len(schema.SystemColumns)+len(cols)); err != nil {
+			// The cached column list may be stale (another process added or
+			// dropped a column); under the lock the table cannot change, so
+			// read the names again before a write that would blank a column
+			// it missed.
+			if full, err = s.columnsAre(ctx, tx, table, cols); err != nil {
 				return err
 			}
 			if !full {

@@ -82,13 +82,29 @@ func (s *Sink) replace(ctx context.Context, tx pgx.Tx, table schema.TableName, p
 	return int(n), nil
 }
 
-// columnCountIs reports whether table has exactly n columns now.
-func (s *Sink) columnCountIs(ctx context.Context, tx pgx.Tx, table schema.TableName, n int) (bool, error) {
-	var got int
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
-		qualified(table)).Scan(&got)
+// columnsAre reports whether table's columns are now exactly the system
+// columns and cols (names compared, not only counted: another process may
+// have dropped one and added another).
+func (s *Sink) columnsAre(ctx context.Context, tx pgx.Tx, table schema.TableName, cols map[string]schema.ColumnType) (bool, error) {
+	rows, err := tx.Query(ctx, `SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, qualified(table))
 	if err != nil {
-		return false, fmt.Errorf("counting columns: %w", err)
+		return false, fmt.Errorf("reading columns: %w", err)
 	}
-	return got == n, nil
+	defer rows.Close()
+	n := 0
+	same := true
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return false, fmt.Errorf("reading columns: %w", err)
+		}
+		n++
+		if _, ok := cols[name]; !ok && !isSystem(name) {
+			same = false
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("reading columns: %w", err)
+	}
+	return same && n == len(schema.SystemColumns)+len(cols), nil
 }
