@@ -91,12 +91,42 @@ func TestCleanupRemovedEntity(t *testing.T) {
 // TestRebaselineHealthyEntity drops and reads again an entity whose table
 // this process has already created: the poller must create it again rather
 // than trust its memory of having done so.
+//
+// The pages of the new read must not repeat the message ids or bodies of
+// the first one: Service Bus duplicate detection (by body hash, one hour)
+// would drop them and leave the table empty.
 func TestRebaselineHealthyEntity(t *testing.T) {
 	dest, schemaName := destinations(t)["sqlite"](t)
 	e := newEnv(t, dest, schemaName)
+	ctx := t.Context()
+	pages := func() map[string]bool {
+		e.check(e.host.FireTimer(ctx, pollFn))
+		bodies := e.capture()
+		seen := map[string]bool{}
+		for _, b := range bodies {
+			m, err := dsync.DecodeMessage(b)
+			e.check(err)
+			if m.Entity == "account" {
+				seen[m.ID] = true
+				seen[string(b)] = true
+			}
+		}
+		e.send(bodies...)
+		return seen
+	}
+	first := pages()
 	e.sync()
-	if err := dsync.Rebaseline(t.Context(), e.prof, "account", e.app.Store, e.app.Pool); err != nil {
+	if err := dsync.Rebaseline(ctx, e.prof, "account", e.app.Store, e.app.Pool); err != nil {
 		t.Fatal(err)
+	}
+	again := pages()
+	if len(first) == 0 || len(again) == 0 {
+		t.Fatalf("pages of the first read %d, of the new read %d; want both", len(first), len(again))
+	}
+	for k := range again {
+		if first[k] {
+			t.Fatalf("the new read repeats a message of the first: %.120s", k)
+		}
 	}
 	e.sync()
 	e.assertMatch("after a re-baseline of a healthy entity")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,14 +55,20 @@ func cmdProfile(ctx context.Context, args []string, log *slog.Logger) error {
 			return fmt.Errorf("profile put: %w", err)
 		}
 		var p profile.Profile
-		if err := json.Unmarshal(b, &p); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields() // a misspelt field must not fall back to a default silently
+		if err := dec.Decode(&p); err != nil {
 			return fmt.Errorf("profile put: %s: %w", *file, err)
 		}
 		if err := p.Validate(); err != nil {
 			return err
 		}
-		if err := store.PutProfile(ctx, p); err != nil {
+		reset, err := dsync.SaveProfile(ctx, store, store, p)
+		if err != nil {
 			return err
+		}
+		if len(reset) > 0 {
+			fmt.Fprintf(os.Stderr, "profile %s writes to a new destination: %v will be read again in full\n", p.Name, reset)
 		}
 		return out.Encode(p.Redacted())
 	case "rebaseline", "cleanup":

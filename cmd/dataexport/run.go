@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,9 +50,19 @@ func cmdRun(ctx context.Context, args []string, log *slog.Logger) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// The applier and the stand-in host must read the same host.json
+	// (maxDequeueCount decides who keeps a failing message).
+	if os.Getenv("HOST_JSON") == "" {
+		if err := os.Setenv("HOST_JSON", *hostJSON); err != nil {
+			return err
+		}
+	}
 	s, err := settings.Load(*settingsFile)
 	if err != nil {
 		return err
+	}
+	if h := s.Get("HOST_JSON"); h != *hostJSON {
+		return fmt.Errorf("run: --host %s and the HOST_JSON setting %s name different files; the applier and the host must read the same one", *hostJSON, h)
 	}
 	c, err := app.Build(ctx, s, log)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net"
@@ -89,9 +90,15 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	if err != nil {
 		return nil, err
 	}
+	// host.json's queue settings (maxDequeueCount) decide when the applier
+	// keeps failed records: a missing file means the host's defaults, a
+	// broken one is an error rather than a silent fallback.
 	hostCfg := funchost.DefaultHostConfig()
-	if c, err := funchost.LoadHostJSON(s.Or("HOST_JSON", "host.json")); err == nil {
+	hostPath := s.Or("HOST_JSON", "host.json")
+	if c, err := funchost.LoadHostJSON(hostPath); err == nil {
 		hostCfg = c
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("app setting HOST_JSON (%s): %w", hostPath, err)
 	}
 	out, err := recordsSender(ctx, s, q)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/settings"
+	dsync "github.com/dataexport/dataexport/internal/sync"
 )
 
 // ProfileFromSettings is the Export Profile the app settings declare, so
@@ -55,10 +56,11 @@ func (c *App) PutSettingsProfile(ctx context.Context, s *settings.Settings, log 
 	if err != nil || !ok {
 		return err
 	}
-	if err := c.Store.PutProfile(ctx, p); err != nil {
+	reset, err := dsync.SaveProfile(ctx, c.Store, c.Store, p)
+	if err != nil {
 		return err
 	}
 	r := p.Redacted()
-	log.Info("profile from app settings saved", "profile", r.Name, "entities", r.Entities, "destination", r.Destination.Type)
+	log.Info("profile from app settings saved", "profile", r.Name, "entities", r.Entities, "destination", r.Destination.Type, "readAgainInFull", reset)
 	return nil
 }

@@ -3,6 +3,9 @@
 package profile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -132,6 +135,23 @@ func (p *Profile) Validate() error {
 		bad("retryIntervalSeconds", "must be 0-3600")
 	}
 	return errors.Join(errs...)
+}
+
+// Version is a short fingerprint of everything in p, the connection
+// string included: messages carry it so that an applier holding an older
+// copy of the profile reads it again. A truncated hash, it reveals nothing
+// of the connection string.
+func (p Profile) Version() string {
+	b, _ := json.Marshal(p)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+// SameDestination reports whether p and q write to the same place: the same
+// destination, schema and prefix. Entity state (delta links) is only valid
+// for the destination it was built in.
+func (p Profile) SameDestination(q Profile) bool {
+	return p.Destination == q.Destination && p.SchemaOrDefault() == q.SchemaOrDefault() && p.Prefix == q.Prefix
 }
 
 // Redacted is p without its secret, fit for logs and API responses.

@@ -31,6 +31,10 @@ type EntityState struct {
 	Read      int64
 	LastPoll  time.Time
 	LastError string
+	// ReadID names the read from the start this state belongs to; message
+	// ids carry it, so that pages of a new full read (after a re-baseline or
+	// a destination change) never look like duplicates of the last one.
+	ReadID string
 	// ETag is set by GetEntity and SaveEntity; empty means "not stored yet".
 	ETag azcore.ETag
 }
@@ -53,6 +57,7 @@ type entityRow struct {
 	LastPoll      *edmTime `json:"LastPoll,omitempty"`
 	LastPollType  string   `json:"LastPoll@odata.type,omitempty"`
 	LastError     string   `json:"LastError"`
+	ReadID        string   `json:"ReadID,omitempty"`
 	// ODataETag is only read: list responses carry the ETag in the body.
 	ODataETag string `json:"odata.etag,omitempty"`
 }
@@ -76,7 +81,7 @@ func (st *EntityState) row() ([]byte, error) {
 	}
 	r := entityRow{
 		PartitionKey: st.Profile, RowKey: st.Entity,
-		Phase: st.Phase, Link: st.Link, LastError: lastErr,
+		Phase: st.Phase, Link: st.Link, LastError: lastErr, ReadID: st.ReadID,
 		HighWater: edmInt64(st.HighWater), HighWaterType: edmInt64Type,
 		Pages: edmInt64(st.Pages), PagesType: edmInt64Type,
 		Read: edmInt64(st.Read), ReadType: edmInt64Type,
@@ -98,7 +103,7 @@ func (r *entityRow) state(etag azcore.ETag) EntityState {
 		Profile: r.PartitionKey, Entity: r.RowKey,
 		Phase: r.Phase, Link: r.Link,
 		HighWater: int64(r.HighWater), Pages: int64(r.Pages), Read: int64(r.Read),
-		LastPoll: timeValue(r.LastPoll), LastError: r.LastError,
+		LastPoll: timeValue(r.LastPoll), LastError: r.LastError, ReadID: r.ReadID,
 		ETag: etag,
 	}
 }

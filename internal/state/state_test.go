@@ -196,6 +196,7 @@ func TestEntityStateRoundTrip(t *testing.T) {
 		HighWater: 1<<62 + 7, Pages: 3, Read: 15000,
 		LastPoll:  time.Date(2026, 11, 25, 10, 0, 0, 123456700, time.UTC),
 		LastError: "throttled: 429",
+		ReadID:    "0a1b2c3d",
 	}
 	if err := s.SaveEntity(ctx, &st); err != nil {
 		t.Fatal(err)

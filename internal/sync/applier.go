@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
 	"github.com/dataexport/dataexport/internal/state"
@@ -135,7 +136,13 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 		}
 		m, body = full, fullBody
 	}
-	prof, err := a.profile(ctx, m.Profile)
+	prof, err := a.profile(ctx, m.Profile, false)
+	if err == nil && ((m.ProfileVersion != "" && m.ProfileVersion != prof.Version()) || !contains(prof.Entities, m.Entity)) {
+		// The poller read another version of the profile (an entity added,
+		// the destination changed): read it again rather than act on a
+		// stale copy.
+		prof, err = a.profile(ctx, m.Profile, true)
+	}
 	if errors.Is(err, state.ErrNotFound) {
 		// Kept with the profile-less messages: a name read from a message
 		// must not create storage of its own.
@@ -189,7 +196,7 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	// then let the transport forget it.
 	rep.Outcome = Failed
 	log.Error("apply failed after retries; keeping the records as failed records", "err", err)
-	if ferr := a.keepFailed(ctx, m, body, err); ferr != nil {
+	if ferr := a.keepFailed(ctx, m, err); ferr != nil {
 		rep.Outcome = Retry
 		return rep, fmt.Errorf("keeping failed records of message %s: %w", m.ID, ferr)
 	}
@@ -226,18 +233,41 @@ func isMalformed(err error) bool {
 	return errors.As(err, &me)
 }
 
-func (a *Applier) keepFailed(ctx context.Context, m *Message, body []byte, cause error) error {
+func (a *Applier) keepFailed(ctx context.Context, m *Message, cause error) error {
 	change := "Update"
 	if m.Kind == KindInitial {
 		change = "Trigger Initial Export"
 	}
-	var errs []error
+	// Each failed record keeps a message of its own (the batch's envelope
+	// and columns, that record only), ready to be sent again by a resync:
+	// the whole body once per record would write megabytes per record.
+	one := Message{ID: m.ID, Profile: m.Profile, ProfileVersion: m.ProfileVersion, Entity: m.Entity, Kind: m.Kind, Page: m.Page, Part: m.Part}
+	type item struct {
+		id, change string
+		payload    []byte
+	}
+	items := make([]item, 0, len(m.Batch.Upserts)+len(m.Batch.Deletes))
 	for _, r := range m.Batch.Upserts {
-		errs = append(errs, a.failures.WriteFailure(ctx, m.Profile, m.Entity, r.ID, change, cause.Error(), body))
+		one.Batch = record.Batch{Entity: m.Entity, Columns: m.Batch.Columns, Upserts: []record.Record{r}}
+		items = append(items, item{r.ID, change, one.Encode()})
 	}
 	for _, d := range m.Batch.Deletes {
-		errs = append(errs, a.failures.WriteFailure(ctx, m.Profile, m.Entity, d.ID, "Delete", cause.Error(), body))
+		one.Batch = record.Batch{Entity: m.Entity, Deletes: []record.Delete{d}}
+		items = append(items, item{d.ID, "Delete", one.Encode()})
 	}
+	// A few blob writes at a time: thousands in a row could outlast the
+	// function's timeout.
+	errs := make([]error, len(items))
+	sem := make(chan struct{}, 8)
+	var wg gosync.WaitGroup
+	for i, it := range items {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = a.failures.WriteFailure(ctx, m.Profile, m.Entity, it.id, it.change, cause.Error(), it.payload)
+		})
+	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -251,11 +281,11 @@ func (a *Applier) unprocessable(ctx context.Context, prof string, body []byte, c
 	return rep, nil
 }
 
-func (a *Applier) profile(ctx context.Context, name string) (profile.Profile, error) {
+func (a *Applier) profile(ctx context.Context, name string, fresh bool) (profile.Profile, error) {
 	a.mu.Lock()
 	c, ok := a.cache[name]
 	a.mu.Unlock()
-	if ok && a.o.Now().Sub(c.at) < a.o.ProfileTTL {
+	if ok && !fresh && a.o.Now().Sub(c.at) < a.o.ProfileTTL {
 		return c.p, nil
 	}
 	p, err := a.profiles.GetProfile(ctx, name)

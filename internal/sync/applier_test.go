@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -56,18 +57,26 @@ func (c *fakeCounters) AddCounters(_ context.Context, _, _ string, d state.Count
 	return nil
 }
 
-type failure struct{ entity, id, change, reason string }
+type failure struct {
+	entity, id, change, reason string
+	payload                    []byte
+}
 
 type fakeFailures struct {
+	mu            gosync.Mutex
 	failed        []failure
 	unprocessable []string
 }
 
-func (f *fakeFailures) WriteFailure(_ context.Context, _, entity, id, change, reason string, _ []byte) error {
-	f.failed = append(f.failed, failure{entity, id, change, reason})
+func (f *fakeFailures) WriteFailure(_ context.Context, _, entity, id, change, reason string, payload []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failed = append(f.failed, failure{entity, id, change, reason, payload})
 	return nil
 }
 func (f *fakeFailures) WriteUnprocessable(_ context.Context, _ string, _ []byte, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.unprocessable = append(f.unprocessable, reason)
 	return nil
 }
@@ -116,8 +125,20 @@ func TestApplierRetriesThenKeepsFailedRecords(t *testing.T) {
 	if len(fails.failed) != want {
 		t.Fatalf("%d failed records, want %d", len(fails.failed), want)
 	}
-	if last := fails.failed[want-1]; last.change != "Delete" || !strings.Contains(last.reason, "read-only") {
-		t.Errorf("failed delete = %+v", last)
+	// Each failed record keeps a message holding that record only.
+	byID := map[string]failure{}
+	for _, f := range fails.failed {
+		byID[f.change+" "+f.id] = f
+		back, err := DecodeMessage(f.payload)
+		if err != nil || len(back.Batch.Upserts)+len(back.Batch.Deletes) != 1 || back.Entity != m.Entity {
+			t.Fatalf("payload of %s %s: %+v, %v; want a message of that record only", f.change, f.id, back, err)
+		}
+		if !strings.Contains(f.reason, "read-only") {
+			t.Errorf("failure %s %s: reason %q does not name the cause", f.change, f.id, f.reason)
+		}
+	}
+	if _, ok := byID["Delete "+m.Batch.Deletes[0].ID]; !ok {
+		t.Errorf("no failed record for the delete: %v", byID)
 	}
 	if n := len(counters.got); n != 1 || counters.got[0].Failed != int64(want) {
 		t.Errorf("counters = %+v, want one increment of %d failed", counters.got, want)
@@ -327,5 +348,56 @@ func TestApplierRequeuesClaimsUntilFailed(t *testing.T) {
 	}
 	if n := len(m.Batch.Upserts) + len(m.Batch.Deletes); len(fails.failed) != n {
 		t.Fatalf("%d failed records, want %d", len(fails.failed), n)
+	}
+}
+
+// countingProfiles counts reads of the profile store.
+type countingProfiles struct {
+	fakeProfiles
+	reads int
+}
+
+func (c *countingProfiles) GetProfile(ctx context.Context, name string) (profile.Profile, error) {
+	c.reads++
+	return c.fakeProfiles.GetProfile(ctx, name)
+}
+
+// The applier caches profiles, but a message from a poller that read
+// another version of the profile (an entity just added, a destination just
+// changed) makes it read the profile again instead of acting on the stale
+// copy: a page of a newly added entity is applied, not kept as
+// unprocessable after the poller has checkpointed past it.
+func TestApplierRereadsAChangedProfile(t *testing.T) {
+	profs := &countingProfiles{fakeProfiles: fakeProfiles{"p": {Name: "p", Entities: []string{"contact"}}}}
+	s, fails := &fakeSink{}, &fakeFailures{}
+	a := NewApplier(profs, fakeDest{s}, &fakeCounters{}, fails, &ApplierOptions{Logger: slog.New(slog.DiscardHandler)})
+	contact := sampleMessage()
+	contact.Profile, contact.Entity, contact.Batch.Entity = "p", "contact", "contact"
+	contact.ProfileVersion = profs.fakeProfiles["p"].Version()
+	for range 3 {
+		if rep, err := a.Apply(t.Context(), contact.Encode(), Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Applied {
+			t.Fatalf("contact: %v, %v", rep.Outcome, err)
+		}
+	}
+	if profs.reads != 1 {
+		t.Fatalf("%d profile reads for three messages of one version, want 1 (cached)", profs.reads)
+	}
+
+	added := profs.fakeProfiles["p"]
+	added.Entities = []string{"contact", "account"}
+	profs.fakeProfiles["p"] = added
+	for _, tc := range []struct {
+		name    string
+		version string
+	}{{"message naming the new version", added.Version()}, {"message of an older poller without a version", ""}} {
+		account := sampleMessage()
+		account.Profile, account.ProfileVersion = "p", tc.version
+		rep, err := a.Apply(t.Context(), account.Encode(), Delivery{DequeueCount: 1})
+		if err != nil || rep.Outcome != Applied {
+			t.Fatalf("%s: %v, %v (%v); want the page of the added entity applied", tc.name, rep.Outcome, err, rep.Err)
+		}
+	}
+	if len(fails.unprocessable) != 0 {
+		t.Fatalf("unprocessable: %q", fails.unprocessable)
 	}
 }

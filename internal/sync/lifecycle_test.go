@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,4 +98,79 @@ func TestLifecycleNeverLeavesALinkWithoutItsTable(t *testing.T) {
 			t.Fatalf("err %v, state kept %v", err, kept)
 		}
 	})
+}
+
+func (m memEntities) ListEntities(_ context.Context, p string) ([]state.EntityState, error) {
+	var out []state.EntityState
+	for _, st := range m {
+		if st.Profile == p {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+type memProfiles map[string]profile.Profile
+
+func (m memProfiles) GetProfile(_ context.Context, name string) (profile.Profile, error) {
+	p, ok := m[name]
+	if !ok {
+		return p, state.ErrNotFound
+	}
+	return p, nil
+}
+func (m memProfiles) PutProfile(_ context.Context, p profile.Profile) error {
+	m[p.Name] = p
+	return nil
+}
+
+// Delta links are only valid for the database they were built in: a
+// profile saved with another destination, schema or prefix starts every
+// entity over; any other change (entities, retries) keeps them.
+func TestSaveProfileResetsStatesOnlyWhenTheDestinationMoves(t *testing.T) {
+	base := profile.Profile{Name: "p", Entities: []string{"account", "contact"},
+		Destination: profile.Destination{Type: profile.Postgres, Connection: "postgres://a/db1"}}
+	retries := 3
+	tests := []struct {
+		name  string
+		edit  func(p *profile.Profile)
+		reset bool
+	}{
+		{"another connection", func(p *profile.Profile) { p.Destination.Connection = "postgres://a/db2" }, true},
+		{"another schema", func(p *profile.Profile) { p.Schema = "crm" }, true},
+		{"another prefix", func(p *profile.Profile) { p.Prefix = "x" }, true},
+		{"an entity added", func(p *profile.Profile) { p.Entities = append(p.Entities, "lead") }, false},
+		{"retries changed", func(p *profile.Profile) { p.RetryCount = &retries }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			profs := memProfiles{"p": base}
+			ents := memEntities{
+				"p/account": {Profile: "p", Entity: "account", Phase: PhaseDelta, Link: "l1"},
+				"p/contact": {Profile: "p", Entity: "contact", Phase: PhaseDelta, Link: "l2"},
+				"q/account": {Profile: "q", Entity: "account", Phase: PhaseDelta, Link: "l3"},
+			}
+			next := base
+			next.Entities = slices.Clone(base.Entities)
+			tt.edit(&next)
+			reset, err := SaveProfile(t.Context(), profs, ents, next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if profs["p"].Version() != next.Version() {
+				t.Fatal("the profile was not saved")
+			}
+			_, kept := ents["p/account"]
+			if tt.reset == kept || (len(reset) == 2) != tt.reset {
+				t.Fatalf("reset %v, account state kept %v; want reset=%v", reset, kept, tt.reset)
+			}
+			if _, ok := ents["q/account"]; !ok {
+				t.Fatal("another profile's state was touched")
+			}
+		})
+	}
+	// A new profile has nothing to reset.
+	if reset, err := SaveProfile(t.Context(), memProfiles{}, memEntities{}, base); err != nil || len(reset) != 0 {
+		t.Fatalf("new profile: %v, %v", reset, err)
+	}
 }

@@ -51,6 +51,9 @@ type Message struct {
 	// Attempt counts the failed applies of this batch before this copy was
 	// sent again (0: the poller's original).
 	Attempt int
+	// ProfileVersion is profile.Profile.Version of the profile the poller
+	// read: an applier holding another version reads the profile again.
+	ProfileVersion string
 }
 
 // MalformedError says a message body cannot be understood; retrying it cannot help.
@@ -82,6 +85,9 @@ func (m *Message) Encode() []byte {
 	b = strconv.AppendInt(b, int64(m.Part), 10)
 	if m.Claim != "" {
 		b = appendField(b, "claim", m.Claim)
+	}
+	if m.ProfileVersion != "" {
+		b = appendField(b, "pv", m.ProfileVersion)
 	}
 	if m.Attempt > 0 {
 		b = append(b, `,"attempt":`...)
@@ -238,6 +244,8 @@ func decodeMessage(body []byte) (*Message, error) {
 			rawDeletes = bytes.Clone(rawDeletes)
 		case "claim":
 			m.Claim, err = readString(d, name)
+		case "pv":
+			m.ProfileVersion, err = readString(d, name)
 		case "attempt":
 			var a int64
 			a, err = readInt(d, name)

@@ -2,6 +2,8 @@ package sync
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -184,6 +186,10 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		return res
 	}
 	if st.Link == "" {
+		// A new read from the start: its own id in every message id, so a
+		// transport's duplicate detection (Service Bus, by body hash) never
+		// takes its pages for those of an earlier read.
+		st.ReadID = newReadID()
 		// A read from the start may follow a re-baseline that dropped the
 		// table (in this process or another): ensure it again rather than
 		// trust what this process remembers.
@@ -326,11 +332,12 @@ func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity s
 		kind = KindDelta
 	}
 	base := Message{
-		ID:      fmt.Sprintf("%s/%s/%d", prof.Name, entity, st.Pages+1),
-		Profile: prof.Name,
-		Entity:  entity,
-		Kind:    kind,
-		Page:    st.Pages + 1,
+		ID:             fmt.Sprintf("%s/%s/%s%d", prof.Name, entity, readPrefix(st.ReadID), st.Pages+1),
+		Profile:        prof.Name,
+		ProfileVersion: prof.Version(),
+		Entity:         entity,
+		Kind:           kind,
+		Page:           st.Pages + 1,
 	}
 	base.Batch.Columns = page.Columns
 	msgs, err := Split(base, page.Upserts, dels, p.out.MaxBodyBytes())
@@ -366,7 +373,7 @@ func (p *Poller) claim(ctx context.Context, m *Message, body []byte) ([]byte, er
 	if err := p.o.Claims.PutClaim(ctx, name, body); err != nil {
 		return nil, fmt.Errorf("storing a %d-byte message as a claim: %w", len(body), err)
 	}
-	ref := Message{ID: m.ID, Profile: m.Profile, Entity: m.Entity, Kind: m.Kind, Page: m.Page, Part: m.Part, Claim: name}
+	ref := Message{ID: m.ID, Profile: m.Profile, ProfileVersion: m.ProfileVersion, Entity: m.Entity, Kind: m.Kind, Page: m.Page, Part: m.Part, Claim: name}
 	return ref.Encode(), nil
 }
 
@@ -483,4 +490,18 @@ func withSelect(link string, e *dataverse.Entity) string {
 		}
 	}
 	return link
+}
+
+// newReadID is a short random id for a read from the start.
+func newReadID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func readPrefix(id string) string {
+	if id == "" {
+		return "" // states written before read ids existed
+	}
+	return id + "/"
 }
