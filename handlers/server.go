@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 
 	dsync "github.com/dataexport/dataexport/internal/sync"
 )
@@ -18,7 +21,8 @@ const (
 	RecordApplierQueue = "RecordApplierQueue" // Storage queue trigger (Azurite, standalone)
 )
 
-// Binding names used in the function.json files.
+// Default trigger binding names, those of the function.json files under
+// functions/. Options.Bindings overrides them per function.
 const (
 	TimerBinding = "pollTimer"
 	QueueBinding = "record"
@@ -39,6 +43,12 @@ type Options struct {
 	Poller  Poller
 	Applier Applier
 	Logger  *slog.Logger
+	// Bindings maps a function name to the name of its trigger binding, as
+	// its function.json declares it (see LoadTriggerBindings): the host keys
+	// the trigger value in Data by that name. A function without an entry
+	// takes the default name (TimerBinding, QueueBinding) or else the
+	// invocation's only Data entry.
+	Bindings map[string]string
 }
 
 // maxBody bounds an invocation body: a Service Bus message is at most 256 KiB
@@ -89,10 +99,12 @@ func (s *server) changePoller(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// The timer value only says whether the run is past due: without it the
+	// poll still runs.
 	var timer TimerInfo
-	if raw, ok := req.Data[TimerBinding]; ok {
+	if name, raw, err := s.trigger(ChangePoller, req.Data, TimerBinding); err == nil {
 		if err := json.Unmarshal(raw, &timer); err != nil {
-			s.fail(w, r, http.StatusBadRequest, fmt.Errorf("invalid %s timer value: %w", TimerBinding, err))
+			s.fail(w, r, http.StatusBadRequest, fmt.Errorf("invalid %s timer value: %w", name, err))
 			return
 		}
 	}
@@ -123,12 +135,21 @@ func (s *server) recordApplier(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := Delivery(req.Metadata)
-	body, err := TriggerPayload(req.Data[QueueBinding])
+	fn := r.URL.Path[1:]
+	_, raw, err := s.trigger(fn, req.Data, QueueBinding)
 	if err != nil {
-		// Nothing to redeliver that could ever succeed: the applier keeps it as
-		// unprocessable and the host forgets it.
-		body = req.Data[QueueBinding]
+		// The message is in the envelope under a name we do not know (or not
+		// at all). Answering 2xx would have the host delete it unread; a
+		// failure has it redelivered and, in the end, kept in the poison queue.
+		s.fail(w, r, http.StatusInternalServerError, fmt.Errorf("function %s: %w", fn, err))
+		return
+	}
+	d := Delivery(req.Metadata)
+	body, err := TriggerPayload(raw)
+	if err != nil {
+		// Nothing to redeliver that could ever succeed: the applier keeps the
+		// value as it came as unprocessable and the host forgets it.
+		body = raw
 	}
 	rep, err := s.o.Applier.Apply(r.Context(), body, dsync.Delivery{ID: d.ID, DequeueCount: d.DequeueCount})
 	if err != nil {
@@ -142,6 +163,39 @@ func (s *server) recordApplier(w http.ResponseWriter, r *http.Request) {
 		line += " error=" + rep.Err.Error()
 	}
 	s.ok(w, InvokeResponse{Outputs: map[string]any{}, Logs: []string{line}})
+}
+
+// trigger finds a function's trigger value in an invocation's Data: under the
+// binding name Options.Bindings gives for the function; without one, under
+// def, or else the only entry of Data. It returns the name it used.
+func (s *server) trigger(fn string, data map[string]json.RawMessage, def string) (string, json.RawMessage, error) {
+	if name, ok := s.o.Bindings[fn]; ok {
+		if raw, ok := data[name]; ok {
+			return name, raw, nil
+		}
+		return "", nil, fmt.Errorf("the invocation has no Data entry %q, the trigger binding of function.json; Data holds %s", name, dataKeys(data))
+	}
+	if raw, ok := data[def]; ok {
+		return def, raw, nil
+	}
+	if len(data) == 1 {
+		for name, raw := range data {
+			return name, raw, nil
+		}
+	}
+	return "", nil, fmt.Errorf("the invocation has no Data entry %q (the default trigger binding name) and no single other entry to use instead; Data holds %s", def, dataKeys(data))
+}
+
+func dataKeys(data map[string]json.RawMessage) string {
+	if len(data) == 0 {
+		return "no entries"
+	}
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, strconv.Quote(k))
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ", ")
 }
 
 func (s *server) ok(w http.ResponseWriter, resp InvokeResponse) {

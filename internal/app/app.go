@@ -12,6 +12,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -114,9 +115,22 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
 	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
+	// The trigger binding names, from the function.json files beside
+	// host.json (Azure: the app root) or in functions/ (this repository).
+	var bindings map[string]string
+	for _, dir := range []string{filepath.Join(filepath.Dir(hostPath), "functions"), filepath.Dir(hostPath)} {
+		b, err := handlers.LoadTriggerBindings(dir)
+		if err != nil {
+			return nil, fmt.Errorf("function.json files in %s: %w", dir, err)
+		}
+		if len(b) > 0 {
+			bindings = b
+			break
+		}
+	}
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Poller: poller, Applier: applier,
-		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Logger: log}),
+		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Logger: log, Bindings: bindings}),
 	}, nil
 }
 

@@ -141,6 +141,11 @@ func (h *Host) runTimer(ctx context.Context, name string, t *timer) {
 	}
 	for {
 		next := t.schedule.Next(h.o.Now())
+		if next.IsZero() {
+			// ParseSchedule rejects such a schedule; never fire in a tight loop.
+			h.o.Logger.Error("timer stopped: its schedule has no next occurrence", "function", name, "schedule", t.schedule.String())
+			return
+		}
 		select {
 		case <-ctx.Done():
 			return
