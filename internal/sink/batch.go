@@ -2,6 +2,7 @@ package sink
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
@@ -27,7 +28,12 @@ type Prepared struct {
 func Prepare(table schema.TableName, b record.Batch, columns map[string]schema.ColumnType) (Prepared, error) {
 	p := Prepared{Table: table, Columns: b.Columns}
 	seenCol := make(map[string]bool, len(b.Columns))
-	for _, c := range b.Columns {
+	// Bounded string columns: a longer value is refused here, the same way
+	// in every dialect (PostgreSQL would silently cut trailing spaces,
+	// SQLite would keep it all). It means the column is narrower than the
+	// attribute: the poller widens it, and a retry goes through.
+	maxLen := make([]int, len(b.Columns))
+	for j, c := range b.Columns {
 		t, ok := columns[c.Name]
 		if !ok {
 			return p, &UnknownColumnError{Table: table, Column: c.Name}
@@ -38,6 +44,9 @@ func Prepare(table schema.TableName, b record.Batch, columns map[string]schema.C
 		seenCol[c.Name] = true
 		if !compatible(c.Kind, t.Kind) {
 			return p, &BatchError{Table: table, Column: c.Name, Reason: fmt.Sprintf("batch kind %s does not fit column type %s", c.Kind, t)}
+		}
+		if t.Kind == record.String {
+			maxLen[j] = t.Length
 		}
 	}
 	for i := range b.Upserts {
@@ -57,6 +66,9 @@ func Prepare(table schema.TableName, b record.Batch, columns map[string]schema.C
 			}
 			if v.Kind == record.GUID && !IsGUID(v.S) {
 				return p, &BatchError{Table: table, ID: r.ID, Column: b.Columns[j].Name, Reason: "value is not a GUID"}
+			}
+			if n := maxLen[j]; n > 0 && v.Kind == record.String && len(v.S) > n && utf8.RuneCountInString(v.S) > n {
+				return p, &BatchError{Table: table, ID: r.ID, Column: b.Columns[j].Name, Reason: fmt.Sprintf("value of %d characters for a column of %d", utf8.RuneCountInString(v.S), n)}
 			}
 			if v.Kind == record.Decimal && !IsDecimal(v.S) {
 				return p, &BatchError{Table: table, ID: r.ID, Column: b.Columns[j].Name, Reason: "value is not a decimal number"}

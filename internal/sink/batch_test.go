@@ -39,6 +39,14 @@ func TestPrepare(t *testing.T) {
 		{"unknown column", record.Batch{Columns: []record.Column{{Name: "nope", Kind: record.String}}}, nil, nil, 0, ErrUnknownColumn},
 		{"column twice", record.Batch{Columns: []record.Column{{Name: "name", Kind: record.String}, {Name: "name", Kind: record.String}}}, nil, nil, 0, ErrBadBatch},
 		{"kind does not fit", record.Batch{Columns: []record.Column{{Name: "name", Kind: record.Int}}}, nil, nil, 0, ErrBadBatch},
+		{"ten characters fit nvarchar(10), multi-byte ones too",
+			record.Batch{Columns: []record.Column{{Name: "name", Kind: record.String}}, Upserts: []record.Record{
+				{ID: id('1'), Version: 1, Values: []record.Value{record.StringValue("üüüüüüüüüü")}}}},
+			[]string{id('1') + "@1"}, nil, 0, nil},
+		{"eleven characters do not, trailing spaces included",
+			record.Batch{Columns: []record.Column{{Name: "name", Kind: record.String}}, Upserts: []record.Record{
+				{ID: id('1'), Version: 1, Values: []record.Value{record.StringValue("abc        ")}}}},
+			nil, nil, 0, ErrBadBatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

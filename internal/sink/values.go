@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -35,6 +36,9 @@ func CanonicalGUID(s string) string { return strings.ToLower(s) }
 // a value compares equal whatever scale the column gave it. Text that is not
 // a decimal is returned unchanged.
 func CanonicalDecimal(s string) string {
+	if !IsDecimal(s) {
+		return s // also bounds the exponent: expanding 1e999999999 never ends
+	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return s
@@ -46,8 +50,12 @@ func CanonicalDecimal(s string) string {
 	return t
 }
 
+// maxExponent bounds the exponent IsDecimal accepts.
+const maxExponent = 1000
+
 // IsDecimal reports whether s is a decimal number as JSON writes one:
-// optional sign, digits, optional fraction, optional exponent.
+// optional sign, digits, optional fraction, optional exponent (at most
+// maxExponent either way).
 func IsDecimal(s string) bool {
 	i := 0
 	if i < len(s) && (s[i] == '-' || s[i] == '+') {
@@ -74,7 +82,13 @@ func IsDecimal(s string) bool {
 		if i < len(s) && (s[i] == '-' || s[i] == '+') {
 			i++
 		}
+		start := i
 		if digits() == 0 {
+			return false
+		}
+		// An exponent past 1000 is no decimal(38,p) value, and expanding
+		// it (CanonicalDecimal) would take memory and time without bound.
+		if e, err := strconv.Atoi(s[start:i]); err != nil || e > maxExponent {
 			return false
 		}
 	}

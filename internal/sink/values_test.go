@@ -1,6 +1,9 @@
 package sink
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestIsGUID(t *testing.T) {
 	tests := []struct {
@@ -32,6 +35,7 @@ func TestDecimals(t *testing.T) {
 		{"-0.0100", true, "-0.01"}, {"+7", true, "7"}, {"12345678901234567890123456789.1234567890", true, "12345678901234567890123456789.123456789"},
 		{".5", true, "0.5"}, {"5.", true, "5"}, {"1e5", true, "100000"},
 		{"", false, ""}, {"1,5", false, "1,5"}, {"abc", false, "abc"}, {"1e", false, "1e"}, {".", false, "."}, {"--1", false, "--1"},
+		{"1e-1000", true, "0." + strings.Repeat("0", 999) + "1"}, {"1e1001", false, "1e1001"}, {"1e999999999", false, "1e999999999"}, {"1e99999999999999999999", false, "1e99999999999999999999"},
 	}
 	for _, tc := range tests {
 		if got := IsDecimal(tc.s); got != tc.ok {

@@ -40,6 +40,17 @@ func stageName(table schema.TableName, names []string, cols map[string]schema.Co
 // before upserts gives the same result as any other order, since each side
 // is guarded by the other's version.
 func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
+	res, err := s.apply(ctx, table, b)
+	if err != nil {
+		// The cached column list may be what failed: another process may
+		// have widened, retyped or re-created the table. The next attempt
+		// reads it again.
+		s.forget(s.resolve(table))
+	}
+	return res, err
+}
+
+func (s *Sink) apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
 	table = s.resolve(table)
 	var res sink.Result
 	p, cols, err := s.prepare(ctx, table, b)

@@ -70,3 +70,64 @@ func TestStaleColumnCacheKeepsNewColumn(t *testing.T) {
 	}
 	t.Fatalf("row %s is missing", r.ID)
 }
+
+// Another process re-creates a table with another column kind, or widens a
+// column: this sink's cached columns (and a staging table named after their
+// types) are stale, and at most one Apply may fail before it reads them
+// again.
+func TestStaleColumnCacheRecovers(t *testing.T) {
+	ctx := t.Context()
+	opts := &sink.Options{Schema: freshSchema(t), Logger: slog.New(slog.DiscardHandler)}
+	a, err := Open(ctx, testConnString(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, testConnString(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	tn := schema.TableName{Name: "acct"}
+	table := func(cols ...schema.Column) schema.Table {
+		return schema.Table{TableName: tn, Entity: "acct", Columns: cols}
+	}
+	const id = "00000000-0000-4000-8000-000000000001"
+	apply := func(v int64, cols []record.Column, vals ...record.Value) error {
+		_, err := a.Apply(ctx, tn, record.Batch{Columns: cols, Upserts: []record.Record{{ID: id, Version: v, Values: vals}}})
+		return err
+	}
+	twice := func(what string, v int64, cols []record.Column, vals ...record.Value) {
+		t.Helper()
+		if err := apply(v, cols, vals...); err == nil {
+			return
+		}
+		if err := apply(v, cols, vals...); err != nil {
+			t.Fatalf("%s: the second Apply failed too, the stale column list was not read again: %v", what, err)
+		}
+	}
+	str := []record.Column{{Name: "x", Kind: record.String}}
+	if err := b.EnsureTable(ctx, table(schema.Column{Name: "x", Type: schema.StringType(10)})); err != nil {
+		t.Fatal(err)
+	}
+	if err := apply(1, str, record.StringValue("a")); err != nil {
+		t.Fatal(err)
+	}
+	// Re-created with another kind.
+	if err := b.DropTable(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.EnsureTable(ctx, table(schema.Column{Name: "x", Type: schema.IntType()}, schema.Column{Name: "kept", Type: schema.StringType(5)})); err != nil {
+		t.Fatal(err)
+	}
+	twice("kind change", 2, []record.Column{{Name: "x", Kind: record.Int}, {Name: "kept", Kind: record.String}}, record.IntValue(7), record.StringValue("k"))
+	// Widened, written by a narrow batch (the staging path, its staging
+	// table named after the cached types).
+	if err := b.EnsureTable(ctx, table(schema.Column{Name: "x", Type: schema.IntType()}, schema.Column{Name: "kept", Type: schema.StringType(50)})); err != nil {
+		t.Fatal(err)
+	}
+	if err := apply(3, []record.Column{{Name: "kept", Kind: record.String}}, record.StringValue("short")); err != nil {
+		t.Fatal(err)
+	}
+	twice("widened column", 4, []record.Column{{Name: "kept", Kind: record.String}}, record.StringValue("now longer than five"))
+}

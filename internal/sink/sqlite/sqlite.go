@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
 	_ "modernc.org/sqlite" // registers driver "sqlite"
@@ -150,6 +151,12 @@ func (s *Sink) columns(ctx context.Context, q querier, t schema.TableName, fresh
 	}
 	c := make(map[string]schema.ColumnType, len(list))
 	for _, col := range list {
+		// SQLite keeps a text value whole whatever length the column
+		// declares, and widening declares nothing new (no ALTER COLUMN):
+		// the declared length is not a bound here.
+		if col.Type.Kind == record.String {
+			col.Type.Length = 0
+		}
 		c[col.Name] = col.Type
 	}
 	s.mu.Lock()

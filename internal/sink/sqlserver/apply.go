@@ -23,6 +23,17 @@ const (
 
 // Apply writes b to table in one transaction; see sink.BatchApplier.
 func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
+	res, err := s.apply(ctx, table, b)
+	if err != nil {
+		// The cached column list may be what failed: another process may
+		// have widened, retyped or re-created the table. The next attempt
+		// reads it again.
+		s.forget(s.resolve(table))
+	}
+	return res, err
+}
+
+func (s *Sink) apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
 	table = s.resolve(table)
 	if err := checkName(table); err != nil {
 		return sink.Result{}, fmt.Errorf("sqlserver sink: %w", err)
