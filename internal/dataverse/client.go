@@ -216,6 +216,9 @@ type request struct {
 	prefer string
 	entity string
 	page   int
+	// strong asks for the metadata as stored, not a server's cached copy
+	// (Consistency: Strong): after a schema change the cache may lag.
+	strong bool
 }
 
 func (r request) label() string {
@@ -258,6 +261,9 @@ func (c *Client) get(ctx context.Context, r request) (*http.Response, error) {
 		h.Set("If-None-Match", "null")
 		if r.prefer != "" {
 			h.Set("Prefer", r.prefer)
+		}
+		if r.strong {
+			h.Set("Consistency", "Strong")
 		}
 		c.stats.requests.Add(1)
 		resp, err := c.tr.Do(req)

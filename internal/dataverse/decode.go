@@ -99,8 +99,11 @@ type pageBody struct {
 
 func newPageDecoder(plan *rowPlan) *pageDecoder {
 	return &pageDecoder{
-		plan:   plan,
-		dec:    jsontext.NewDecoder(noBody{}, jsontext.AllowDuplicateNames(true)),
+		plan: plan,
+		// Invalid UTF-8 and unpaired UTF-16 surrogates (legal in .NET
+		// strings, escaped as \ud83d by the Web API) become U+FFFD: one such
+		// value must not stop its whole table.
+		dec:    jsontext.NewDecoder(noBody{}, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)),
 		types:  make([]string, len(plan.lookups)),
 		intern: make(map[string]string),
 	}
@@ -112,7 +115,7 @@ func (d *pageDecoder) decode(r io.Reader, pageNo int, page *ChangesPage) (pageBo
 	bad := func(reason string, err error) error {
 		return &MalformedError{Entity: d.plan.entity, Page: pageNo, Reason: reason, Err: err}
 	}
-	d.dec.Reset(r, jsontext.AllowDuplicateNames(true))
+	d.dec.Reset(r, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	defer d.dec.Reset(noBody{}) // drop the reference to the body
 	tok, err := d.dec.ReadToken()
 	if err != nil {
@@ -192,7 +195,7 @@ func (d *pageDecoder) readName() (string, error) {
 	if bytes.IndexByte(inner, '\\') < 0 {
 		return unsafeString(inner), nil
 	}
-	b, err := jsontext.AppendUnquote(d.sb.scratch[:0], v)
+	b, err := appendUnquote(d.sb.scratch[:0], v)
 	d.sb.scratch = b
 	return unsafeString(b), err
 }

@@ -236,7 +236,8 @@ func (c *Client) Entity(ctx context.Context, logicalName string) (*Entity, error
 
 // getJSON GETs a metadata resource and decodes it into v.
 func (c *Client) getJSON(ctx context.Context, entity, u string, v any) error {
-	resp, err := c.get(ctx, request{url: u, entity: entity})
+	strong, _ := ctx.Value(strongKey{}).(bool)
+	resp, err := c.get(ctx, request{url: u, entity: entity, strong: strong})
 	if err != nil {
 		return err
 	}
@@ -380,4 +381,14 @@ func convertOption(w *wireOption) (Option, bool) {
 		}
 	}
 	return o, true
+}
+
+type strongKey struct{}
+
+// StrongConsistency makes the metadata reads made with ctx ask for the
+// definitions as stored rather than a server's cached copy (header
+// Consistency: Strong). The docs warn it costs the server, so it is for the
+// read that follows a known schema change, not for every refresh.
+func StrongConsistency(ctx context.Context) context.Context {
+	return context.WithValue(ctx, strongKey{}, true)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -153,5 +154,37 @@ func TestEntityUnknownAttributeType(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
+	}
+}
+
+// The read after a known schema change asks for the stored definitions
+// (Consistency: Strong); ordinary refreshes do not, as the docs advise.
+func TestEntityStrongConsistency(t *testing.T) {
+	var strong, plain atomic.Int64
+	f := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "EntityDefinitions") {
+			if r.Header.Get("Consistency") == "Strong" {
+				strong.Add(1)
+			} else {
+				plain.Add(1)
+			}
+		}
+		if !serveMetadata(t, w, r) {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	})
+	c := f.client(t, nil)
+	if _, err := c.Entity(t.Context(), "account"); err != nil {
+		t.Fatal(err)
+	}
+	if strong.Load() != 0 || plain.Load() == 0 {
+		t.Fatalf("plain read: %d strong, %d plain requests; want none strong", strong.Load(), plain.Load())
+	}
+	n := plain.Load()
+	if _, err := c.Entity(StrongConsistency(t.Context()), "account"); err != nil {
+		t.Fatal(err)
+	}
+	if strong.Load() != n || plain.Load() != n {
+		t.Fatalf("strong read: %d strong, %d more plain; want every request strong", strong.Load(), plain.Load()-n)
 	}
 }

@@ -2,6 +2,8 @@ package dataverse
 
 import (
 	"bytes"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -45,12 +47,29 @@ func (sb *strBuf) unquote(raw jsontext.Value) (string, error) {
 	}
 	inner := raw[1 : len(raw)-1]
 	if bytes.IndexByte(inner, '\\') < 0 {
+		if !utf8.Valid(inner) {
+			// As AppendUnquote does for escaped text: U+FFFD for bad bytes.
+			return sb.keep([]byte(strings.ToValidUTF8(string(inner), "\uFFFD"))), nil
+		}
 		return sb.keep(inner), nil
 	}
-	b, err := jsontext.AppendUnquote(sb.scratch[:0], raw)
+	b, err := appendUnquote(sb.scratch[:0], raw)
 	if err != nil {
 		return "", err
 	}
 	sb.scratch = b
 	return sb.keep(b), nil
+}
+
+// appendUnquote is jsontext.AppendUnquote that keeps the U+FFFD it writes
+// for invalid UTF-8 and unpaired surrogates instead of failing on them. The
+// value has passed the decoder's syntax check (which allows exactly those),
+// so an error with U+FFFD in the output is one of them.
+func appendUnquote(dst []byte, raw jsontext.Value) ([]byte, error) {
+	start := len(dst)
+	b, err := jsontext.AppendUnquote(dst, raw)
+	if err != nil && utf8.Valid(b[start:]) && bytes.ContainsRune(b[start:], utf8.RuneError) {
+		return b, nil
+	}
+	return b, err
 }

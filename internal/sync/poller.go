@@ -211,6 +211,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 
 	pager := p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, meta)})
 	reread := false
+	revived := map[string]struct{}{} // ids upserted by this delta read so far
 	for pager.More() && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
 		page, err := pager.NextPage(ctx)
 		if err == nil && p.metadataMoved(entity, page.MetadataVersion) && !reread {
@@ -220,7 +221,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			// page with the new $select.
 			log.Info("metadata changed; reading the entity definition and the page again", "metadataVersion", page.MetadataVersion)
 			reread = true
-			if meta, err = p.src.Entity(ctx, entity); err == nil {
+			if meta, err = p.src.Entity(dataverse.StrongConsistency(ctx), entity); err == nil {
 				p.remember(entity, meta, page.MetadataVersion)
 				err = p.ensureTable(ctx, prof, meta)
 			}
@@ -242,6 +243,9 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			}
 			res.Err = fmt.Errorf("reading page %d: %w", st.Pages+1, err)
 			return res
+		}
+		if page.Delta {
+			dropRevived(page, revived)
 		}
 		n, err := p.enqueuePage(ctx, prof, entity, &st, page)
 		if err != nil {
@@ -504,4 +508,23 @@ func readPrefix(id string) string {
 		return "" // states written before read ids existed
 	}
 	return id + "/"
+}
+
+// dropRevived removes from a delta page the deletes of records that the same
+// read also returned as rows (seen holds the ids of earlier pages; this
+// page's are added). A delta lists each record's state now, so a row means
+// the record exists: it was deleted and then restored, or created again with
+// the same id, and the stale delete, stamped above the row's version, would
+// remove it from the destination.
+func dropRevived(page *dataverse.ChangesPage, seen map[string]struct{}) {
+	for i := range page.Upserts {
+		seen[strings.ToLower(page.Upserts[i].ID)] = struct{}{}
+	}
+	kept := page.Deletes[:0]
+	for _, id := range page.Deletes {
+		if _, ok := seen[strings.ToLower(id)]; !ok {
+			kept = append(kept, id)
+		}
+	}
+	page.Deletes = kept
 }
