@@ -3,9 +3,9 @@ package tests
 import (
 	"context"
 	"errors"
+	"slices"
 	gosync "sync"
 	"sync/atomic"
-	"slices"
 	"testing"
 
 	"github.com/dataexport/dataexport/internal/state"
