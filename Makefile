@@ -39,6 +39,8 @@ demo: azurite build
 
 # Every test, against live Azurite, PostgreSQL and SQLite.
 test: azurite postgres
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
