@@ -181,3 +181,31 @@ func TestCleanupColumns(t *testing.T) {
 		t.Fatalf("%d rows after the drop, want %d", n, want)
 	}
 }
+
+// TestDestinationChange saves the profile with another destination after
+// the entities are in delta: the new database must be filled by a full read
+// (every row, not only the changes since), through the same running app
+// whose applier still holds the old profile in its cache.
+func TestDestinationChange(t *testing.T) {
+	destA, schemaA := destinations(t)["sqlite"](t)
+	e := newEnv(t, destA, schemaA)
+	ctx := t.Context()
+	e.sync()
+	e.mutate()
+	e.sync()
+	e.assertMatch("in the first destination")
+
+	destB, _ := destinations(t)["sqlite"](t)
+	next := e.prof
+	next.Destination = destB
+	reset, err := dsync.SaveProfile(ctx, e.app.Store, e.app.Store, next)
+	e.check(err)
+	slices.Sort(reset)
+	if !slices.Equal(reset, []string{"account", "contact"}) {
+		t.Fatalf("entities read again: %v, want account and contact", reset)
+	}
+	e.prof = next
+	e.check(e.emu.Update("account", e.emu.IDs("account")[0], map[string]any{"name": "after the switch"}))
+	e.sync()
+	e.assertMatch("in the new destination")
+}
