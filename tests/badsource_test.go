@@ -1,13 +1,16 @@
 package tests
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/dvemu"
@@ -108,5 +111,69 @@ func TestMalformedSourcePage(t *testing.T) {
 			e.sync()
 			e.assertMatch("after the source recovered")
 		})
+	}
+}
+
+// annotationStripper drops the globalmetadataversion annotation from every
+// response, as Dataverse may on change-tracking pages (unconfirmed).
+type annotationStripper struct{ next http.Handler }
+
+var metadataVersionProp = regexp.MustCompile(`,?"@Microsoft\.Dynamics\.CRM\.globalmetadataversion":"[^"]*"`)
+
+func (a annotationStripper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	a.next.ServeHTTP(rec, r)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(metadataVersionProp.ReplaceAll(rec.Body.Bytes(), nil))
+}
+
+// TestColumnFoundByRefreshIsReported: without the annotation, a column
+// added in Dataverse is only found by the periodic metadata refresh, after
+// rows changed meanwhile were read without it. The poller must say so,
+// naming the column, rather than let the gap pass silently.
+func TestColumnFoundByRefreshIsReported(t *testing.T) {
+	emu, err := dvemu.New(dvemu.Options{Records: 12, RandSeed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := httptest.NewServer(annotationStripper{next: emu})
+	t.Cleanup(org.Close)
+	src, err := dataverse.NewClient(org.URL, dataverse.StaticToken(dvemu.DefaultToken), &dataverse.ClientOptions{RequestsPerSecond: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest, _ := destinations(t)["sqlite"](t)
+	e := newEnvFrom(t, dest, "", emu, map[string]string{"DATAVERSE_URL": org.URL})
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&syncWriter{buf: &logs}, nil))
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	p := dsync.NewPoller(src, e.app.Store, e.app.Store, e.app.Pool, e.app.Queue, &dsync.PollerOptions{Logger: log, Now: now})
+	poll := func() {
+		t.Helper()
+		if _, err := p.PollAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.host.DrainQueue(t.Context(), applyFn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll() // initial read, into delta
+	poll()
+	e.check(e.emu.AddAttribute("account", dvemu.Attribute{LogicalName: "new_region", SchemaName: "new_Region", Type: dvemu.String, MaxLength: 40, IsCustomAttribute: true}))
+	e.check(e.emu.Update("account", e.emu.IDs("account")[0], map[string]any{"new_region": "EMEA"}))
+	poll() // no annotation: read with the old columns
+	if strings.Contains(logs.String(), "periodic metadata refresh") {
+		t.Fatal("warned before the refresh found the column")
+	}
+	clock.Add(int64(11 * time.Minute)) // past the metadata refresh
+	poll()
+	if out := logs.String(); !strings.Contains(out, "periodic metadata refresh") || !strings.Contains(out, "new_region") {
+		t.Fatalf("no warning naming new_region after the refresh found it; log:\n%s", out)
 	}
 }

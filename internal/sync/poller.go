@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	gosync "sync"
 	"time"
@@ -96,12 +97,13 @@ type Poller struct {
 	out      Sender
 	o        PollerOptions
 	mu       gosync.Mutex
-	ensured  map[string]string // profile/entity -> table fingerprint last ensured
+	ensured  map[string]string   // profile/entity -> table fingerprint last ensured
+	columns  map[string][]string // profile/entity -> replicated columns last seen
 	meta     map[string]cachedMeta
 }
 
 func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Destinations, out Sender, o *PollerOptions) *Poller {
-	p := &Poller{src: src, profiles: profiles, entities: entities, dest: dest, out: out, ensured: map[string]string{}, meta: map[string]cachedMeta{}}
+	p := &Poller{src: src, profiles: profiles, entities: entities, dest: dest, out: out, ensured: map[string]string{}, columns: map[string][]string{}, meta: map[string]cachedMeta{}}
 	if o != nil {
 		p.o = *o
 	}
@@ -185,6 +187,12 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		res.Err = fmt.Errorf("reading metadata: %w", err)
 		return res
 	}
+	if added := p.noteColumns(prof.Name, meta); len(added) > 0 && st.Phase == PhaseDelta {
+		// Found by the periodic refresh, not announced on a page (no
+		// globalmetadataversion): rows changed since the last refresh were
+		// read without these columns. Say so rather than let it pass.
+		log.Warn("columns added in Dataverse were found by the periodic metadata refresh; rows changed since the previous refresh keep them empty until they change again; `dataexport profile rebaseline` fills them", "columns", added)
+	}
 	if st.Link == "" {
 		// A new read from the start: its own id in every message id, so a
 		// transport's duplicate detection (Service Bus, by body hash) never
@@ -223,6 +231,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			reread = true
 			if meta, err = p.src.Entity(dataverse.StrongConsistency(ctx), entity); err == nil {
 				p.remember(entity, meta, page.MetadataVersion)
+				p.noteColumns(prof.Name, meta) // announced: this page is read again with them
 				err = p.ensureTable(ctx, prof, meta)
 			}
 			if err != nil {
@@ -527,4 +536,29 @@ func dropRevived(page *dataverse.ChangesPage, seen map[string]struct{}) {
 		}
 	}
 	page.Deletes = kept
+}
+
+// noteColumns remembers the replicated columns of meta and returns those
+// that are new since the last call for the same profile and entity (none the
+// first time).
+func (p *Poller) noteColumns(prof string, meta *dataverse.Entity) []string {
+	var cols []string
+	for _, f := range dataverse.Fields(meta) {
+		cols = append(cols, f.Column.Name)
+	}
+	key := prof + "/" + meta.LogicalName
+	p.mu.Lock()
+	old, seen := p.columns[key]
+	p.columns[key] = cols
+	p.mu.Unlock()
+	if !seen {
+		return nil
+	}
+	var added []string
+	for _, c := range cols {
+		if !slices.Contains(old, c) {
+			added = append(added, c)
+		}
+	}
+	return added
 }
