@@ -150,15 +150,7 @@ func TestCrashThenDelete(t *testing.T) {
 			e := newEnv(t, dest, schemaName)
 			e.sync()
 			x := e.emu.IDs("account")[3]
-			e.check(e.emu.Update("account", x, map[string]any{"name": "updated before the crash"}))
-			p := dsync.NewPoller(e.app.Source, e.app.Store, lostCheckpoints{e.app.Store}, e.app.Pool, e.app.Queue, nil)
-			if _, err := p.PollAll(t.Context()); err == nil {
-				t.Fatal("the interrupted poll reported no error")
-			}
-			crashed := e.capture()
-			if len(crashed) == 0 {
-				t.Fatal("the interrupted poll sent nothing")
-			}
+			crashed := e.updateThenCrash("account", x)
 			if !late {
 				e.send(crashed...)
 			}
@@ -167,10 +159,8 @@ func TestCrashThenDelete(t *testing.T) {
 			if late {
 				e.send(crashed...)
 			}
-			for _, r := range e.destination("account", e.columns("account")) {
-				if r.ID == x {
-					t.Errorf("deleted account %s is still in the destination (version %d)", x, r.Version)
-				}
+			if v, ok := e.stored("account", x); ok {
+				t.Errorf("deleted account %s is still in the destination (version %d)", x, v)
 			}
 			e.assertMatch("after a crash, a delete and the poll after")
 		})
@@ -189,24 +179,40 @@ func TestCrashThenDeleteOnAnEarlierPage(t *testing.T) {
 	ids := e.emu.IDs("account")
 	slices.Sort(ids)
 	x := ids[0]
-	e.check(e.emu.Update("account", x, map[string]any{"name": "updated before the crash"}))
-	p := dsync.NewPoller(e.app.Source, e.app.Store, lostCheckpoints{e.app.Store}, e.app.Pool, e.app.Queue, nil)
-	if _, err := p.PollAll(t.Context()); err == nil {
-		t.Fatal("the interrupted poll reported no error")
-	}
-	crashed := e.capture()
-	if len(crashed) == 0 {
-		t.Fatal("the interrupted poll sent nothing")
-	}
-	e.send(crashed...) // the update is applied
+	e.send(e.updateThenCrash("account", x)...) // the update is applied
 	for _, id := range ids[:10] {
 		e.check(e.emu.Delete("account", id))
 	}
 	e.sync()
-	for _, r := range e.destination("account", e.columns("account")) {
-		if r.ID == x {
-			t.Fatalf("deleted account %s is still in the destination (version %d)", x, r.Version)
-		}
+	if v, ok := e.stored("account", x); ok {
+		t.Fatalf("deleted account %s is still in the destination (version %d)", x, v)
 	}
 	e.assertMatch("after a crash and deletes over several pages")
+}
+
+// updateThenCrash updates a record in the source, then runs a poll that
+// sends it and dies before its checkpoint; it returns what that poll sent,
+// taken off the queue unapplied.
+func (e *env) updateThenCrash(entity, id string) [][]byte {
+	e.t.Helper()
+	e.check(e.emu.Update(entity, id, map[string]any{"name": "updated before the crash"}))
+	p := dsync.NewPoller(e.app.Source, e.app.Store, lostCheckpoints{e.app.Store}, e.app.Pool, e.app.Queue, nil)
+	if _, err := p.PollAll(e.t.Context()); err == nil {
+		e.t.Fatal("the interrupted poll reported no error")
+	}
+	crashed := e.capture()
+	if len(crashed) == 0 {
+		e.t.Fatal("the interrupted poll sent nothing")
+	}
+	return crashed
+}
+
+// stored is the destination's version of a record, if it holds one.
+func (e *env) stored(entity, id string) (int64, bool) {
+	for _, r := range e.destination(entity, e.columns(entity)) {
+		if r.ID == id {
+			return r.Version, true
+		}
+	}
+	return 0, false
 }

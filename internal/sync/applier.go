@@ -89,8 +89,9 @@ type Applier struct {
 }
 
 type cachedProfile struct {
-	p  profile.Profile
-	at time.Time
+	p       profile.Profile
+	version string // p.Version(), computed once per read, not per message
+	at      time.Time
 }
 
 func NewApplier(profiles ProfileStore, dest Destinations, counters CounterStore, failures FailureStore, o *ApplierOptions) *Applier {
@@ -136,13 +137,14 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 		}
 		m, body = full, fullBody
 	}
-	prof, err := a.profile(ctx, m.Profile, false)
-	if err == nil && ((m.ProfileVersion != "" && m.ProfileVersion != prof.Version()) || !contains(prof.Entities, m.Entity)) {
+	cached, err := a.profile(ctx, m.Profile, false)
+	if err == nil && ((m.ProfileVersion != "" && m.ProfileVersion != cached.version) || !contains(cached.p.Entities, m.Entity)) {
 		// The poller read another version of the profile (an entity added,
 		// the destination changed): read it again rather than act on a
 		// stale copy.
-		prof, err = a.profile(ctx, m.Profile, true)
+		cached, err = a.profile(ctx, m.Profile, true)
 	}
+	prof := cached.p
 	if errors.Is(err, state.ErrNotFound) {
 		// Kept with the profile-less messages: a name read from a message
 		// must not create storage of its own.
@@ -175,19 +177,20 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	// The attempt count travels on the message as sent (for a claim, the
 	// reference: the claimed body is the poller's original, attempt 0).
 	tries := int64(ref.Attempt) + d.DequeueCount
-	if a.o.Requeue != nil && tries <= int64(retries) && d.DequeueCount < a.o.MaxDequeueCount {
+	retry := tries <= int64(retries) && d.DequeueCount < a.o.MaxDequeueCount
+	if retry && a.o.Requeue != nil {
 		again := *ref
 		again.Attempt = int(tries)
 		delay := time.Duration(interval) * time.Second
-		if qerr := a.o.Requeue.SendAfter(ctx, again.Encode(), delay); qerr == nil {
+		qerr := a.o.Requeue.SendAfter(ctx, again.Encode(), delay)
+		if qerr == nil {
 			rep.Outcome = Retry
 			log.Warn("apply failed; the batch is sent again", "attempt", tries, "of", retries, "after", delay, "err", err)
 			return rep, nil
-		} else {
-			log.Warn("sending the batch again failed; the transport will redeliver it", "err", qerr)
 		}
+		log.Warn("sending the batch again failed; the transport will redeliver it", "err", qerr)
 	}
-	if tries <= int64(retries) && d.DequeueCount < a.o.MaxDequeueCount {
+	if retry {
 		rep.Outcome = Retry
 		log.Warn("apply failed; the message will be redelivered", "err", err)
 		return rep, fmt.Errorf("applying message %s (delivery %d): %w", m.ID, d.DequeueCount, err)
@@ -241,7 +244,7 @@ func (a *Applier) keepFailed(ctx context.Context, m *Message, cause error) error
 	// Each failed record keeps a message of its own (the batch's envelope
 	// and columns, that record only), ready to be sent again by a resync:
 	// the whole body once per record would write megabytes per record.
-	one := Message{ID: m.ID, Profile: m.Profile, ProfileVersion: m.ProfileVersion, Entity: m.Entity, Kind: m.Kind, Page: m.Page, Part: m.Part}
+	one := m.envelope()
 	type item struct {
 		id, change string
 		payload    []byte
@@ -281,21 +284,22 @@ func (a *Applier) unprocessable(ctx context.Context, prof string, body []byte, c
 	return rep, nil
 }
 
-func (a *Applier) profile(ctx context.Context, name string, fresh bool) (profile.Profile, error) {
+func (a *Applier) profile(ctx context.Context, name string, fresh bool) (cachedProfile, error) {
 	a.mu.Lock()
 	c, ok := a.cache[name]
 	a.mu.Unlock()
 	if ok && !fresh && a.o.Now().Sub(c.at) < a.o.ProfileTTL {
-		return c.p, nil
+		return c, nil
 	}
 	p, err := a.profiles.GetProfile(ctx, name)
 	if err != nil {
-		return profile.Profile{}, err
+		return cachedProfile{}, err
 	}
+	c = cachedProfile{p: p, version: p.Version(), at: a.o.Now()}
 	a.mu.Lock()
-	a.cache[name] = cachedProfile{p: p, at: a.o.Now()}
+	a.cache[name] = c
 	a.mu.Unlock()
-	return p, nil
+	return c, nil
 }
 
 func contains(list []string, s string) bool {

@@ -56,6 +56,13 @@ type Message struct {
 	ProfileVersion string
 }
 
+// envelope is m's identity (id, profile and its version, entity, kind,
+// page, part) without its records, claim or attempt count: the start of a
+// message that carries part or all of m in another form.
+func (m *Message) envelope() Message {
+	return Message{ID: m.ID, Profile: m.Profile, ProfileVersion: m.ProfileVersion, Entity: m.Entity, Kind: m.Kind, Page: m.Page, Part: m.Part}
+}
+
 // MalformedError says a message body cannot be understood; retrying it cannot help.
 type MalformedError struct {
 	Reason string

@@ -386,7 +386,8 @@ func (p *Poller) claim(ctx context.Context, m *Message, body []byte) ([]byte, er
 	if err := p.o.Claims.PutClaim(ctx, name, body); err != nil {
 		return nil, fmt.Errorf("storing a %d-byte message as a claim: %w", len(body), err)
 	}
-	ref := Message{ID: m.ID, Profile: m.Profile, ProfileVersion: m.ProfileVersion, Entity: m.Entity, Kind: m.Kind, Page: m.Page, Part: m.Part, Claim: name}
+	ref := m.envelope()
+	ref.Claim = name
 	return ref.Encode(), nil
 }
 

@@ -142,7 +142,7 @@ func (s *Sink) applyUpserts(ctx context.Context, tx pgx.Tx, table schema.TableNa
 		quote(stage), strings.Join(quoted, ", "), qualified(table))); err != nil {
 		return 0, fmt.Errorf("create staging table: %w", err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, &copySource{rows: p.Upserts, vals: make([]any, len(names))}); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, &stageSource{rows: p.Upserts, vals: make([]any, len(names))}); err != nil {
 		return 0, fmt.Errorf("copy to staging table: %w", err)
 	}
 	tag, err := tx.Exec(ctx, upsertSQL(table, s.opts.Tombstones(), stage, quoted), now, table.Name)
@@ -179,64 +179,38 @@ WHERE t.%s < EXCLUDED.%s`,
 		v, v)
 }
 
-// copySource feeds prepared records to COPY without building all rows first.
-type copySource struct {
+// stageSource feeds prepared records to the staging COPY (Id,
+// versionnumber, data columns) one row at a time.
+type stageSource struct {
 	rows []record.Record
 	i    int
 	vals []any
-	err  error
-	now  *time.Time // set: SinkCreatedOn and SinkModifiedOn follow the version
-	// keep, when set, lists the indexes of the rows to copy, ids their
-	// parsed ids and created their SinkCreatedOn (zero: now).
-	keep    []int
-	ids     []pgtype.UUID
-	created []time.Time
 }
 
-func (c *copySource) Next() bool {
-	n := len(c.rows)
-	if c.keep != nil {
-		n = len(c.keep)
-	}
-	if c.err != nil || c.i >= n {
-		return false
-	}
-	c.i++
-	return true
-}
+func (c *stageSource) Next() bool { c.i++; return c.i <= len(c.rows) }
 
-func (c *copySource) Values() ([]any, error) {
+func (c *stageSource) Values() ([]any, error) {
 	r := &c.rows[c.i-1]
-	if c.keep != nil {
-		k := c.keep[c.i-1]
-		r = &c.rows[k]
-		c.vals[0] = c.ids[k]
-	} else {
-		id, err := uuidOf(r.ID)
-		if err != nil {
-			return nil, fmt.Errorf("record %s: %w", r.ID, err)
-		}
-		c.vals[0] = id
+	id, err := uuidOf(r.ID)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", r.ID, err)
 	}
-	c.vals[1] = r.Version
-	var err error
-	first := 2
-	if c.now != nil {
-		c.vals[2], c.vals[3] = *c.now, *c.now
-		if c.created != nil && !c.created[c.i-1].IsZero() {
-			c.vals[2] = c.created[c.i-1]
-		}
-		first = 4
-	}
-	for j, v := range r.Values {
-		if c.vals[first+j], err = arg(v); err != nil {
-			return nil, fmt.Errorf("record %s value %d: %w", r.ID, j, err)
-		}
-	}
-	return c.vals, nil
+	c.vals[0], c.vals[1] = id, r.Version
+	return c.vals, putValues(c.vals[2:], r)
 }
 
-func (c *copySource) Err() error { return c.err }
+func (c *stageSource) Err() error { return nil }
+
+// putValues converts r's values into dst, as COPY arguments.
+func putValues(dst []any, r *record.Record) error {
+	for j, v := range r.Values {
+		var err error
+		if dst[j], err = arg(v); err != nil {
+			return fmt.Errorf("record %s value %d: %w", r.ID, j, err)
+		}
+	}
+	return nil
+}
 
 // deleteSQL removes rows older than their delete and raises tombstones, and
 // returns the deletes that did either, with whether they removed the row and

@@ -119,12 +119,7 @@ func (r *rawSource) Values() ([]any, error) {
 		return nil, err
 	}
 	r.vals[0], r.vals[1], r.vals[2], r.vals[3] = id, r.now, r.now, rec.Version
-	for j, v := range rec.Values {
-		if r.vals[4+j], err = arg(v); err != nil {
-			return nil, err
-		}
-	}
-	return r.vals, nil
+	return r.vals, putValues(r.vals[4:], rec)
 }
 
 func (r *rawSource) Err() error { return nil }

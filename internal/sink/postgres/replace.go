@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
 )
@@ -75,12 +76,40 @@ func (s *Sink) replace(ctx context.Context, tx pgx.Tx, table schema.TableName, p
 		names = append(names, c.Name)
 	}
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{table.Schema, table.Name}, names,
-		&copySource{rows: p.Upserts, vals: make([]any, len(names)), now: &now, keep: keep, ids: ids, created: created})
+		&keptSource{rows: p.Upserts, keep: keep, ids: ids, created: created, now: now, vals: make([]any, len(names))})
 	if err != nil {
 		return 0, fmt.Errorf("copy: %w", err)
 	}
 	return int(n), nil
 }
+
+// keptSource feeds COPY the upserts replace decided to write: Id,
+// versionnumber, SinkCreatedOn (the replaced row's, else now),
+// SinkModifiedOn, data columns.
+type keptSource struct {
+	rows    []record.Record
+	keep    []int         // indexes into rows, in order
+	ids     []pgtype.UUID // parsed ids, by row index
+	created []time.Time   // by position in keep; zero: a new row
+	now     time.Time
+	i       int
+	vals    []any
+}
+
+func (c *keptSource) Next() bool { c.i++; return c.i <= len(c.keep) }
+
+func (c *keptSource) Values() ([]any, error) {
+	k := c.keep[c.i-1]
+	r := &c.rows[k]
+	created := c.now
+	if t := c.created[c.i-1]; !t.IsZero() {
+		created = t
+	}
+	c.vals[0], c.vals[1], c.vals[2], c.vals[3] = c.ids[k], r.Version, created, c.now
+	return c.vals, putValues(c.vals[4:], r)
+}
+
+func (c *keptSource) Err() error { return nil }
 
 // columnsAre reports whether table's columns are now exactly the system
 // columns and cols (names compared, not only counted: another process may

@@ -11,22 +11,27 @@ import (
 	"github.com/dataexport/dataexport/internal/sink/sinktest"
 )
 
+// twoSinks opens two sinks on one fresh schema, as two processes would;
+// they close with the test.
+func twoSinks(t *testing.T) (a, b *Sink) {
+	t.Helper()
+	opts := &sink.Options{Schema: freshSchema(t), Logger: slog.New(slog.DiscardHandler)}
+	for _, s := range []**Sink{&a, &b} {
+		var err error
+		if *s, err = Open(t.Context(), testConnString(), opts); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { (*s).Close() })
+	}
+	return a, b
+}
+
 // Two sinks on one database: one adds a column and fills it; the other, its
 // column list cached from before, writes a newer version of the row. The
 // new column must keep its value (delete-and-COPY would blank it).
 func TestStaleColumnCacheKeepsNewColumn(t *testing.T) {
 	ctx := t.Context()
-	opts := &sink.Options{Schema: freshSchema(t), Logger: slog.New(slog.DiscardHandler)}
-	a, err := Open(ctx, testConnString(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(ctx, testConnString(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := twoSinks(t)
 	tbl := accountTable(t, a)
 	if err := a.EnsureTable(ctx, tbl); err != nil {
 		t.Fatal(err)
@@ -77,17 +82,7 @@ func TestStaleColumnCacheKeepsNewColumn(t *testing.T) {
 // again.
 func TestStaleColumnCacheRecovers(t *testing.T) {
 	ctx := t.Context()
-	opts := &sink.Options{Schema: freshSchema(t), Logger: slog.New(slog.DiscardHandler)}
-	a, err := Open(ctx, testConnString(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(ctx, testConnString(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := twoSinks(t)
 	tn := schema.TableName{Name: "acct"}
 	table := func(cols ...schema.Column) schema.Table {
 		return schema.Table{TableName: tn, Entity: "acct", Columns: cols}
