@@ -3,6 +3,7 @@ package dvemu
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,15 +20,21 @@ type readRequest struct {
 	selectRaw []string
 	cols      []column
 	tracking  bool
-	top       int    // $top of a plain read; ignored with odata.maxpagesize, as documented
-	base      string // org URI
+	rows      *rowQuery // plain reads: filter, order, $top, $count
+	base      string    // org URI
+	// omitNulls leaves null columns out of rows, as FetchXML answers do.
+	omitNulls bool
 }
 
-// serveEntitySet answers GET /{entityset} (initial tracked read, its pages,
-// delta reads) and GET /{entityset}/$count?$deltatoken=.
+// serveEntitySet answers GET /{entityset} (plain reads, the initial tracked
+// read, its pages, delta reads), GET /{entityset}/$count and POST (create).
 func (e *Emulator) serveEntitySet(w http.ResponseWriter, r *http.Request, t *table, countOnly bool) {
-	if r.Method != http.MethodGet {
-		writeError(w, http.StatusMethodNotAllowed, codeBadSegment, "The HTTP method '"+r.Method+"' is not supported by the emulator on this resource.")
+	switch {
+	case r.Method == http.MethodPost && !countOnly:
+		e.serveCreate(w, r, t)
+		return
+	case r.Method != http.MethodGet:
+		writeError(w, http.StatusMethodNotAllowed, codeBadSegment, "The HTTP method '"+r.Method+"' is not supported on this resource.")
 		return
 	}
 	q := odataQuery(r.URL.RawQuery)
@@ -39,30 +46,16 @@ func (e *Emulator) serveEntitySet(w http.ResponseWriter, r *http.Request, t *tab
 	deltaTok, skipTok := q.Get("$deltatoken"), q.Get("$skiptoken")
 	req.tracking = req.pref.trackChanges || deltaTok != "" || strings.Contains(skipTok, `istracking="True"`)
 
-	if req.tracking {
-		for _, opt := range []string{"filter", "orderby", "expand", "top"} {
-			if q.Has("$" + opt) {
-				writeError(w, http.StatusBadRequest, codeBadSegment, fmt.Sprintf(`The "$%s" query parameter isn't supported when Change Tracking is enabled.`, opt))
-				return
-			}
-		}
-	} else {
-		// Plain reads: only $select and $top. Answering other options with
-		// unfiltered rows would mislead a client, so refuse them.
-		for _, opt := range []string{"$filter", "$orderby", "$expand", "$apply", "$skip", "$search"} {
-			if q.Has(opt) {
-				writeError(w, http.StatusNotImplemented, codeBadSegment, fmt.Sprintf("The emulator does not support %s on entity sets; only $select and $top.", opt))
-				return
-			}
-		}
-		if t := q.Get("$top"); t != "" {
-			n, err := strconv.Atoi(t)
-			if err != nil || n < 0 {
-				writeError(w, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Invalid $top value %q.", t))
-				return
-			}
-			req.top = n
-		}
+	kind := readPlain
+	switch {
+	case countOnly:
+		kind = readCount
+	case req.tracking:
+		kind = readTracking
+	}
+	if err := checkOptions(q, kind); err != nil {
+		err.write(w)
+		return
 	}
 	if req.tracking && ent.ChangeTrackingDisabled {
 		if !e.opts.UntrackedNoDeltaLink || deltaTok != "" {
@@ -70,6 +63,18 @@ func (e *Emulator) serveEntitySet(w http.ResponseWriter, r *http.Request, t *tab
 			return
 		}
 		req.tracking, req.pref.trackChanges = false, false
+	}
+	if !req.tracking && deltaTok == "" {
+		if q.Has("fetchXml") {
+			e.serveFetchXML(w, req, q)
+			return
+		}
+		rq, err := parseRowQuery(ent, q)
+		if err != nil {
+			err.write(w)
+			return
+		}
+		req.rows = rq
 	}
 	cols, err := selectColumns(ent, req.selectRaw)
 	if err != nil {
@@ -102,8 +107,11 @@ func (e *Emulator) serveEntitySet(w http.ResponseWriter, r *http.Request, t *tab
 		e.mu.RLock()
 		n := 0
 		it := e.rowIter(t, "")
-		for _, ok := it.next(); ok; _, ok = it.next() {
-			n++
+		for id, ok := it.next(); ok; id, ok = it.next() {
+			vals, version, _ := e.row(t, id)
+			if req.rows.match(vals, version) {
+				n++
+			}
 		}
 		e.mu.RUnlock()
 		writeCount(w, n)
@@ -118,6 +126,9 @@ func (e *Emulator) serveEntitySet(w http.ResponseWriter, r *http.Request, t *tab
 			return
 		}
 		req.tracking = c.tracking || c.delta
+		if req.tracking {
+			req.rows = nil
+		}
 		if c.delta {
 			e.serveDelta(w, req, c)
 			return
@@ -153,6 +164,9 @@ func (req *readRequest) link(param, value string) string {
 	if len(req.selectRaw) > 0 {
 		s += "$select=" + escapeLower(strings.Join(req.selectRaw, ","), ",") + "&"
 	}
+	if req.rows != nil && req.rows.echo != "" {
+		s += req.rows.echo + "&"
+	}
 	return s + param + "=" + value
 }
 
@@ -162,7 +176,9 @@ func (e *Emulator) rowWriter(req *readRequest) *rowWriter {
 		formatted:   req.pref.wantsAnnotation("OData.Community.Display.V1.FormattedValue"),
 		navProp:     !e.opts.OmitLookupAnnotations && req.pref.wantsAnnotation("Microsoft.Dynamics.CRM.associatednavigationproperty"),
 		lookupName:  e.primaryNameOf,
-		deletedCtx:  req.base + "/api/data/v9.2/$metadata#" + req.ent.EntitySetName + "/$deletedEntity"}
+		deletedCtx:  req.base + "/api/data/v9.2/$metadata#" + req.ent.EntitySetName + "/$deletedEntity",
+		omitNulls:   req.omitNulls,
+		omitVersion: e.opts.OmitVersionNumber}
 	for _, c := range req.cols {
 		if c.attr.IsPrimaryID {
 			rw.selectedPK = true
@@ -187,13 +203,14 @@ func (e *Emulator) preferenceApplied(w http.ResponseWriter, req *readRequest) {
 // serveInitial writes one page of the full read. Rows are read in id order
 // from the cookie's position; the snapshot version in the cookie becomes
 // the deltaLink's version, so changes made while paging are re-delivered
-// by the next delta read instead of being lost.
+// by the next delta read instead of being lost. Plain reads with another
+// $orderby page by position instead (see serveOrdered).
 func (e *Emulator) serveInitial(w http.ResponseWriter, req *readRequest, c pageCookie) {
-	size := req.pref.pageSize()
-	topped := req.top > 0 && req.pref.maxPageSize == 0 && req.top <= size
-	if topped {
-		size = req.top
+	if !req.rows.pkOrder(req.ent) {
+		e.serveOrdered(w, req, c)
+		return
 	}
+	size, topped := req.pageSize()
 	rows := make([]rowOut, 0, min(size+1, 1024))
 	e.mu.RLock()
 	it := e.rowIter(req.t, c.last)
@@ -203,6 +220,9 @@ func (e *Emulator) serveInitial(w http.ResponseWriter, req *readRequest, c pageC
 			break
 		}
 		vals, version, _ := e.row(req.t, id)
+		if !req.rows.match(vals, version) {
+			continue
+		}
 		rows = append(rows, rowOut{id: id, version: version, vals: vals})
 	}
 	e.mu.RUnlock()
@@ -212,16 +232,88 @@ func (e *Emulator) serveInitial(w http.ResponseWriter, req *readRequest, c pageC
 		rows = rows[:size]
 		more = !topped
 	}
+	var next *pageCookie
+	if more {
+		next = &pageCookie{page: c.page + 1, tracking: req.tracking, version: c.version, stamp: c.stamp, first: rows[0].id, last: rows[len(rows)-1].id}
+	}
+	e.writeInitialPage(w, req, c, rows, next)
+}
+
+// pageSize is the number of rows of a page, and whether $top bounds the
+// whole read (no nextLink). $top is ignored with odata.maxpagesize, as
+// documented.
+func (req *readRequest) pageSize() (int, bool) {
+	size := req.pref.pageSize()
+	if rq := req.rows; rq != nil && rq.hasTop && req.pref.maxPageSize == 0 && rq.top <= size {
+		return rq.top, true
+	}
+	return size, false
+}
+
+// serveOrdered pages a plain read with an $orderby other than the primary
+// key: every matching row is sorted (ties by primary key) and the cookie
+// carries the position of the next page (doc.go).
+func (e *Emulator) serveOrdered(w http.ResponseWriter, req *readRequest, c pageCookie) {
+	size, topped := req.pageSize()
+	var all []rowOut
+	e.mu.RLock()
+	it := e.rowIter(req.t, "")
+	for id, ok := it.next(); ok; id, ok = it.next() {
+		vals, version, _ := e.row(req.t, id)
+		if req.rows.match(vals, version) {
+			all = append(all, rowOut{id: id, version: version, vals: vals})
+		}
+	}
+	e.mu.RUnlock()
+	slices.SortStableFunc(all, func(a, b rowOut) int {
+		return compareRows(req.rows.order, rowView{vals: a.vals, version: a.version}, rowView{vals: b.vals, version: b.version})
+	})
+	from := min(c.offset, len(all))
+	rows := all[from:min(from+size, len(all))]
+	var next *pageCookie
+	if from+size < len(all) && !topped && len(rows) > 0 {
+		next = &pageCookie{page: c.page + 1, version: c.version, stamp: c.stamp, first: rows[0].id, last: rows[len(rows)-1].id, offset: from + size}
+	}
+	e.writeInitialPage(w, req, c, rows, next)
+}
+
+// writeInitialPage writes a page of a full or plain read: the envelope,
+// @odata.count and the record-count annotations of plain reads, the
+// nextLink (next != nil) or, at the end of a tracked read, the deltaLink.
+func (e *Emulator) writeInitialPage(w http.ResponseWriter, req *readRequest, c pageCookie, rows []rowOut, next *pageCookie) {
+	var count int
+	var counted bool
+	if rq := req.rows; rq != nil && rq.count {
+		count, counted = e.countMatching(req.t, rq, maxCount+1), true
+	}
 	e.preferenceApplied(w, req)
 	enc, flush := startJSON(w, http.StatusOK)
 	defer flush()
 	_ = enc.WriteToken(jsontext.BeginObject)
 	_ = enc.WriteToken(jsontext.String("@odata.context"))
 	_ = enc.WriteToken(jsontext.String(req.context(false)))
+	if counted {
+		_ = enc.WriteToken(jsontext.String("@odata.count"))
+		_ = enc.WriteToken(jsontext.Int(int64(min(count, maxCount))))
+	}
+	if req.rows != nil {
+		// Without $count=true the total is documented as -1.
+		total, exceeded := int64(-1), false
+		if counted {
+			total, exceeded = int64(min(count, maxCount)), count > maxCount
+		}
+		if req.pref.wantsAnnotation("Microsoft.Dynamics.CRM.totalrecordcount") {
+			_ = enc.WriteToken(jsontext.String("@Microsoft.Dynamics.CRM.totalrecordcount"))
+			_ = enc.WriteToken(jsontext.Int(total))
+		}
+		if req.pref.wantsAnnotation("Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded") {
+			_ = enc.WriteToken(jsontext.String("@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"))
+			_ = enc.WriteToken(jsontext.Bool(exceeded))
+		}
+	}
 	e.writeMetadataVersion(enc, req)
 	switch {
-	case more:
-		next := pageCookie{page: c.page + 1, tracking: req.tracking, version: c.version, stamp: c.stamp, first: rows[0].id, last: rows[len(rows)-1].id}
+	case next != nil:
 		_ = enc.WriteToken(jsontext.String("@odata.nextLink"))
 		_ = enc.WriteToken(jsontext.String(req.link("$skiptoken", next.encode(req.ent.PrimaryID))))
 	case req.tracking:
@@ -230,6 +322,21 @@ func (e *Emulator) serveInitial(w http.ResponseWriter, req *readRequest, c pageC
 	}
 	e.writeRows(enc, req, rows)
 	_ = enc.WriteToken(jsontext.EndObject)
+}
+
+// countMatching counts the rows a plain read selects, stopping at limit.
+func (e *Emulator) countMatching(t *table, rq *rowQuery, limit int) int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	n := 0
+	it := e.rowIter(t, "")
+	for id, ok := it.next(); ok && n < limit; id, ok = it.next() {
+		vals, version, _ := e.row(t, id)
+		if rq.match(vals, version) {
+			n++
+		}
+	}
+	return n
 }
 
 func (e *Emulator) writeRows(enc *jsontext.Encoder, req *readRequest, rows []rowOut) {

@@ -89,6 +89,10 @@ type rowWriter struct {
 	// lookupName gives a lookup's formatted value: the target's primary name.
 	lookupName func(Ref) (string, bool)
 	deletedCtx string
+	omitNulls  bool // FetchXML answers leave null columns out
+	// omitVersion never writes versionnumber, even when selected, as
+	// Microsoft's change-tracking examples show rows (Options.OmitVersionNumber).
+	omitVersion bool
 }
 
 func (rw *rowWriter) write(enc *jsontext.Encoder, r rowOut) error { return rw.writeCtx(enc, r, "") }
@@ -111,9 +115,15 @@ func (rw *rowWriter) writeCtx(enc *jsontext.Encoder, r rowOut, ctx string) error
 	for _, c := range rw.cols {
 		var v any
 		if c.attr.LogicalName == "versionnumber" {
+			if rw.omitVersion {
+				continue
+			}
 			v = r.version
 		} else if c.idx < len(r.vals) {
 			v = r.vals[c.idx]
+		}
+		if v == nil && rw.omitNulls {
+			continue
 		}
 		if rw.formatted && v != nil {
 			f, ok := formattedValue(c.attr, v)

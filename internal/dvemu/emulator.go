@@ -17,6 +17,9 @@ const DefaultToken = "dvemu-token"
 // defaultRetentionDays is the ExpireChangeTrackingInDays used when unset.
 const defaultRetentionDays = 7
 
+// defaultMaxURLLength is Options.MaxURLLength's default (doc.go).
+const defaultMaxURLLength = 32768
+
 // MaxPageSize is Dataverse's default and maximum odata.maxpagesize.
 const MaxPageSize = 5000
 
@@ -37,6 +40,14 @@ type Options struct {
 	// without change tracking with a plain read and no deltaLink (the symptom
 	// a third party reports) instead of error 0x80072491.
 	UntrackedNoDeltaLink bool
+	// OmitVersionNumber never writes versionnumber in data rows, even when
+	// $select names it: Microsoft's change-tracking examples show rows with
+	// only @odata.etag, and whether Dataverse keeps versionnumber there is
+	// unconfirmed. The etag carries the same number.
+	OmitVersionNumber bool
+	// MaxURLLength answers a longer request URL with 414; 0 = 32768, the
+	// Web API's documented limit for a GET URL (doc.go).
+	MaxURLLength int
 	// ClientID and ClientSecret, when set, are checked by the OAuth2 token
 	// endpoint (POST /{tenant}/oauth2/v2.0/token); empty = any.
 	ClientID, ClientSecret string
@@ -87,6 +98,12 @@ func New(opts Options) (*Emulator, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxURLLength < 0 {
+		return nil, fmt.Errorf("dvemu: MaxURLLength %d < 0", opts.MaxURLLength)
+	}
+	if opts.MaxURLLength == 0 {
+		opts.MaxURLLength = defaultMaxURLLength
 	}
 	e := &Emulator{
 		opts:   opts,
@@ -170,6 +187,10 @@ func (e *Emulator) route(w http.ResponseWriter, r *http.Request) {
 	case len(r.URL.Path) >= len("/_emulator/") && r.URL.Path[:len("/_emulator/")] == "/_emulator/":
 		e.serveAdmin(w, r)
 	case len(r.URL.Path) >= len(api) && r.URL.Path[:len(api)] == api:
+		if len(r.URL.RequestURI()) > e.opts.MaxURLLength {
+			writeError(w, http.StatusRequestURITooLong, codeBadRequest, fmt.Sprintf("The request URL is %d characters long; the limit is %d.", len(r.URL.RequestURI()), e.opts.MaxURLLength))
+			return
+		}
 		if !e.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize, resource_id=`+e.baseURL(r)+"/")
 			writeError(w, http.StatusUnauthorized, codeNotAuthenticated, "The requested resource requires authentication.")

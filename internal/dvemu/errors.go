@@ -1,6 +1,7 @@
 package dvemu
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -37,4 +38,33 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	_ = enc.WriteToken(jsontext.String(message))
 	_ = enc.WriteToken(jsontext.EndObject)
 	_ = enc.WriteToken(jsontext.EndObject)
+}
+
+// Codes of the Web API writes, as the SDK's ErrorCodes name them.
+const (
+	codeDuplicateRecord            = "0x80040237" // DuplicateRecord: 412 on If-None-Match: * or a create with a taken id
+	codeConcurrencyVersionMismatch = "0x80060882" // ConcurrencyVersionMismatch: 412 on a stale If-Match ETag
+)
+
+// apiError is an answer in the Web API error shape, returned by the request
+// parsers so handlers can send it as is.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func (e *apiError) write(w http.ResponseWriter) { writeError(w, e.status, e.code, e.message) }
+
+// badRequest is a request Dataverse itself would refuse (400).
+func badRequest(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, code: codeBadSegment, message: fmt.Sprintf(format, args...)}
+}
+
+// notImplemented is a request the emulator does not serve (501): it refuses
+// rather than answer with rows that ignore part of the request.
+func notImplemented(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusNotImplemented, code: codeBadSegment, message: "The emulator does not support " + fmt.Sprintf(format, args...)}
 }

@@ -66,3 +66,14 @@ func (f filter) match(o obj) bool {
 	}
 	return true
 }
+
+// check refuses clauses on properties the object's type does not have, so
+// a misspelt property is an error rather than an empty result.
+func (f filter) check(o obj, typeName string) *apiError {
+	for _, c := range f {
+		if _, ok := o.get(c.path[0]); !ok {
+			return badRequest("Could not find a property named '%s' on type 'Microsoft.Dynamics.CRM.%s'.", c.path[0], typeName)
+		}
+	}
+	return nil
+}

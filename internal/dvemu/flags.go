@@ -31,6 +31,8 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 	fs.Int64Var(&o.RandSeed, "rand-seed", 1, "generator seed: same seed, same rows, ids and injected faults")
 	fs.StringVar(&o.Token, "token", DefaultToken, "bearer token clients must send")
 	fs.BoolVar(&o.OmitLookupAnnotations, "omit-lookup-annotations", false, "never return lookuplogicalname or associatednavigationproperty annotations")
+	fs.BoolVar(&o.OmitVersionNumber, "omit-versionnumber", false, "never return versionnumber in data rows, even when selected: rows carry the version only in @odata.etag, as Microsoft's change-tracking examples show")
+	fs.IntVar(&o.MaxURLLength, "max-url-length", 0, fmt.Sprintf("answer longer request URLs with 414 [0 = %d]", defaultMaxURLLength))
 	fs.IntVar(&o.ExpireChangeTrackingInDays, "delta-retention-days", 0, fmt.Sprintf("`days` a deltaLink stays valid before it answers 0x80044352 [0 = %d]", defaultRetentionDays))
 	fs.StringVar(&o.ClientID, "client-id", "", "client_id the OAuth2 token endpoint (POST /{tenant}/oauth2/v2.0/token) accepts [empty = any]")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "client_secret the OAuth2 token endpoint accepts [empty = any]")

@@ -3,6 +3,7 @@ package dvemu
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -18,6 +19,14 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, rest string)
 	}
 	if strings.HasPrefix(rest, "GlobalOptionSetDefinitions") {
 		e.serveGlobalOptionSet(w, r, rest)
+		return
+	}
+	if strings.HasPrefix(rest, "RelationshipDefinitions") {
+		e.serveRelationshipDefinitions(w, r, rest)
+		return
+	}
+	if rest == "$batch" {
+		notImplemented("$batch requests").write(w)
 		return
 	}
 	if strings.HasPrefix(rest, "EntityDefinitions") {
@@ -39,9 +48,28 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, rest string)
 	}
 	switch {
 	case key != "" && sub == "":
-		e.serveRow(w, r, t, key)
+		e.mu.RLock()
+		ent := t.def
+		e.mu.RUnlock()
+		id, aerr := rowKey(ent, key)
+		if aerr != nil {
+			aerr.write(w)
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+			e.serveRow(w, r, t, id)
+		case http.MethodPatch:
+			e.servePatch(w, r, t, id)
+		case http.MethodDelete:
+			e.serveDelete(w, r, t, id)
+		case http.MethodPut:
+			notImplemented("PUT on a record; update with PATCH").write(w)
+		default:
+			writeError(w, http.StatusMethodNotAllowed, codeBadSegment, "The HTTP method '"+r.Method+"' is not supported on a record.")
+		}
 	case key != "":
-		writeError(w, http.StatusNotFound, codeBadSegment, fmt.Sprintf("Resource not found for the segment '%s'.", sub))
+		e.serveRecordPath(w, t, sub)
 	case sub == "":
 		e.serveEntitySet(w, r, t, false)
 	case sub == "$count":
@@ -49,6 +77,21 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, rest string)
 	default:
 		writeError(w, http.StatusNotFound, codeBadSegment, fmt.Sprintf("Resource not found for the segment '%s'.", sub))
 	}
+}
+
+// serveRecordPath answers {set}(id)/<segment>: a column or navigation
+// property of the record (documented single-property reads and writes, $ref)
+// is refused as not implemented; anything else does not exist.
+func (e *Emulator) serveRecordPath(w http.ResponseWriter, t *table, sub string) {
+	e.mu.RLock()
+	ent := t.def
+	e.mu.RUnlock()
+	first, _, _ := strings.Cut(sub, "/")
+	if _, a := ent.attr(first); a != nil || first == "$ref" || strings.HasPrefix(first, "Microsoft.Dynamics.CRM.") || e.isNavigation(ent, first) {
+		notImplemented("record paths like '%s' (single properties, navigation, $ref, bound functions)", sub).write(w)
+		return
+	}
+	writeError(w, http.StatusNotFound, codeBadSegment, fmt.Sprintf("Resource not found for the segment '%s'.", first))
 }
 
 // segment splits "Name(key)" into name and key ("" when absent).
@@ -107,9 +150,13 @@ func (e *Emulator) serveEntityDefinitions(w http.ResponseWriter, r *http.Request
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if len(segs) == 1 {
-		o, err := e.entityWithExpand(ent, q.Get("$select"), q.Get("$expand"))
-		if err != nil {
-			writeError(w, http.StatusBadRequest, codeBadSegment, err.Error())
+		if aerr := metaOptions(q, "$select", "$expand"); aerr != nil {
+			aerr.write(w)
+			return
+		}
+		o, aerr := e.entityWithExpand(ent, q.Get("$select"), q.Get("$expand"))
+		if aerr != nil {
+			aerr.write(w)
 			return
 		}
 		ctx := base + "EntityDefinitions"
@@ -120,23 +167,43 @@ func (e *Emulator) serveEntityDefinitions(w http.ResponseWriter, r *http.Request
 		return
 	}
 	nav, navKey := segment(segs[1])
-	if nav == "ManyToManyRelationships" && navKey == "" && len(segs) == 2 {
-		sel := splitList(q.Get("$select"))
-		items := []obj{}
-		for _, rel := range ent.ManyToMany {
-			items = append(items, selectProps(manyToManyObj(rel), sel))
+	if isRelationshipNav(nav) {
+		if len(segs) > 2 {
+			notImplemented("the path '%s'", rest).write(w)
+			return
 		}
-		writeObj(w, http.StatusOK, obj{{"@odata.context", base + "EntityDefinitions('" + ent.LogicalName + "')/ManyToManyRelationships"}, {"value", items}})
+		ctx := base + "EntityDefinitions('" + ent.LogicalName + "')/" + nav
+		if s := q.Get("$select"); s != "" {
+			ctx += "(" + s + ")"
+		}
+		e.serveEntityRelationships(w, q, ent, nav, navKey, ctx)
 		return
 	}
 	if nav != "Attributes" {
-		writeError(w, http.StatusNotFound, codeBadSegment, fmt.Sprintf("Resource not found for the segment '%s'.", segs[1]))
+		switch nav {
+		case "Keys", "Privileges", "Settings":
+			notImplemented("the EntityMetadata navigation %s", nav).write(w)
+		default:
+			writeError(w, http.StatusNotFound, codeBadSegment, fmt.Sprintf("Resource not found for the segment '%s'.", segs[1]))
+		}
+		return
+	}
+	allowed := []string{"$select", "$expand", "$filter"}
+	if navKey != "" {
+		allowed = allowed[:2]
+	}
+	if aerr := metaOptions(q, allowed...); aerr != nil {
+		aerr.write(w)
 		return
 	}
 	cast := ""
 	if len(segs) > 2 {
 		cast = segs[2]
-		if !strings.HasPrefix(cast, "Microsoft.Dynamics.CRM.") || len(segs) > 3 {
+		if len(segs) > 3 {
+			notImplemented("the path '%s' (navigation below an attribute)", rest).write(w)
+			return
+		}
+		if !knownAttributeCast(cast) && cast != "Microsoft.Dynamics.CRM.EnumAttributeMetadata" {
 			writeError(w, http.StatusNotFound, codeBadSegment, fmt.Sprintf("Resource not found for the segment '%s'.", cast))
 			return
 		}
@@ -161,9 +228,9 @@ func (e *Emulator) serveEntityDefinitions(w http.ResponseWriter, r *http.Request
 				if cast != "" && a.odataType() != "#"+cast {
 					break
 				}
-				o, err := attrRender(ent, a, i, cast != "", sel, expand)
-				if err != nil {
-					writeError(w, http.StatusBadRequest, codeBadSegment, err.Error())
+				o, aerr := attrRender(ent, a, i, cast, sel, expand)
+				if aerr != nil {
+					aerr.write(w)
 					return
 				}
 				writeObj(w, http.StatusOK, append(obj{{"@odata.context", ctx + "/$entity"}}, o...))
@@ -184,12 +251,20 @@ func (e *Emulator) serveEntityDefinitions(w http.ResponseWriter, r *http.Request
 		if cast != "" && a.odataType() != "#"+cast {
 			continue
 		}
-		if !f.match(castObj(ent, a, i)) {
+		full := attrObj(ent, a, i)
+		if cast != "" {
+			full = castObj(ent, a, i)
+		}
+		if aerr := f.check(full, attrTypeName(cast)); aerr != nil {
+			aerr.write(w)
+			return
+		}
+		if !f.match(full) {
 			continue
 		}
-		o, err := attrRender(ent, a, i, cast != "", sel, expand)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, codeBadSegment, err.Error())
+		o, aerr := attrRender(ent, a, i, cast, sel, expand)
+		if aerr != nil {
+			aerr.write(w)
 			return
 		}
 		items = append(items, o)
@@ -197,52 +272,118 @@ func (e *Emulator) serveEntityDefinitions(w http.ResponseWriter, r *http.Request
 	writeObj(w, http.StatusOK, obj{{"@odata.context", ctx}, {"value", items}})
 }
 
+// knownAttributeCast reports whether cast names a concrete attribute type.
+func knownAttributeCast(cast string) bool {
+	for _, ti := range typeInfos {
+		if cast == "Microsoft.Dynamics.CRM."+ti.odataType && ti.odataType != "AttributeMetadata" {
+			return true
+		}
+	}
+	return false
+}
+
+// attrTypeName is the metadata type of attributes reached with cast.
+func attrTypeName(cast string) string {
+	if cast == "" {
+		return "AttributeMetadata"
+	}
+	return strings.TrimPrefix(cast, "Microsoft.Dynamics.CRM.")
+}
+
 // attrRender renders one attribute: common properties, or the derived
 // type's when reached through a cast, with $select and $expand=OptionSet.
-func attrRender(ent *Entity, a *Attribute, col int, cast bool, sel []string, expand []expandItem) (obj, error) {
+func attrRender(ent *Entity, a *Attribute, col int, cast string, sel []string, expand []expandItem) (obj, *apiError) {
 	var o obj
-	if cast {
+	if cast != "" {
 		o = castObj(ent, a, col)
 	} else {
 		o = attrObj(ent, a, col)
 	}
+	if err := checkProps(o, sel, attrTypeName(cast)); err != nil {
+		return nil, err
+	}
 	o = selectProps(o, sel)
 	for _, x := range expand {
 		switch {
-		case cast && (x.name == "OptionSet" || (x.name == "GlobalOptionSet" && (a.Type == Picklist || a.Type == MultiSelectPicklist))) && hasOptionSet(a):
-			o = append(o, member{x.name, selectProps(optionSetObj(ent, a), splitList(x.options["$select"]))})
+		case cast != "" && (x.name == "OptionSet" || (x.name == "GlobalOptionSet" && (a.Type == Picklist || a.Type == MultiSelectPicklist))) && hasOptionSet(a):
+			if err := expandOptions(x, "$select"); err != nil {
+				return nil, err
+			}
+			os := optionSetObj(ent, a)
+			osSel := splitList(x.options["$select"])
+			if err := checkProps(os, osSel, "OptionSetMetadataBase"); err != nil {
+				return nil, err
+			}
+			o = append(o, member{x.name, selectProps(os, osSel)})
 		default:
-			return nil, fmt.Errorf("Could not find a property named '%s' on type '%s'.", x.name, strings.TrimPrefix(a.odataType(), "#"))
+			return nil, badRequest("Could not find a property named '%s' on type '%s'.", x.name, strings.TrimPrefix(a.odataType(), "#"))
 		}
 	}
 	return o, nil
 }
 
-func (e *Emulator) entityWithExpand(ent *Entity, selRaw, expandRaw string) (obj, error) {
-	o := selectProps(entityObj(ent), splitList(selRaw))
+// expandOptions refuses options inside $expand=X(...) other than allowed.
+func expandOptions(x expandItem, allowed ...string) *apiError {
+	for k := range x.options {
+		if !slices.Contains(allowed, k) {
+			return notImplemented("%s inside $expand=%s(...)", k, x.name)
+		}
+	}
+	return nil
+}
+
+// entityWithExpand renders an entity with $select and its $expand of
+// Attributes and the relationship collections. Callers hold e.mu.
+func (e *Emulator) entityWithExpand(ent *Entity, selRaw, expandRaw string) (obj, *apiError) {
+	full := entityObj(ent)
+	sel := splitList(selRaw)
+	if err := checkProps(full, sel, "EntityMetadata"); err != nil {
+		return nil, err
+	}
+	o := selectProps(full, sel)
 	for _, x := range parseExpand(expandRaw) {
-		if x.name == "ManyToManyRelationships" {
-			items := []obj{}
-			for _, rel := range ent.ManyToMany {
-				items = append(items, selectProps(manyToManyObj(rel), splitList(x.options["$select"])))
+		if isRelationshipNav(x.name) {
+			if err := expandOptions(x, "$select", "$filter"); err != nil {
+				return nil, err
 			}
-			o = append(o, member{"ManyToManyRelationships", items})
+			typeName := "OneToManyRelationshipMetadata"
+			if x.name == "ManyToManyRelationships" {
+				typeName = "ManyToManyRelationshipMetadata"
+			}
+			q := query{}
+			for k, v := range x.options {
+				q[k] = v
+			}
+			items, err := relationshipQuery(e.entityRelationships(ent, x.name), q, typeName, false)
+			if err != nil {
+				return nil, err
+			}
+			o = append(o, member{x.name, items})
 			continue
 		}
 		if x.name != "Attributes" {
-			return nil, fmt.Errorf("Could not find a property named '%s' on type 'Microsoft.Dynamics.CRM.EntityMetadata'.", x.name)
+			return nil, badRequest("Could not find a property named '%s' on type 'Microsoft.Dynamics.CRM.EntityMetadata'.", x.name)
+		}
+		if err := expandOptions(x, "$select", "$filter"); err != nil {
+			return nil, err
 		}
 		f, err := parseFilter(x.options["$filter"])
 		if err != nil {
-			return nil, err
+			return nil, badRequest("%s", err.Error())
 		}
-		sel := splitList(x.options["$select"])
+		asel := splitList(x.options["$select"])
 		attrs := []obj{}
 		for i := range ent.Attributes {
 			a := &ent.Attributes[i]
 			ao := attrObj(ent, a, i)
+			if err := checkProps(ao, asel, "AttributeMetadata"); err != nil {
+				return nil, err
+			}
+			if err := f.check(ao, "AttributeMetadata"); err != nil {
+				return nil, err
+			}
 			if f.match(ao) {
-				attrs = append(attrs, selectProps(ao, sel))
+				attrs = append(attrs, selectProps(ao, asel))
 			}
 		}
 		o = append(o, member{"Attributes", attrs})
@@ -252,6 +393,10 @@ func (e *Emulator) entityWithExpand(ent *Entity, selRaw, expandRaw string) (obj,
 
 func (e *Emulator) serveEntityCollection(w http.ResponseWriter, q query, base string) {
 	get := q.Get
+	if aerr := metaOptions(q, "$select", "$filter", "$expand"); aerr != nil {
+		aerr.write(w)
+		return
+	}
 	f, err := parseFilter(get("$filter"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, codeBadSegment, err.Error())
@@ -262,12 +407,16 @@ func (e *Emulator) serveEntityCollection(w http.ResponseWriter, q query, base st
 	items := []obj{}
 	for _, name := range e.order {
 		ent := e.tables[name].def
+		if aerr := f.check(entityObj(ent), "EntityMetadata"); aerr != nil {
+			aerr.write(w)
+			return
+		}
 		if !f.match(entityObj(ent)) {
 			continue
 		}
-		o, err := e.entityWithExpand(ent, get("$select"), get("$expand"))
-		if err != nil {
-			writeError(w, http.StatusBadRequest, codeBadSegment, err.Error())
+		o, aerr := e.entityWithExpand(ent, get("$select"), get("$expand"))
+		if aerr != nil {
+			aerr.write(w)
 			return
 		}
 		items = append(items, o)

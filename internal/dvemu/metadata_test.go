@@ -204,7 +204,7 @@ func TestAttributeFilterOnExpand(t *testing.T) {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	attrs := attrsByName(t, r.json(t)["Attributes"])
-	if len(attrs) != 1 || attrs["industrycode"] == nil {
+	if len(attrs) != 2 || attrs["industrycode"] == nil || attrs["accountcategorycode"] == nil {
 		t.Fatalf("filtered attributes = %v", attrs)
 	}
 }

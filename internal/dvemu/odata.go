@@ -13,6 +13,8 @@ type prefer struct {
 	trackChanges bool
 	maxPageSize  int    // 0 = not given
 	annotations  string // odata.include-annotations value, unquoted
+	// returnRepresentation: Prefer: return=representation on a write.
+	returnRepresentation bool
 }
 
 func parsePrefer(h http.Header) prefer {
@@ -31,6 +33,8 @@ func parsePrefer(h http.Header) prefer {
 				}
 			case "odata.include-annotations":
 				p.annotations = v
+			case "return":
+				p.returnRepresentation = strings.EqualFold(v, "representation")
 			}
 		}
 	}

@@ -63,8 +63,12 @@ func accountEntity() Entity {
 		{LogicalName: "primarycontactidname", SchemaName: "PrimaryContactIdName", Type: String, MaxLength: 100, AttributeOf: "primarycontactid"},
 		currencyLookup(),
 	}
+	// accountcategorycode comes last so that the values generated for the
+	// other columns stay those of earlier versions (one random stream per row).
+	category := Attribute{LogicalName: "accountcategorycode", SchemaName: "AccountCategoryCode", Type: Picklist, NullRate: 0.5,
+		OptionSet: &OptionSet{Name: "account_accountcategorycode", Options: []Option{{Value: 1, Label: "Preferred Customer"}, {Value: 2, Label: "Standard"}}}}
 	return Entity{LogicalName: "account", SchemaName: "Account", EntitySetName: "accounts", PrimaryID: "accountid", PrimaryName: "name",
-		ObjectTypeCode: 1, OwnershipType: "UserOwned", Attributes: append(attrs, systemColumns("account")...)}
+		ObjectTypeCode: 1, OwnershipType: "UserOwned", Attributes: append(append(attrs, systemColumns("account")...), category)}
 }
 
 func contactEntity() Entity {

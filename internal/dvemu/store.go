@@ -1,6 +1,7 @@
 package dvemu
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -132,18 +133,35 @@ func (e *Emulator) Create(entity string, values map[string]any) (string, error) 
 	if err != nil {
 		return "", err
 	}
+	return e.createLocked(t, "", values)
+}
+
+// ErrExists is returned when a create names the id of a live row.
+var ErrExists = errors.New("dvemu: a record with matching key values already exists")
+
+// createLocked adds a row with id ("" = a new one); callers hold e.mu.
+// An id whose row was deleted may be used again: change tracking then
+// reports it as an upsert.
+func (e *Emulator) createLocked(t *table, id string, values map[string]any) (string, error) {
 	vals := make([]any, len(t.def.Attributes))
 	if err := e.apply(t, vals, values); err != nil {
 		return "", err
 	}
-	id := e.newID()
+	if id == "" {
+		id = e.newID()
+	} else if _, _, live := e.row(t, id); live {
+		return "", fmt.Errorf("%w: %s %s", ErrExists, t.def.LogicalName, id)
+	}
 	idx, _ := t.def.attr(t.def.PrimaryID)
 	vals[idx] = id
 	e.defaults(t, vals, values)
 	e.stampTimes(t, vals, values, true)
 	t.overlay[id] = &rowState{vals: vals, version: e.nextVersion(t, id)}
-	pos, _ := slices.BinarySearch(t.created, id)
-	t.created = slices.Insert(t.created, pos, id)
+	if _, base := t.baseRow(e.opts.RandSeed, id); !base {
+		if pos, found := slices.BinarySearch(t.created, id); !found {
+			t.created = slices.Insert(t.created, pos, id)
+		}
+	}
 	return id, nil
 }
 
@@ -193,9 +211,14 @@ func (e *Emulator) Update(entity, id string, values map[string]any) error {
 	if err != nil {
 		return err
 	}
+	return e.updateLocked(t, id, values)
+}
+
+// updateLocked changes a live row; callers hold e.mu.
+func (e *Emulator) updateLocked(t *table, id string, values map[string]any) error {
 	cur, _, ok := e.row(t, id)
 	if !ok {
-		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
+		return fmt.Errorf("%w: %s %s", ErrNotFound, t.def.LogicalName, id)
 	}
 	vals := make([]any, len(t.def.Attributes))
 	copy(vals, cur)
@@ -215,8 +238,13 @@ func (e *Emulator) Delete(entity, id string) error {
 	if err != nil {
 		return err
 	}
+	return e.deleteLocked(t, id)
+}
+
+// deleteLocked removes a live row; callers hold e.mu.
+func (e *Emulator) deleteLocked(t *table, id string) error {
 	if _, _, ok := e.row(t, id); !ok {
-		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
+		return fmt.Errorf("%w: %s %s", ErrNotFound, t.def.LogicalName, id)
 	}
 	t.overlay[id] = &rowState{version: e.nextVersion(t, id), deleted: true}
 	return nil

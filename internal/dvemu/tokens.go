@@ -43,6 +43,9 @@ type pageCookie struct {
 	stamp    string // timestamp part of the final delta token
 	// Initial read: ids of the previous page.
 	first, last string
+	// offset is where the next page starts in a plain read ordered by
+	// $orderby on other columns than the primary key.
+	offset int
 	// Delta read: lower bound, phase ('u' upserts, 'd' deletes) and the
 	// last change version emitted in that phase.
 	delta bool
@@ -59,6 +62,7 @@ type outerCookie struct {
 	DataVersion  string   `xml:"dataversion,attr"`
 	FromVersion  string   `xml:"fromversion,attr,omitempty"`
 	Phase        string   `xml:"phase,attr,omitempty"`
+	Position     string   `xml:"position,attr,omitempty"`
 }
 
 type innerCookie struct {
@@ -90,6 +94,9 @@ func (c pageCookie) encode(primaryID string) string {
 		c.page, escapeLower(inner, ""), tracking, deltaToken(c.version, mustParseStamp(c.stamp)))
 	if c.delta {
 		outer += fmt.Sprintf(` fromversion="%d" phase="%c"`, c.from, c.phase)
+	}
+	if c.offset > 0 {
+		outer += fmt.Sprintf(` position="%d"`, c.offset)
 	}
 	outer += " />"
 	return escapeLower(outer, "=")
@@ -139,6 +146,11 @@ func parseCookie(s string) (pageCookie, error) {
 			return pageCookie{}, fmt.Errorf("malformed paging cookie position: %w", err)
 		}
 		return c, nil
+	}
+	if o.Position != "" {
+		if c.offset, err = strconv.Atoi(o.Position); err != nil || c.offset < 0 {
+			return pageCookie{}, fmt.Errorf("malformed paging cookie position %q", o.Position)
+		}
 	}
 	c.last = strings.ToLower(strings.Trim(it.Last, "{}"))
 	c.first = strings.ToLower(strings.Trim(it.First, "{}"))
