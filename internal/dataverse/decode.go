@@ -252,8 +252,9 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 	clear(d.types)
 	var (
 		id, deleteID          string
-		version               int64
+		version, etagVersion  int64
 		hasVersion, isDeleted bool
+		hasETag               bool
 	)
 	for d.dec.PeekKind() != '}' {
 		name, err := d.readName()
@@ -311,6 +312,13 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 				isDeleted = true
 			}
 			continue
+		case name == "@odata.etag":
+			raw, err := d.dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			etagVersion, hasETag = versionOfETag(raw)
+			continue
 		case name == "@removed": // OData 4.01 deleted-entry form, tolerated
 			isDeleted = true
 		case name == "id" || name == "@id":
@@ -347,7 +355,12 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 		return fmt.Errorf("row without primary id %s", p.idName)
 	}
 	if !hasVersion {
-		return fmt.Errorf("row %s without %s", id, VersionAttribute)
+		// Microsoft's change-tracking examples show rows with only the
+		// etag; its number is the row version.
+		if !hasETag {
+			return fmt.Errorf("row %s has neither %s nor a numeric @odata.etag", id, VersionAttribute)
+		}
+		version = etagVersion
 	}
 	for i, ls := range p.lookups {
 		if ls.typeCol < 0 || vals[ls.guidCol].IsNull() {
@@ -365,6 +378,23 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 	}
 	page.Upserts = append(page.Upserts, record.Record{ID: id, Version: version, Values: vals})
 	return nil
+}
+
+// versionOfETag reads the number of a row's @odata.etag, W/"915244" (the
+// raw JSON string "W/\"915244\""). Any other shape is not a version.
+func versionOfETag(raw jsontext.Value) (int64, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return 0, false
+	}
+	b := bytes.TrimPrefix(raw[1:len(raw)-1], []byte("W/"))
+	b, ok := bytes.CutPrefix(b, []byte(`\"`))
+	if !ok {
+		return 0, false
+	}
+	if b, ok = bytes.CutSuffix(b, []byte(`\"`)); !ok {
+		return 0, false
+	}
+	return parseInt(b)
 }
 
 // internName returns the unquoted annotation value, shared across rows: the

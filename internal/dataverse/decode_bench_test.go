@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -130,6 +131,27 @@ func BenchmarkDecodePage(b *testing.B) {
 				b.Fatal(err)
 			}
 			if len(page.Upserts) != benchRows {
+				b.Fatalf("%d rows", len(page.Upserts))
+			}
+		}
+		reportRows(b, before)
+	})
+	// The same rows without versionnumber: the version comes from each
+	// row's @odata.etag, as in Microsoft's change-tracking examples.
+	noVersion := *e
+	noVersion.Attributes = slices.DeleteFunc(slices.Clone(e.Attributes), func(a Attribute) bool { return a.LogicalName == VersionAttribute })
+	etagBody := benchPage(&noVersion, benchRows)
+	b.Run("jsontext-typed-etag-version", func(b *testing.B) {
+		dec := newPageDecoder(newRowPlan(e, fields))
+		b.SetBytes(int64(len(etagBody)))
+		b.ReportAllocs()
+		before := memStats()
+		for b.Loop() {
+			var page ChangesPage
+			if _, err := dec.decode(bytes.NewReader(etagBody), 1, &page); err != nil {
+				b.Fatal(err)
+			}
+			if len(page.Upserts) != benchRows || page.Upserts[1].Version != 1000001 {
 				b.Fatalf("%d rows", len(page.Upserts))
 			}
 		}

@@ -4,7 +4,8 @@
 // changes with OData change tracking — an initial read paged by
 // odata.maxpagesize ending in a deltaLink, then delta reads of upserts and
 // deletes — decoding each page at token level straight into typed
-// record.Records. It knows nothing of SQL, queues or the Functions host.
+// record.Records. A row's version is its versionnumber, else the number
+// in its @odata.etag. It knows nothing of SQL, queues or the Functions host.
 //
 // Errors callers act on are sentinels usable with errors.Is: ErrRebaseline
 // (expired change token: start a new initial read), ErrChangeTrackingDisabled,

@@ -37,7 +37,7 @@ func TestChangesErrors(t *testing.T) {
 		{name: "string in integer column", status: 200, body: row(`,"numberofemployees":"12"`) + `,"@odata.deltaLink":"http://h/x"}`,
 			header: map[string]string{"Preference-Applied": "odata.track-changes"}, want: ErrMalformed, wantInErr: []string{"numberofemployees"}},
 		{name: "bad GUID", status: 200, body: `{"value":[{"accountid":"nope","versionnumber":1}]}`, want: ErrMalformed, wantInErr: []string{"accountid"}},
-		{name: "row without versionnumber", status: 200, body: `{"value":[{"accountid":"60c4e274-0d87-e711-80e5-00155db19e6d"}]}`, want: ErrMalformed},
+		{name: "row without versionnumber or etag", status: 200, body: `{"value":[{"accountid":"60c4e274-0d87-e711-80e5-00155db19e6d"}]}`, want: ErrMalformed, wantInErr: []string{"60c4e274-0d87-e711-80e5-00155db19e6d"}},
 		{name: "final page without deltaLink", status: 200, body: row("") + `}`,
 			header: map[string]string{"Preference-Applied": "odata.track-changes"}, want: ErrMalformed, wantInErr: []string{"deltaLink"}},
 		{name: "forbidden", status: 403, body: `{"error":{"code":"0x80040220","message":"PrivilegeDenied"}}`, want: ErrUnauthorized},
