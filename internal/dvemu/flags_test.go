@@ -26,6 +26,8 @@ func TestFlags(t *testing.T) {
 			func(o *Options) {
 				o.Token, o.OmitLookupAnnotations, o.ExpireChangeTrackingInDays, o.ClientID, o.ClientSecret = "t", true, 2, "app", "s"
 			}, ""},
+		{"fidelity settings", []string{"--omit-versionnumber", "--max-url-length", "8192"},
+			func(o *Options) { o.OmitVersionNumber, o.MaxURLLength = true, 8192 }, ""},
 		{"faults", []string{"--request-limit", "100", "--limit-window", "1m", "--concurrency-limit", "-1", "--execution-limit", "30s",
 			"--throttle-rate", "0.1", "--retry-after", "3s", "--server-error-rate", "0.2", "--server-error-status", "503",
 			"--slow-rate", "0.3", "--slow-delay", "500ms", "--drop-rate", "0.05"},
@@ -74,7 +76,7 @@ func TestFlagsHelp(t *testing.T) {
 		"-seed sample", "-rand-seed", "-records", "-token", "-omit-lookup-annotations", "-delta-retention-days days", "[0 = 7]",
 		"-client-id", "-client-secret", "-request-limit", "[0 = 6000", "-limit-window", "[0 = 5m0s]", "-concurrency-limit", "[0 = 52",
 		"-execution-limit", "[0 = 20m0s", "-throttle-rate", "-retry-after", "-server-error-rate", "-server-error-status status", "[0 = 500]",
-		"-slow-rate", "-slow-delay", "[0 = 2s]", "-drop-rate",
+		"-slow-rate", "-slow-delay", "[0 = 2s]", "-drop-rate", "-omit-versionnumber", "-max-url-length", "[0 = 32768]",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
