@@ -145,17 +145,22 @@ func (p *ChangesPager) NextPage(ctx context.Context) (*ChangesPage, error) {
 // requested again before the truncation is reported as ErrMalformed.
 const bodyRetries = 2
 
-// fetch GETs and decodes one page. A body cut short by the connection
-// (unexpected EOF, network error) is fetched again: the request is an
-// idempotent GET of the same link. JSON that is wrong is not retried.
+// fetch GETs and decodes one page of the pager's read.
 func (p *ChangesPager) fetch(ctx context.Context, r request) (*ChangesPage, pageBody, http.Header, error) {
+	return p.c.fetchPage(ctx, p.plan, p.dec, r)
+}
+
+// fetchPage GETs and decodes one page of rows. A body cut short by the
+// connection (unexpected EOF, network error) is fetched again: the request
+// is an idempotent GET of the same link. JSON that is wrong is not retried.
+func (c *Client) fetchPage(ctx context.Context, plan *rowPlan, dec *pageDecoder, r request) (*ChangesPage, pageBody, http.Header, error) {
 	for attempt := 0; ; attempt++ {
-		resp, err := p.c.get(ctx, r)
+		resp, err := c.get(ctx, r)
 		if err != nil {
 			return nil, pageBody{}, nil, err
 		}
-		page := &ChangesPage{Columns: p.plan.cols, Page: r.page}
-		env, err := p.dec.decode(resp.Body, r.page, page)
+		page := &ChangesPage{Columns: plan.cols, Page: r.page}
+		env, err := dec.decode(resp.Body, r.page, page)
 		resp.Body.Close()
 		if err == nil {
 			return page, env, resp.Header, nil
@@ -163,7 +168,7 @@ func (p *ChangesPager) fetch(ctx context.Context, r request) (*ChangesPage, page
 		if attempt >= bodyRetries || !brokenBody(err) || ctx.Err() != nil {
 			return nil, pageBody{}, nil, err
 		}
-		p.c.log.LogAttrs(ctx, slog.LevelWarn, "dataverse page body broken off, reading it again",
+		c.log.LogAttrs(ctx, slog.LevelWarn, "dataverse page body broken off, reading it again",
 			slog.String("entity", r.entity), slog.Int("page", r.page), slog.String("error", err.Error()))
 	}
 }

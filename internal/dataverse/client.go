@@ -31,6 +31,10 @@ const (
 	defaultRetryDelay        = time.Second
 	defaultMaxRetryDelay     = time.Minute
 	defaultMaxRetryAfter     = 5 * time.Minute
+	// defaultMaxURLLength keeps the URLs the client builds (reads by id) at
+	// half of the 32 KB a GET URL is commonly given; Microsoft documents no
+	// number for it, only 64 KB for a URL inside $batch.
+	defaultMaxURLLength = 16 << 10
 )
 
 // ClientOptions configures a Client. The zero value is a production-safe default.
@@ -59,6 +63,9 @@ type ClientOptions struct {
 	// longer one is returned at once as a throttling *ResponseError so the caller
 	// can reschedule (no long sleeps in a function). 0 = 5 min.
 	MaxRetryAfter time.Duration
+	// MaxURLLength bounds the URLs the client builds itself: a read by id
+	// splits its ids over as many requests as needed. 0 = 16384.
+	MaxURLLength int
 	// Logger receives retry and throttling events; nil = slog.Default().
 	Logger *slog.Logger
 	// InsecureAllowHTTP lets a real credential's token travel over plain
@@ -147,6 +154,9 @@ func NewClient(orgURL string, cred azcore.TokenCredential, o *ClientOptions) (*C
 	}
 	if opts.MaxRetryAfter <= 0 {
 		opts.MaxRetryAfter = defaultMaxRetryAfter
+	}
+	if opts.MaxURLLength <= 0 {
+		opts.MaxURLLength = defaultMaxURLLength
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

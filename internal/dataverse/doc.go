@@ -5,7 +5,10 @@
 // odata.maxpagesize ending in a deltaLink, then delta reads of upserts and
 // deletes — decoding each page at token level straight into typed
 // record.Records. A row's version is its versionnumber, else the number
-// in its @odata.etag. It knows nothing of SQL, queues or the Functions host.
+// in its @odata.etag. For recovery it reads records by id (RecordsByID:
+// current rows plus the ids deleted in the source) and streams every
+// (id, version) of an entity (KeysPager). It knows nothing of SQL, queues or
+// the Functions host.
 //
 // Errors callers act on are sentinels usable with errors.Is: ErrRebaseline
 // (expired change token: start a new initial read), ErrChangeTrackingDisabled,
