@@ -29,9 +29,13 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, rest string)
 		notImplemented("$batch requests").write(w)
 		return
 	}
+	if rest == "$metadata" {
+		notImplemented("the $metadata (CSDL) document").write(w)
+		return
+	}
 	if strings.HasPrefix(rest, "EntityDefinitions") {
 		if r.Method != http.MethodGet {
-			writeError(w, http.StatusMethodNotAllowed, codeBadSegment, "The emulator's metadata is read-only over the Web API.")
+			notImplemented("creating or changing entity definitions over the Web API").write(w)
 			return
 		}
 		e.serveEntityDefinitions(w, r, rest)
