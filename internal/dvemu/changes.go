@@ -64,7 +64,7 @@ func (e *Emulator) serveEntitySet(w http.ResponseWriter, r *http.Request, t *tab
 		}
 		req.tracking, req.pref.trackChanges = false, false
 	}
-	if !req.tracking && deltaTok == "" {
+	if deltaTok == "" && (countOnly || !req.tracking) {
 		if q.Has("fetchXml") {
 			e.serveFetchXML(w, req, q)
 			return

@@ -274,7 +274,7 @@ func TestSupportedQueries(t *testing.T) {
 				t.Fatalf("@odata.count %v, totalrecordcount %v", m["@odata.count"], m["@Microsoft.Dynamics.CRM.totalrecordcount"])
 			}
 		}},
-		{name: "/$count with filter", url: acc + "/$count?$filter=" + q("numberofemployees eq 20 and name eq 'Beta Fidelity'"), check: func(t *testing.T, r response) {
+		{name: "/$count with filter", url: acc + "/$count?$filter=" + q("numberofemployees eq 20 and name eq 'Beta Fidelity'"), prefer: []string{trackPrefer}, check: func(t *testing.T, r response) {
 			if string(r.body) != "1" {
 				t.Fatalf("body %q", r.body)
 			}
@@ -527,5 +527,107 @@ func TestRelationshipMetadata(t *testing.T) {
 			}
 			tc.check(t, r)
 		})
+	}
+}
+
+// TestWritesSupported sends each kind of Web API write the emulator serves
+// and checks the answer and the stored row; every write stamps a version.
+func TestWritesSupported(t *testing.T) {
+	o := newFidelityOrg(t)
+	acc := "/api/data/v9.2/accounts"
+	etagOf := func(id string) string {
+		v, _ := o.e.Get("account", id)
+		return fmt.Sprintf(`W/"%d"`, v["versionnumber"])
+	}
+	fresh := "00000000-0000-0000-0000-00000000000e"
+	tests := []struct {
+		name        string
+		method, url string
+		headers     map[string]string
+		body        string
+		status      int
+		check       func(t *testing.T, r response)
+	}{
+		{"create", "POST", acc, nil, `{"name":"Created","primarycontactid@odata.bind":"/contacts(` + o.contact + `)","ownerid@odata.bind":"systemusers(` + baseID(5, "systemuser", 1) + `)"}`, 204, func(t *testing.T, r response) {
+			loc := r.header.Get("OData-EntityId")
+			created := loc[strings.LastIndexByte(loc, '(')+1 : len(loc)-1]
+			v, ok := o.e.Get("account", created)
+			if !ok || v["name"] != "Created" || v["primarycontactid"] != (Ref{Entity: "contact", ID: o.contact}) || v["ownerid"] != (Ref{Entity: "systemuser", ID: baseID(5, "systemuser", 1)}) {
+				t.Fatalf("stored %v (OData-EntityId %q)", v, loc)
+			}
+		}},
+		{"create with the id and data returned", "POST", acc + "?$select=name,_primarycontactid_value", map[string]string{"Prefer": "return=representation"}, `{"accountid":"` + fresh + `","name":"Fresh"}`, 201, func(t *testing.T, r response) {
+			m := r.json(t)
+			if m["accountid"] != fresh || m["name"] != "Fresh" || r.header.Get("Preference-Applied") != "return=representation" {
+				t.Fatalf("%v %v", m, r.header)
+			}
+		}},
+		{"update with If-Match: *", "PATCH", acc + "(" + o.beta + ")", map[string]string{"If-Match": "*"}, `{"name":"Beta renamed"}`, 204, func(t *testing.T, r response) {
+			if v, _ := o.e.Get("account", o.beta); v["name"] != "Beta renamed" {
+				t.Fatalf("stored %v", v)
+			}
+		}},
+		{"update guarded by the current ETag", "PATCH", acc + "(" + o.gamma + ")", map[string]string{"If-Match": "current"}, `{"numberofemployees":31,"description":null}`, 204, func(t *testing.T, r response) {
+			if v, _ := o.e.Get("account", o.gamma); v["numberofemployees"] != int64(31) {
+				t.Fatalf("stored %v", v)
+			}
+		}},
+		{"update with data returned", "PATCH", acc + "(" + o.gamma + ")?$select=numberofemployees", map[string]string{"Prefer": "return=representation"}, `{"numberofemployees":32}`, 200, func(t *testing.T, r response) {
+			if m := r.json(t); m["numberofemployees"] != json.Number("32") || m["@odata.etag"] != etagOf(o.gamma) {
+				t.Fatalf("%v", m)
+			}
+		}},
+		{"upsert creates", "PATCH", acc + "(00000000-0000-0000-0000-00000000000d)", map[string]string{"If-None-Match": "*"}, `{"name":"Upserted"}`, 204, func(t *testing.T, r response) {
+			if v, ok := o.e.Get("account", "00000000-0000-0000-0000-00000000000d"); !ok || v["name"] != "Upserted" || v["statecode"] != int64(0) {
+				t.Fatalf("stored %v", v)
+			}
+			if !strings.HasSuffix(r.header.Get("OData-EntityId"), "/api/data/v9.2/accounts(00000000-0000-0000-0000-00000000000d)") {
+				t.Fatalf("OData-EntityId %q", r.header.Get("OData-EntityId"))
+			}
+		}},
+		{"contact customer bind", "PATCH", "/api/data/v9.2/contacts(" + o.contact + ")", nil, `{"parentcustomerid_account@odata.bind":"/accounts(` + o.alpha + `)"}`, 204, func(t *testing.T, r response) {
+			if v, _ := o.e.Get("contact", o.contact); v["parentcustomerid"] != (Ref{Entity: "account", ID: o.alpha}) {
+				t.Fatalf("stored %v", v)
+			}
+		}},
+		{"unbind", "PATCH", acc + "(" + o.alpha + ")", nil, `{"primarycontactid@odata.bind":null}`, 204, func(t *testing.T, r response) {
+			if v, _ := o.e.Get("account", o.alpha); v["primarycontactid"] != nil {
+				t.Fatalf("stored %v", v)
+			}
+		}},
+		{"conditional retrieve unchanged", "GET", acc + "(" + o.alpha + ")?$select=name", map[string]string{"If-None-Match": "current"}, "", 304, nil},
+		{"delete guarded by the current ETag", "DELETE", acc + "(" + o.beta + ")", map[string]string{"If-Match": "current"}, "", 204, func(t *testing.T, r response) {
+			if _, ok := o.e.Get("account", o.beta); ok {
+				t.Fatal("still there")
+			}
+		}},
+		{"create again with a deleted id", "POST", acc, nil, `{"accountid":"` + "BETA" + `","name":"Beta again"}`, 204, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := map[string]string{}
+			for k, v := range tc.headers {
+				if v == "current" {
+					id := tc.url[strings.IndexByte(tc.url, '(')+1 : strings.IndexByte(tc.url, ')')]
+					v = etagOf(id)
+				}
+				h[k] = v
+			}
+			body := strings.ReplaceAll(tc.body, "BETA", o.beta)
+			before := o.e.Version()
+			r := doBody(t, o.srv, tc.method, tc.url, h, body)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if wrote := tc.method != "GET"; wrote != (o.e.Version() > before) {
+				t.Errorf("version %d -> %d after a %s", before, o.e.Version(), tc.method)
+			}
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+		})
+	}
+	if v, ok := o.e.Get("account", o.beta); !ok || v["name"] != "Beta again" {
+		t.Fatalf("re-created row %v", v)
 	}
 }
