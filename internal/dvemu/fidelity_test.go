@@ -162,6 +162,8 @@ func TestUnsupportedAnswersError(t *testing.T) {
 		{"unknown record segment", "GET", acc + "(" + o.alpha + ")/nope", nil, "", 404, codeBadSegment, "nope"},
 		{"$expand on retrieve", "GET", acc + "(" + o.alpha + ")?$expand=primarycontactid", nil, "", 501, codeBadSegment, "$expand"},
 		{"$batch", "POST", "/api/data/v9.2/$batch", nil, "", 501, codeBadSegment, "$batch"},
+		{"WhoAmI $select", "GET", "/api/data/v9.2/WhoAmI?$select=UserId", nil, "", 501, codeBadSegment, "$select"},
+		{"RetrieveMetadataChanges $top", "GET", "/api/data/v9.2/RetrieveMetadataChanges(Query=@p1)?@p1=" + q(`{"Criteria":null}`) + "&$top=1", nil, "", 501, codeBadSegment, "$top"},
 		{"$metadata", "GET", "/api/data/v9.2/$metadata", nil, "", 501, codeBadSegment, "$metadata"},
 		{"metadata write", "POST", "/api/data/v9.2/EntityDefinitions(LogicalName='account')/Attributes", nil, `{}`, 501, codeBadSegment, "entity definitions"},
 		{"relationship write", "POST", "/api/data/v9.2/RelationshipDefinitions", nil, `{}`, 501, codeBadSegment, "relationships"},

@@ -119,6 +119,10 @@ func functionParams(rest string, q query) map[string]string {
 
 func (e *Emulator) serveMetadataChanges(w http.ResponseWriter, r *http.Request, rest string) {
 	q := odataQuery(r.URL.RawQuery)
+	if aerr := metaOptions(q); aerr != nil { // parameter aliases only
+		aerr.write(w)
+		return
+	}
 	params := functionParams(rest, q)
 	var mq metadataQuery
 	if raw := params["Query"]; raw != "" {
