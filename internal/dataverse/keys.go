@@ -65,8 +65,8 @@ func (c *Client) NewKeysPager(e *Entity, o *KeysOptions) *KeysPager {
 	return p
 }
 
-// KeysURL is the first request of a keys read of e.
-func (c *Client) KeysURL(e *Entity) string {
+// keysURL is the first request of a keys read of e.
+func (c *Client) keysURL(e *Entity) string {
 	return c.base + url.PathEscape(e.EntitySetName) + "?$select=" + e.PrimaryIDAttribute + "," + VersionAttribute +
 		"&$orderby=" + e.PrimaryIDAttribute
 }
@@ -86,7 +86,7 @@ func (p *KeysPager) NextPage(ctx context.Context) (*KeysPage, error) {
 	if p.e.EntitySetName == "" || p.e.PrimaryIDAttribute == "" {
 		return nil, fmt.Errorf("dataverse: entity %s lacks EntitySetName or PrimaryIdAttribute", p.e.LogicalName)
 	}
-	target := p.c.KeysURL(p.e)
+	target := p.c.keysURL(p.e)
 	if p.link != "" {
 		var err error
 		if target, err = p.c.resolve(p.link); err != nil {
