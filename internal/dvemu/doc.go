@@ -116,7 +116,8 @@
 //   - Metadata queries: $select or $filter naming a property the object
 //     does not have answers 400 "Could not find a property named ..." (also
 //     for real properties the emulator does not render); options other than
-//     $select, $filter and $expand answer 501. Uncast RelationshipDefinitions
+//     $select, $filter and $expand answer 501, and so does a metadata
+//     $filter other than eq/ne clauses joined by and. Uncast RelationshipDefinitions
 //     (collection or keyed) return only RelationshipMetadataBase properties,
 //     like uncast Attributes return AttributeMetadata's.
 //   - 1:N relationships are derived from lookups, one per target entity of

@@ -172,6 +172,7 @@ func TestUnsupportedAnswersError(t *testing.T) {
 		{"metadata $top", "GET", "/api/data/v9.2/EntityDefinitions?$top=1", nil, "", 501, codeBadSegment, "$top"},
 		{"metadata $orderby", "GET", "/api/data/v9.2/EntityDefinitions(LogicalName='account')/Attributes?$orderby=LogicalName", nil, "", 501, codeBadSegment, "$orderby"},
 		{"metadata unknown property", "GET", "/api/data/v9.2/EntityDefinitions?$select=Nope", nil, "", 400, codeBadSegment, "Could not find a property named 'Nope' on type 'Microsoft.Dynamics.CRM.EntityMetadata'"},
+		{"metadata filter with or", "GET", "/api/data/v9.2/EntityDefinitions?$select=LogicalName&$filter=" + q("LogicalName eq 'account' or LogicalName eq 'contact'"), nil, "", 501, codeBadSegment, "metadata $filter"},
 		{"metadata filter unknown property", "GET", "/api/data/v9.2/EntityDefinitions?$filter=" + q("Nope eq true"), nil, "", 400, codeBadSegment, "Nope"},
 		{"derived property uncast", "GET", "/api/data/v9.2/EntityDefinitions(LogicalName='account')/Attributes?$select=LogicalName,MaxLength", nil, "", 400, codeBadSegment, "'MaxLength' on type 'Microsoft.Dynamics.CRM.AttributeMetadata'"},
 		{"unknown attribute cast", "GET", "/api/data/v9.2/EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.FooAttributeMetadata", nil, "", 404, codeBadSegment, "Foo"},

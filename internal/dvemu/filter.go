@@ -16,7 +16,8 @@ type clause struct {
 	val  string
 }
 
-func parseFilter(s string) (filter, error) {
+// parseFilter reads a metadata $filter; other forms answer 501.
+func parseFilter(s string) (filter, *apiError) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
@@ -25,7 +26,7 @@ func parseFilter(s string) (filter, error) {
 	for _, part := range strings.Split(s, " and ") {
 		fs := strings.Fields(strings.TrimSpace(strings.Trim(strings.TrimSpace(part), "()")))
 		if len(fs) != 3 || (fs[1] != "eq" && fs[1] != "ne") {
-			return nil, fmt.Errorf("The emulator supports only 'Prop eq value' clauses joined by 'and' in $filter, got %q.", part)
+			return nil, notImplemented("this metadata $filter: only 'Prop eq value' and 'Prop ne value' clauses joined by 'and', got %q", part)
 		}
 		val := fs[2]
 		if i := strings.IndexByte(val, '\''); i >= 0 { // 'x' or Namespace.Enum'x'

@@ -244,9 +244,9 @@ func (e *Emulator) serveEntityDefinitions(w http.ResponseWriter, r *http.Request
 		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("Could not find attribute with key %s.", navKey))
 		return
 	}
-	f, err := parseFilter(q.Get("$filter"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, codeBadSegment, err.Error())
+	f, ferr := parseFilter(q.Get("$filter"))
+	if ferr != nil {
+		ferr.write(w)
 		return
 	}
 	items := []obj{}
@@ -373,7 +373,7 @@ func (e *Emulator) entityWithExpand(ent *Entity, selRaw, expandRaw string) (obj,
 		}
 		f, err := parseFilter(x.options["$filter"])
 		if err != nil {
-			return nil, badRequest("%s", err.Error())
+			return nil, err
 		}
 		asel := splitList(x.options["$select"])
 		attrs := []obj{}
@@ -401,9 +401,9 @@ func (e *Emulator) serveEntityCollection(w http.ResponseWriter, q query, base st
 		aerr.write(w)
 		return
 	}
-	f, err := parseFilter(get("$filter"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, codeBadSegment, err.Error())
+	f, ferr := parseFilter(get("$filter"))
+	if ferr != nil {
+		ferr.write(w)
 		return
 	}
 	e.mu.RLock()

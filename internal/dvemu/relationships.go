@@ -193,7 +193,7 @@ func relationshipQuery(items []relationItem, q query, typeName string, base bool
 	}
 	f, err := parseFilter(q.Get("$filter"))
 	if err != nil {
-		return nil, badRequest("%s", err.Error())
+		return nil, err
 	}
 	sel := splitList(q.Get("$select"))
 	out := []obj{}

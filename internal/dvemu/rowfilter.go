@@ -612,9 +612,6 @@ func literalFor(f field, t token, opKind string) (any, *apiError) {
 	if err != nil {
 		return nil, incompatible(wordEDM(t.text))
 	}
-	if f.kind == kInt && strings.ContainsAny(t.text, ".eE") {
-		return nil, incompatible("Edm.Decimal")
-	}
 	return v, nil
 }
 
