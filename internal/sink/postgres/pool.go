@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dataexport/dataexport/internal/errclass"
 )
 
 // pool is a small connection pool. pgxpool needs jackc/puddle, which the
@@ -35,7 +37,9 @@ func newPool(cfg *pgx.ConnConfig, size int) *pool {
 	return &pool{cfg: cfg, sem: make(chan struct{}, size), connAt: map[*pgx.Conn]uint64{}}
 }
 
-var errClosed = errors.New("postgres sink: closed")
+// errClosed: the sink was closed under the call (its pool replaced after a
+// profile change); the caller's next attempt opens another.
+var errClosed = errclass.With(errclass.Transient, errors.New("postgres sink: closed"))
 
 // acquire returns an idle connection or opens one, waiting while size
 // connections are in use.
@@ -152,3 +156,4 @@ func (p *pool) query(ctx context.Context, sql string, args []any, fn func(rows p
 		return rows.Err()
 	})
 }
+
