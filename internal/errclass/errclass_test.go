@@ -93,6 +93,7 @@ func TestOf(t *testing.T) {
 		{"pg database dropped 57P04", pg("57P04"), Configuration},
 		{"pg syntax error 42601", pg("42601"), Unknown},
 		{"pg internal error XX000", pg("XX000"), Unknown},
+		{"pg connection closed by the driver", fmt.Errorf("apply: %w", pgconn.ErrConnClosed), Transient},
 		{"pg wrapped twice", fmt.Errorf("a: %w", fmt.Errorf("b: %w", pg("23514"))), Record},
 
 		// SQL Server error numbers; the reason comes before 3621.

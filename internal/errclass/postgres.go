@@ -34,13 +34,18 @@ var postgresClasses = map[string]Class{
 }
 
 // postgres classifies a PostgreSQL server error (pgconn.PgError) by its
-// SQLSTATE.
+// SQLSTATE, and pgx's own signs of a lost connection.
 func postgres(err error) (Class, bool) {
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return Unknown, false
+	if errors.As(err, &pe) {
+		return PostgresCode(pe.Code), true
 	}
-	return PostgresCode(pe.Code), true
+	if errors.Is(err, pgconn.ErrConnClosed) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		// A connection the driver closed after a failure, one that failed
+		// before anything was sent, or a timeout.
+		return Transient, true
+	}
+	return Unknown, false
 }
 
 // PostgresCode classifies a SQLSTATE.
