@@ -11,8 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sync/atomic"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 )
@@ -54,11 +56,15 @@ func (s *Store) PutClaim(ctx context.Context, name string, body []byte) error {
 	return nil
 }
 
-// GetClaim reads the body stored under name.
+// GetClaim reads the body stored under name. A missing blob (or
+// container) is an error matching fs.ErrNotExist, and says so in one line.
 func (s *Store) GetClaim(ctx context.Context, name string) ([]byte, error) {
 	resp, err := s.c.DownloadStream(ctx, s.container, name, nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.ContainerNotFound) {
+		return nil, fmt.Errorf("claims: no blob %s in container %s: %w", name, s.container, fs.ErrNotExist)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("claims: reading %s: %w", name, err)
+		return nil, &storageError{op: "reading " + name, err: err}
 	}
 	defer resp.Body.Close()
 	var b bytes.Buffer
@@ -70,3 +76,21 @@ func (s *Store) GetClaim(ctx context.Context, name string) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// storageError says what failed and the service's status and error code in
+// one line; the SDK's own text is a whole HTTP dump. The SDK's error stays
+// reachable with errors.As.
+type storageError struct {
+	op  string
+	err error
+}
+
+func (e *storageError) Error() string {
+	var re *azcore.ResponseError
+	if errors.As(e.err, &re) {
+		return fmt.Sprintf("claims: %s: %s (HTTP %d)", e.op, re.ErrorCode, re.StatusCode)
+	}
+	return fmt.Sprintf("claims: %s: %v", e.op, e.err)
+}
+
+func (e *storageError) Unwrap() error { return e.err }

@@ -2,6 +2,9 @@ package claims
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
@@ -31,8 +34,17 @@ func TestPutGet(t *testing.T) {
 			t.Fatalf("GetClaim = %d bytes, %v; want the %d bytes written last", len(got), err, len(body))
 		}
 	}
-	if _, err := s.GetClaim(ctx, "p/account/missing.json"); err == nil {
-		t.Fatal("GetClaim of a missing blob returned no error")
+	// A missing blob says so in one line, and matches fs.ErrNotExist.
+	_, err = s.GetClaim(ctx, "p/account/missing.json")
+	if !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "p/account/missing.json") {
+		t.Fatalf("GetClaim of a missing blob = %q, want one line naming it, matching fs.ErrNotExist", err)
+	}
+	other, err := NewStore(c, azuritetest.UniqueName("nocontainer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.GetClaim(ctx, "x.json"); !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("GetClaim from a missing container = %q", err)
 	}
 	if _, err := NewStore(nil, ""); err == nil {
 		t.Fatal("NewStore(nil) returned no error")

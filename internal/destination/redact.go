@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dataexport/dataexport/internal/errclass"
 )
 
 // Masked replaces every secret-like piece of a connection string in an open
@@ -53,6 +55,10 @@ type redactedError struct {
 
 func (e *redactedError) Error() string        { return e.msg }
 func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// ErrorClass keeps the class of the hidden error (an unreachable server,
+// a refused login), which the applier acts on.
+func (e *redactedError) ErrorClass() errclass.Class { return errclass.Of(e.err) }
 
 // secretPattern matches, case-insensitively, every piece of conn that is to
 // be masked; nil if there is none.

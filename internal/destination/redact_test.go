@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/sink/sqlserver"
 )
@@ -176,6 +181,26 @@ func TestRedactKeepsIsHidesValues(t *testing.T) {
 	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
 		if s := fmt.Sprintf(f, err); strings.Contains(s, "S3CRETPW") {
 			t.Errorf("%s prints the secret: %s", f, s)
+		}
+	}
+}
+
+// The redacted error keeps the class of its cause: the applier waits for
+// an unreachable destination or a refused login instead of failing records.
+func TestRedactKeepsTheClass(t *testing.T) {
+	const conn = "postgres://u:S3CRETPW@h/db"
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	for _, tc := range []struct {
+		cause error
+		want  errclass.Class
+	}{
+		{fmt.Errorf("postgres sink: connect: %w", refused), errclass.Transient},
+		{fmt.Errorf("postgres sink: %w", &pgconn.PgError{Code: "28P01", Message: "password authentication failed"}), errclass.Configuration},
+		{errors.New("something else"), errclass.Unknown},
+	} {
+		err := fmt.Errorf("profile p: %w", redact(tc.cause, conn, ""))
+		if c := errclass.Of(err); c != tc.want {
+			t.Errorf("class of redacted %v: %s, want %s", tc.cause, c, tc.want)
 		}
 	}
 }

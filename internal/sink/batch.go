@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 )
@@ -19,12 +20,18 @@ type Prepared struct {
 	// Skipped counts upserts dropped here because the batch held a newer
 	// version of the same id.
 	Skipped int
+	// Rejected are the records refused here, without a round trip: they
+	// are in neither Upserts nor Deletes.
+	Rejected []Rejection
 }
 
 // Prepare checks b against the data columns of table (name → type, as the
-// dialect read them): every column must exist with a compatible kind, every
-// record must carry one value per column of that kind (or null), and ids and
-// GUID values must be GUIDs. It never modifies b.
+// dialect read them). Every column must exist (else an *UnknownColumnError)
+// with a compatible kind (else a *BatchError): those fail the whole batch.
+// Then each record, once only the newest change per id is kept: it must
+// carry one value per column of that kind (or null), a GUID id and GUID
+// values, decimal text, strings no longer than their column. A record that
+// does not is rejected alone. It never modifies b.
 func Prepare(table schema.TableName, b record.Batch, columns map[string]schema.ColumnType) (Prepared, error) {
 	p := Prepared{Table: table, Columns: b.Columns}
 	seenCol := make(map[string]bool, len(b.Columns))
@@ -49,41 +56,84 @@ func Prepare(table schema.TableName, b record.Batch, columns map[string]schema.C
 			maxLen[j] = t.Length
 		}
 	}
-	for i := range b.Upserts {
-		r := &b.Upserts[i]
-		if !IsGUID(r.ID) {
-			return p, &BatchError{Table: table, Reason: fmt.Sprintf("upsert %d: id is not a GUID", i)}
+	ups := dedupeUpserts(b.Upserts)
+	p.Skipped = len(b.Upserts) - len(ups)
+	p.Upserts = ups[:0] // filtered in place: dedupeUpserts made a copy
+	for i := range ups {
+		r := &ups[i]
+		if err := checkRecord(table, b.Columns, maxLen, r); err != nil {
+			p.Rejected = append(p.Rejected, Rejection{ID: r.ID, Version: r.Version, Err: err, Class: errclass.Record})
+			continue
 		}
-		if len(r.Values) != len(b.Columns) {
-			return p, &BatchError{Table: table, ID: r.ID, Reason: fmt.Sprintf("%d values for %d columns", len(r.Values), len(b.Columns))}
-		}
-		for j, v := range r.Values {
-			if v.Kind == record.Null {
-				continue
-			}
-			if v.Kind != b.Columns[j].Kind {
-				return p, &BatchError{Table: table, ID: r.ID, Column: b.Columns[j].Name, Reason: fmt.Sprintf("value of kind %s in a %s column", v.Kind, b.Columns[j].Kind)}
-			}
-			if v.Kind == record.GUID && !IsGUID(v.S) {
-				return p, &BatchError{Table: table, ID: r.ID, Column: b.Columns[j].Name, Reason: "value is not a GUID"}
-			}
-			if n := maxLen[j]; n > 0 && v.Kind == record.String && len(v.S) > n && utf8.RuneCountInString(v.S) > n {
-				return p, &BatchError{Table: table, ID: r.ID, Column: b.Columns[j].Name, Reason: fmt.Sprintf("value of %d characters for a column of %d", utf8.RuneCountInString(v.S), n)}
-			}
-			if v.Kind == record.Decimal && !IsDecimal(v.S) {
-				return p, &BatchError{Table: table, ID: r.ID, Column: b.Columns[j].Name, Reason: "value is not a decimal number"}
-			}
-		}
+		p.Upserts = append(p.Upserts, *r)
 	}
-	for i := range b.Deletes {
-		if !IsGUID(b.Deletes[i].ID) {
-			return p, &BatchError{Table: table, Reason: fmt.Sprintf("delete %d: id is not a GUID", i)}
+	for _, d := range dedupeDeletes(b.Deletes) {
+		if !IsGUID(d.ID) {
+			p.Rejected = append(p.Rejected, Rejection{ID: d.ID, Version: d.Version, Delete: true, Class: errclass.Record,
+				Err: &BatchError{Table: table, Reason: "delete id is not a GUID"}})
+			continue
 		}
+		p.Deletes = append(p.Deletes, d)
 	}
-	p.Upserts = dedupeUpserts(b.Upserts)
-	p.Skipped = len(b.Upserts) - len(p.Upserts)
-	p.Deletes = dedupeDeletes(b.Deletes)
 	return p, nil
+}
+
+// checkRecord is why r cannot be written to columns cols, or nil.
+func checkRecord(table schema.TableName, cols []record.Column, maxLen []int, r *record.Record) error {
+	if !IsGUID(r.ID) {
+		return &BatchError{Table: table, Reason: "upsert id is not a GUID"}
+	}
+	if len(r.Values) != len(cols) {
+		return &BatchError{Table: table, ID: r.ID, Reason: fmt.Sprintf("%d values for %d columns", len(r.Values), len(cols))}
+	}
+	for j, v := range r.Values {
+		if v.Kind == record.Null {
+			continue
+		}
+		if v.Kind != cols[j].Kind {
+			return &BatchError{Table: table, ID: r.ID, Column: cols[j].Name, Reason: fmt.Sprintf("value of kind %s in a %s column", v.Kind, cols[j].Kind)}
+		}
+		if v.Kind == record.GUID && !IsGUID(v.S) {
+			return &BatchError{Table: table, ID: r.ID, Column: cols[j].Name, Reason: "value is not a GUID"}
+		}
+		if n := maxLen[j]; n > 0 && v.Kind == record.String && len(v.S) > n && utf8.RuneCountInString(v.S) > n {
+			return &BatchError{Table: table, ID: r.ID, Column: cols[j].Name, Reason: fmt.Sprintf("value of %d characters for a column of %d", utf8.RuneCountInString(v.S), n)}
+		}
+		if v.Kind == record.Decimal && !IsDecimal(v.S) {
+			return &BatchError{Table: table, ID: r.ID, Column: cols[j].Name, Reason: "value is not a decimal number"}
+		}
+	}
+	return nil
+}
+
+// Without is p without the changes the rejections name (same id, kind and
+// version), for a dialect that rejects records by checks of its own.
+func (p Prepared) Without(rej []Rejection) Prepared {
+	if len(rej) == 0 {
+		return p
+	}
+	type key struct {
+		id  string
+		del bool
+		v   int64
+	}
+	drop := make(map[key]bool, len(rej))
+	for _, r := range rej {
+		drop[key{r.ID, r.Delete, r.Version}] = true
+	}
+	q := p
+	q.Upserts, q.Deletes = nil, nil
+	for _, r := range p.Upserts {
+		if !drop[key{r.ID, false, r.Version}] {
+			q.Upserts = append(q.Upserts, r)
+		}
+	}
+	for _, d := range p.Deletes {
+		if !drop[key{d.ID, true, d.Version}] {
+			q.Deletes = append(q.Deletes, d)
+		}
+	}
+	return q
 }
 
 // compatible reports whether values of batch kind k can go into a column of

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/schema"
 )
 
@@ -23,6 +24,10 @@ func (e *UnknownColumnError) Error() string {
 
 func (e *UnknownColumnError) Unwrap() error { return ErrUnknownColumn }
 
+// ErrorClass is errclass.Schema: the table catches up when the metadata is
+// applied.
+func (e *UnknownColumnError) ErrorClass() errclass.Class { return errclass.Schema }
+
 // ErrNoTable is matched by NoTableError.
 var ErrNoTable = errors.New("no such table")
 
@@ -31,6 +36,10 @@ type NoTableError struct{ Table schema.TableName }
 
 func (e *NoTableError) Error() string { return fmt.Sprintf("table %s does not exist", e.Table) }
 func (e *NoTableError) Unwrap() error { return ErrNoTable }
+
+// ErrorClass is errclass.Schema: the table is created when the metadata is
+// applied.
+func (e *NoTableError) ErrorClass() errclass.Class { return errclass.Schema }
 
 // ErrBadBatch is matched by BatchError.
 var ErrBadBatch = errors.New("malformed batch")
@@ -57,3 +66,7 @@ func (e *BatchError) Error() string {
 }
 
 func (e *BatchError) Unwrap() error { return ErrBadBatch }
+
+// ErrorClass is errclass.Record: the batch, or the record it names, is at
+// fault, not the destination.
+func (e *BatchError) ErrorClass() errclass.Class { return errclass.Record }

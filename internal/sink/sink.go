@@ -6,6 +6,7 @@ package sink
 import (
 	"context"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 )
@@ -15,6 +16,32 @@ type Result struct {
 	Upserted int // rows inserted or updated
 	Skipped  int // upserts dropped: stored version or tombstone not older
 	Deleted  int // deletes that removed a row or raised a tombstone
+	// Rejected are the changes the destination refused (a constraint, a
+	// conversion, a value too long, a malformed record): every other change
+	// of the batch was written.
+	Rejected []Rejection
+}
+
+// Counts are a Result's numbers without its rejections: comparable, for
+// tests and logs.
+type Counts struct{ Upserted, Skipped, Deleted, Rejected int }
+
+// Counts is r's numbers.
+func (r Result) Counts() Counts {
+	return Counts{Upserted: r.Upserted, Skipped: r.Skipped, Deleted: r.Deleted, Rejected: len(r.Rejected)}
+}
+
+// Rejection is one change of a batch that Apply did not write because the
+// record itself is refused.
+type Rejection struct {
+	ID      string // record id, lowercase when it is a GUID
+	Version int64
+	Delete  bool // a delete; otherwise an upsert
+	// Err says why, naming table, record and column, never a value.
+	Err error
+	// Class is errclass.Record: a rejection is never the destination's
+	// fault (those fail the whole Apply).
+	Class errclass.Class
 }
 
 // SchemaApplier creates and evolves entity tables.
@@ -26,17 +53,29 @@ type SchemaApplier interface {
 
 // BatchApplier writes batches of changes.
 type BatchApplier interface {
-	// Apply writes b to table in one transaction: all of it or nothing.
+	// Apply writes every good change of b to table and reports the bad
+	// ones in Result.Rejected, each with its error.
 	//
-	// Contract: an upsert is written only if its Version is greater than the
-	// stored row's versionnumber and greater than the entity's tombstone for
-	// that id; a delete removes the row if its stored version is not greater
-	// than the delete's Version (a delete is stamped with the highest version
-	// read before it, so a row at that very version is older than the delete)
-	// and raises the tombstone to that Version. Apply is
-	// therefore idempotent and order-free: any replay, duplicate or reordering
-	// of batches leaves the same destination. Every column of b must exist in
-	// the table (EnsureTable first); an unknown column is an error that names it.
+	// Good records are written set-based, in as few statements as the
+	// dialect needs. A record the destination refuses (errclass.Record: a
+	// constraint, a conversion, a value too long) is isolated by splitting
+	// the write, at a cost of O(log n) extra round trips per bad record at
+	// most; one that Prepare refuses (not a GUID, a value of the wrong kind
+	// or too long) is rejected without a round trip. Any other error
+	// (errclass.Transient, Schema, Configuration, Unknown) fails the whole
+	// Apply: some of the batch may be written by then, which is harmless,
+	// since Apply is idempotent.
+	//
+	// Versions: an upsert is written only if its Version is greater than
+	// the stored row's versionnumber and greater than the entity's
+	// tombstone for that id; a delete removes the row if its stored version
+	// is not greater than the delete's Version (a delete is stamped with
+	// the highest version read before it, so a row at that very version is
+	// older than the delete) and raises the tombstone to that Version.
+	// Apply is therefore idempotent and order-free: any replay, duplicate
+	// or reordering of batches leaves the same destination. Every column of
+	// b must exist in the table (EnsureTable first); an unknown column fails
+	// the Apply with an *UnknownColumnError (errclass.Schema) that names it.
 	Apply(ctx context.Context, table schema.TableName, b record.Batch) (Result, error)
 }
 

@@ -5,18 +5,36 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+
+	"github.com/dataexport/dataexport/internal/errclass"
 )
 
-// Counters are the applier's totals for one entity. They live in their own
-// row (RowKey <entity>~counters) so appliers never contend with the poller's
-// checkpoint row.
+// Counters are the applier's totals for one entity, and its latest apply
+// error. They live in their own row (RowKey <entity>~counters) so appliers
+// never contend with the poller's checkpoint row.
 type Counters struct {
 	Succeeded, Failed, Skipped, Deleted int64
 	LastApplied                         time.Time
+	// LastError is the entity's latest apply error (an error names tables,
+	// columns and records, never a connection string or a value), of class
+	// LastErrorClass (errclass names: transient, record, schema,
+	// configuration, unknown), at LastErrorAt. Rows written before these
+	// fields existed read as no error.
+	LastError      string
+	LastErrorClass string
+	LastErrorAt    time.Time
+}
+
+// Waiting reports whether the entity's batches are waiting for the
+// destination: its latest error is of a class that waits (unreachable,
+// schema behind, configuration) and nothing was applied since.
+func (c Counters) Waiting() bool {
+	return !c.LastErrorAt.IsZero() && !c.LastApplied.After(c.LastErrorAt) && errclass.Parse(c.LastErrorClass).Waits()
 }
 
 // countersSuffix cannot clash with an entity: logical names are [a-z0-9_].
@@ -39,6 +57,10 @@ type countersRow struct {
 	DeletedType     string   `json:"Deleted@odata.type,omitempty"`
 	LastApplied     *edmTime `json:"LastApplied,omitempty"`
 	LastAppliedType string   `json:"LastApplied@odata.type,omitempty"`
+	LastError       string   `json:"LastError,omitempty"`
+	LastErrorClass  string   `json:"LastErrorClass,omitempty"`
+	LastErrorAt     *edmTime `json:"LastErrorAt,omitempty"`
+	LastErrorAtType string   `json:"LastErrorAt@odata.type,omitempty"`
 }
 
 func (c Counters) row(profile, entity string) ([]byte, error) {
@@ -50,10 +72,13 @@ func (c Counters) row(profile, entity string) ([]byte, error) {
 		Deleted: edmInt64(c.Deleted), DeletedType: edmInt64Type,
 	}
 	r.LastApplied, r.LastAppliedType = timeProp(c.LastApplied)
+	r.LastError, r.LastErrorClass = clip(c.LastError), c.LastErrorClass
+	r.LastErrorAt, r.LastErrorAtType = timeProp(c.LastErrorAt)
 	return json.Marshal(r)
 }
 
-// add returns c plus d; LastApplied keeps the later of the two.
+// add returns c plus d; LastApplied and the last error keep the later of
+// the two.
 func (c Counters) add(d Counters) Counters {
 	c.Succeeded += d.Succeeded
 	c.Failed += d.Failed
@@ -61,6 +86,9 @@ func (c Counters) add(d Counters) Counters {
 	c.Deleted += d.Deleted
 	if d.LastApplied.After(c.LastApplied) {
 		c.LastApplied = d.LastApplied
+	}
+	if d.LastErrorAt.After(c.LastErrorAt) {
+		c.LastError, c.LastErrorClass, c.LastErrorAt = d.LastError, d.LastErrorClass, d.LastErrorAt
 	}
 	return c
 }
@@ -93,6 +121,7 @@ func (s *Store) getCounters(ctx context.Context, profile, entity string) (Counte
 		Succeeded: int64(r.Succeeded), Failed: int64(r.Failed),
 		Skipped: int64(r.Skipped), Deleted: int64(r.Deleted),
 		LastApplied: timeValue(r.LastApplied),
+		LastError:   r.LastError, LastErrorClass: r.LastErrorClass, LastErrorAt: timeValue(r.LastErrorAt),
 	}, resp.ETag, nil
 }
 
@@ -141,4 +170,13 @@ func pause(ctx context.Context, attempt int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// clip keeps a runaway error text from pushing a row over the property
+// limit; the head of an error says what went wrong.
+func clip(s string) string {
+	if len(s) > maxLastError {
+		return strings.ToValidUTF8(s[:maxLastError], "")
+	}
+	return s
 }

@@ -397,3 +397,49 @@ func TestEntityStateLimits(t *testing.T) {
 		t.Fatalf("SaveEntity with a 66 KB (UTF-16) link = %v, want ErrTooLarge", err)
 	}
 }
+
+// The counters row carries the entity's latest apply error: the later one
+// wins, increments without an error keep it, a row written before these
+// fields existed reads as no error, and Waiting says whether batches wait
+// for the destination now.
+func TestCountersLastError(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	// A row as the previous version wrote it: no error fields.
+	old := `{"PartitionKey":"prof","RowKey":"account~counters","Succeeded":"7","Succeeded@odata.type":"Edm.Int64","Failed":"0","Failed@odata.type":"Edm.Int64","Skipped":"0","Skipped@odata.type":"Edm.Int64","Deleted":"0","Deleted@odata.type":"Edm.Int64"}`
+	if _, err := s.entities.AddEntity(ctx, []byte(old), nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.GetCounters(ctx, "prof", "account")
+	if err != nil || c.Succeeded != 7 || c.LastError != "" || !c.LastErrorAt.IsZero() || c.Waiting() {
+		t.Fatalf("old row = %+v, %v", c, err)
+	}
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	steps := []struct {
+		d       Counters
+		err     string
+		waiting bool
+	}{
+		{Counters{Succeeded: 1, LastApplied: t0}, "", false},
+		{Counters{LastError: "connection refused", LastErrorClass: "transient", LastErrorAt: t0.Add(time.Minute)}, "connection refused", true},
+		{Counters{LastError: "older error", LastErrorClass: "unknown", LastErrorAt: t0.Add(30 * time.Second)}, "connection refused", true},
+		{Counters{Skipped: 1}, "connection refused", true},
+		{Counters{Succeeded: 2, LastApplied: t0.Add(2 * time.Minute)}, "connection refused", false},
+		{Counters{LastError: strings.Repeat("é", maxLastError), LastErrorClass: "record", LastErrorAt: t0.Add(3 * time.Minute)}, "é", false},
+	}
+	for i, st := range steps {
+		if err := s.AddCounters(ctx, "prof", "account", st.d); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.GetCounters(ctx, "prof", "account")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(c.LastError, st.err) || c.Waiting() != st.waiting || len(c.LastError) > maxLastError || !utf8.ValidString(c.LastError) {
+			t.Fatalf("step %d: %+v (waiting %t); want error %q, waiting %t", i, c, c.Waiting(), st.err, st.waiting)
+		}
+	}
+	if c, _ := s.GetCounters(ctx, "prof", "account"); c.Succeeded != 10 || c.Skipped != 1 || c.LastErrorClass != "record" || !c.LastErrorAt.Equal(t0.Add(3*time.Minute)) {
+		t.Fatalf("final counters %+v", c)
+	}
+}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"strings"
 	gosync "sync"
 	"time"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
@@ -43,8 +46,10 @@ type Outcome string
 
 const (
 	Applied       Outcome = "applied"       // written (or found already written)
-	Retry         Outcome = "retry"         // failed; the transport redelivers it
-	Failed        Outcome = "failed"        // failed after the profile's retries; kept as a failed record
+	Partial       Outcome = "partial"       // written but for records the destination refused; those are sent again or kept as failed records
+	Retry         Outcome = "retry"         // failed; sent again (or redelivered) and counted as an attempt
+	Waiting       Outcome = "waiting"       // the destination cannot take it now; sent again later, no attempt counted
+	Failed        Outcome = "failed"        // failed after the profile's retries; kept as failed records
 	Unprocessable Outcome = "unprocessable" // cannot be understood; kept in unprocessablemessages/
 )
 
@@ -54,7 +59,8 @@ type Report struct {
 	Profile string
 	Entity  string
 	Result  sink.Result
-	Err     error // the cause, for every outcome but Applied
+	Err     error          // the cause, for every outcome but Applied
+	Class   errclass.Class // Err's class
 }
 
 // ApplierOptions tune the applier. Zero values are the defaults.
@@ -71,7 +77,13 @@ type ApplierOptions struct {
 	// sent again after the profile's retry interval with its attempt count,
 	// and the delivery in hand ends (no sleeping in a function). Nil: the
 	// transport redelivers it (host.json visibilityTimeout, maxDequeueCount).
+	// It also carries the waits for a destination that cannot take a
+	// batch: without it, such a message is redelivered by the transport
+	// and, past the transport's limit, kept in its poison queue.
 	Requeue Requeuer
+	// MaxWait caps the growing wait of a batch whose destination cannot
+	// take it (default 5 minutes).
+	MaxWait time.Duration
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
@@ -105,6 +117,9 @@ func NewApplier(profiles ProfileStore, dest Destinations, counters CounterStore,
 	if a.o.ProfileTTL <= 0 {
 		a.o.ProfileTTL = 30 * time.Second
 	}
+	if a.o.MaxWait <= 0 {
+		a.o.MaxWait = 5 * time.Minute
+	}
 	if a.o.Logger == nil {
 		a.o.Logger = slog.Default()
 	}
@@ -115,8 +130,20 @@ func NewApplier(profiles ProfileStore, dest Destinations, counters CounterStore,
 }
 
 // Apply applies one message body. A nil error means the transport may forget
-// the message: it was applied, or kept as a failed or unprocessable record. A
-// non-nil error means "redeliver it later".
+// the message: it was applied, sent again, or kept as failed or
+// unprocessable records. A non-nil error means "redeliver it later".
+//
+// What happens to a message depends on the class of what failed
+// (errclass): a record the destination refuses is rejected alone by the
+// sink, the others are written at once, and only the rejected records go
+// through the profile's retries (a message with just them) before they
+// become failed records. A destination that cannot take the batch now
+// (unreachable, deadlock, throttling, failover: transient; a table behind
+// its metadata: schema; credentials or permissions: configuration) uses no
+// retry: the message comes back after a wait that doubles up to MaxWait,
+// however long that lasts, and the entity's counters row says why. Any
+// other error keeps the old rule: the profile's retries, then failed
+// records.
 func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, error) {
 	m, err := DecodeMessage(body)
 	if err != nil {
@@ -127,6 +154,11 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	ref := m // what to send again on failure: the claim reference, not the claimed body
 	if m.Claim != "" {
 		full, fullBody, err := a.claimed(ctx, m)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Gone for good (the poller writes it before sending the
+			// reference): no redelivery can find it.
+			return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, err))
+		}
 		if err != nil && d.DequeueCount < a.o.MaxDequeueCount && !isMalformed(err) {
 			rep.Outcome, rep.Err = Retry, err
 			log.Warn("reading a claimed message failed; the message will be redelivered", "claim", m.Claim, "err", err)
@@ -153,26 +185,93 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	if err == nil && !contains(prof.Entities, m.Entity) {
 		return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("entity %q is not part of profile %q", m.Entity, m.Profile))
 	}
-	if err == nil {
+	if err != nil {
+		// Our own state store did not answer: not the records' fault.
+		err = errclass.With(errclass.Transient, fmt.Errorf("reading profile %s: %w", m.Profile, err))
+	} else {
 		var s sink.Sink
 		if s, err = a.dest.Sink(ctx, prof); err == nil {
 			table := tableOptions(prof).TableName(m.Entity)
 			rep.Result, err = s.Apply(ctx, table, m.Batch)
 		}
 	}
+	now := a.o.Now().UTC()
 	if err == nil {
 		rep.Outcome = Applied
-		if cerr := a.counters.AddCounters(ctx, m.Profile, m.Entity, state.Counters{
+		c := state.Counters{
 			Succeeded: int64(rep.Result.Upserted + rep.Result.Deleted), Skipped: int64(rep.Result.Skipped),
-			Deleted: int64(rep.Result.Deleted), LastApplied: a.o.Now().UTC(),
-		}); cerr != nil {
-			// The rows are written; a lost counter increment is not worth a replay.
-			log.Warn("updating counters failed", "err", cerr)
+			Deleted: int64(rep.Result.Deleted), LastApplied: now,
 		}
-		log.Debug("applied", "upserted", rep.Result.Upserted, "skipped", rep.Result.Skipped, "deleted", rep.Result.Deleted)
-		return rep, nil
+		if len(rep.Result.Rejected) > 0 {
+			first := rep.Result.Rejected[0]
+			rep.Class = errclass.Record
+			if rep.Result.Upserted+rep.Result.Deleted+rep.Result.Skipped > 0 {
+				rep.Outcome = Partial // else the outcome is the refused records'
+			}
+			rep.Err = fmt.Errorf("%d of the batch's records refused by the destination, the first (%s): %w", len(rep.Result.Rejected), first.ID, first.Err)
+			c.LastError, c.LastErrorClass, c.LastErrorAt = rep.Err.Error(), errclass.Record.String(), now
+		}
+		a.addCounters(ctx, log, m, c)
+		if len(rep.Result.Rejected) == 0 {
+			log.Debug("applied", "upserted", rep.Result.Upserted, "skipped", rep.Result.Skipped, "deleted", rep.Result.Deleted)
+			return rep, nil
+		}
+		log.Warn("the destination refused records; the rest of the batch is applied", "rejected", len(rep.Result.Rejected),
+			"upserted", rep.Result.Upserted, "skipped", rep.Result.Skipped, "deleted", rep.Result.Deleted, "err", rep.Err)
+		return a.retryRecords(ctx, log, rep, m, ref, d, prof, rep.Result.Rejected)
 	}
-	rep.Err = err
+	rep.Err, rep.Class = err, errclass.Of(err)
+	a.addCounters(ctx, log, m, state.Counters{LastError: err.Error(), LastErrorClass: rep.Class.String(), LastErrorAt: now})
+	switch {
+	case rep.Class == errclass.Record:
+		// The batch as a whole is refused (its columns do not fit the
+		// table): every record takes the record path.
+		log.Warn("the destination refused the batch", "err", err)
+		return a.retryRecords(ctx, log, rep, m, ref, d, prof, allRejected(m, err))
+	case rep.Class.Waits():
+		return a.wait(ctx, log, rep, m, ref, prof)
+	}
+	return a.retryAll(ctx, log, rep, m, ref, d, prof)
+}
+
+// wait sends the message again after a wait that doubles with each wait of
+// this batch, from the profile's retry interval up to MaxWait, without
+// counting an attempt: the destination is at fault, not the records. The
+// first wait of a message is one WARN line; later ones are DEBUG, so an
+// outage logs one line per message, not one per retry.
+func (a *Applier) wait(ctx context.Context, log *slog.Logger, rep Report, m, ref *Message, prof profile.Profile) (Report, error) {
+	_, interval := prof.Retries()
+	delay := max(time.Duration(interval)*time.Second, time.Second)
+	for i := 0; i < ref.Waits && delay < a.o.MaxWait; i++ {
+		delay *= 2
+	}
+	delay = min(delay, a.o.MaxWait)
+	again := *ref
+	again.Waits++
+	level := slog.LevelDebug
+	if ref.Waits == 0 {
+		level = slog.LevelWarn
+	}
+	if a.o.Requeue == nil {
+		rep.Outcome = Retry
+		log.Log(ctx, level, "the destination cannot take the batch now; the transport will redeliver it", "class", rep.Class.String(), "err", rep.Err)
+		return rep, fmt.Errorf("applying message %s: %w", m.ID, rep.Err)
+	}
+	if err := a.o.Requeue.SendAfter(ctx, again.Encode(), delay); err != nil {
+		rep.Outcome = Retry
+		log.Warn("sending the batch again failed; the transport will redeliver it", "err", err, "cause", rep.Err)
+		return rep, fmt.Errorf("applying message %s: %w", m.ID, errors.Join(rep.Err, err))
+	}
+	rep.Outcome = Waiting
+	log.Log(ctx, level, "the destination cannot take the batch now; it waits and comes back, using none of its retries",
+		"class", rep.Class.String(), "waits", again.Waits, "after", delay, "err", rep.Err)
+	return rep, nil
+}
+
+// retryAll is the rule for errors of no known class: the whole message is
+// sent again after the profile's retry interval, counted as an attempt,
+// and after the profile's retries its records become failed records.
+func (a *Applier) retryAll(ctx context.Context, log *slog.Logger, rep Report, m, ref *Message, d Delivery, prof profile.Profile) (Report, error) {
 	retries, interval := prof.Retries() // zero profile when it could not be read: DES defaults
 	// The attempt count travels on the message as sent (for a claim, the
 	// reference: the claimed body is the poller's original, attempt 0).
@@ -180,35 +279,139 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	retry := tries <= int64(retries) && d.DequeueCount < a.o.MaxDequeueCount
 	if retry && a.o.Requeue != nil {
 		again := *ref
-		again.Attempt = int(tries)
+		again.Attempt, again.Waits = int(tries), 0
 		delay := time.Duration(interval) * time.Second
 		qerr := a.o.Requeue.SendAfter(ctx, again.Encode(), delay)
 		if qerr == nil {
 			rep.Outcome = Retry
-			log.Warn("apply failed; the batch is sent again", "attempt", tries, "of", retries, "after", delay, "err", err)
+			log.Warn("apply failed; the batch is sent again", "attempt", tries, "of", retries, "after", delay, "err", rep.Err)
 			return rep, nil
 		}
 		log.Warn("sending the batch again failed; the transport will redeliver it", "err", qerr)
 	}
 	if retry {
 		rep.Outcome = Retry
-		log.Warn("apply failed; the message will be redelivered", "err", err)
-		return rep, fmt.Errorf("applying message %s (delivery %d): %w", m.ID, d.DequeueCount, err)
+		log.Warn("apply failed; the message will be redelivered", "err", rep.Err)
+		return rep, fmt.Errorf("applying message %s (delivery %d): %w", m.ID, d.DequeueCount, rep.Err)
 	}
 	// Out of retries: keep every record of the message as a failed record,
 	// then let the transport forget it.
-	rep.Outcome = Failed
-	log.Error("apply failed after retries; keeping the records as failed records", "err", err)
-	if ferr := a.keepFailed(ctx, m, err); ferr != nil {
+	return a.fail(ctx, log, rep, m, allRejected(m, rep.Err))
+}
+
+// retryRecords takes the records the destination refused through the
+// profile's retries: a message holding just them is sent again after the
+// retry interval, counted as an attempt, and after the profile's retries
+// each becomes a failed record with its own reason. The records applied
+// with them stay applied.
+func (a *Applier) retryRecords(ctx context.Context, log *slog.Logger, rep Report, m, ref *Message, d Delivery, prof profile.Profile, rejected []sink.Rejection) (Report, error) {
+	retries, interval := prof.Retries()
+	tries := int64(ref.Attempt) + d.DequeueCount
+	if tries > int64(retries) || d.DequeueCount >= a.o.MaxDequeueCount {
+		return a.fail(ctx, log, rep, m, rejected)
+	}
+	if a.o.Requeue == nil {
+		// Only the whole message can come back: the records applied are
+		// skipped next time (same versions), the refused ones retried.
+		if rep.Outcome != Partial {
+			rep.Outcome = Retry
+		}
+		return rep, fmt.Errorf("applying message %s (delivery %d): %w", m.ID, d.DequeueCount, rep.Err)
+	}
+	again := m.envelope()
+	again.Batch = onlyRejected(m, rejected)
+	again.Attempt = int(tries)
+	body := again.Encode()
+	if len(again.Batch.Upserts)+len(again.Batch.Deletes) == len(m.Batch.Upserts)+len(m.Batch.Deletes) || a.tooLarge(body) {
+		// Everything failed, or the records alone would not fit a message
+		// (a claim-check record): the message as it came, whose good
+		// records are skipped next time.
+		whole := *ref
+		whole.Attempt, whole.Waits = int(tries), 0
+		body = whole.Encode()
+	}
+	delay := time.Duration(interval) * time.Second
+	if err := a.o.Requeue.SendAfter(ctx, body, delay); err != nil {
+		log.Warn("sending the refused records again failed; the transport will redeliver the message", "err", err)
+		return rep, fmt.Errorf("applying message %s: %w", m.ID, errors.Join(rep.Err, err))
+	}
+	if rep.Outcome != Partial {
+		rep.Outcome = Retry
+	}
+	log.Info("the refused records are sent again", "records", len(rejected), "attempt", tries, "of", retries, "after", delay)
+	return rep, nil
+}
+
+// fail keeps rejected records of m as failed records (one blob and log
+// line each, with its own reason) and counts them.
+func (a *Applier) fail(ctx context.Context, log *slog.Logger, rep Report, m *Message, rejected []sink.Rejection) (Report, error) {
+	if rep.Outcome != Partial {
+		rep.Outcome = Failed
+	}
+	log.Error("records failed after the profile's retries; keeping them as failed records", "records", len(rejected), "err", rep.Err)
+	if ferr := a.keepFailed(ctx, m, rejected); ferr != nil {
 		rep.Outcome = Retry
 		return rep, fmt.Errorf("keeping failed records of message %s: %w", m.ID, ferr)
 	}
-	if cerr := a.counters.AddCounters(ctx, m.Profile, m.Entity, state.Counters{
-		Failed: int64(len(m.Batch.Upserts) + len(m.Batch.Deletes)), LastApplied: a.o.Now().UTC(),
-	}); cerr != nil {
-		log.Warn("updating counters failed", "err", cerr)
-	}
+	a.addCounters(ctx, log, m, state.Counters{Failed: int64(len(rejected)), LastApplied: a.o.Now().UTC()})
 	return rep, nil
+}
+
+// tooLarge reports whether body exceeds what the requeuer's transport
+// carries, when it says.
+func (a *Applier) tooLarge(body []byte) bool {
+	if s, ok := a.o.Requeue.(interface{ MaxBodyBytes() int }); ok {
+		return s.MaxBodyBytes() > 0 && len(body) > s.MaxBodyBytes()
+	}
+	return false
+}
+
+func (a *Applier) addCounters(ctx context.Context, log *slog.Logger, m *Message, c state.Counters) {
+	if err := a.counters.AddCounters(ctx, m.Profile, m.Entity, c); err != nil {
+		// The rows are written; a lost counter increment is not worth a replay.
+		log.Warn("updating counters failed", "err", err)
+	}
+}
+
+// allRejected is every record of m, rejected with err.
+func allRejected(m *Message, err error) []sink.Rejection {
+	out := make([]sink.Rejection, 0, len(m.Batch.Upserts)+len(m.Batch.Deletes))
+	for _, r := range m.Batch.Upserts {
+		out = append(out, sink.Rejection{ID: r.ID, Version: r.Version, Err: err, Class: errclass.Of(err)})
+	}
+	for _, d := range m.Batch.Deletes {
+		out = append(out, sink.Rejection{ID: d.ID, Version: d.Version, Delete: true, Err: err, Class: errclass.Of(err)})
+	}
+	return out
+}
+
+// onlyRejected is m's batch with only the rejected records: upserts of the
+// same id and version, deletes of the same id.
+func onlyRejected(m *Message, rejected []sink.Rejection) record.Batch {
+	type key struct {
+		id string
+		v  int64
+	}
+	ups, dels := map[key]bool{}, map[string]bool{}
+	for _, r := range rejected {
+		if r.Delete {
+			dels[strings.ToLower(r.ID)] = true
+		} else {
+			ups[key{strings.ToLower(r.ID), r.Version}] = true
+		}
+	}
+	b := record.Batch{Entity: m.Batch.Entity, Columns: m.Batch.Columns}
+	for _, r := range m.Batch.Upserts {
+		if ups[key{strings.ToLower(r.ID), r.Version}] {
+			b.Upserts = append(b.Upserts, r)
+		}
+	}
+	for _, d := range m.Batch.Deletes {
+		if dels[strings.ToLower(d.ID)] {
+			b.Deletes = append(b.Deletes, d)
+		}
+	}
+	return b
 }
 
 // claimed reads the message a claim-check message names. It must be a whole
@@ -236,7 +439,9 @@ func isMalformed(err error) bool {
 	return errors.As(err, &me)
 }
 
-func (a *Applier) keepFailed(ctx context.Context, m *Message, cause error) error {
+// keepFailed writes one failed record per rejected record of m, with that
+// record's reason.
+func (a *Applier) keepFailed(ctx context.Context, m *Message, rejected []sink.Rejection) error {
 	change := "Update"
 	if m.Kind == KindInitial {
 		change = "Trigger Initial Export"
@@ -246,17 +451,22 @@ func (a *Applier) keepFailed(ctx context.Context, m *Message, cause error) error
 	// the whole body once per record would write megabytes per record.
 	one := m.envelope()
 	type item struct {
-		id, change string
-		payload    []byte
+		id, change, reason string
+		payload            []byte
 	}
-	items := make([]item, 0, len(m.Batch.Upserts)+len(m.Batch.Deletes))
-	for _, r := range m.Batch.Upserts {
+	reasons := make(map[string]string, len(rejected))
+	for _, r := range rejected {
+		reasons[kindID(r.Delete, r.ID)] = r.Err.Error()
+	}
+	var items []item
+	b := onlyRejected(m, rejected)
+	for _, r := range b.Upserts {
 		one.Batch = record.Batch{Entity: m.Entity, Columns: m.Batch.Columns, Upserts: []record.Record{r}}
-		items = append(items, item{r.ID, change, one.Encode()})
+		items = append(items, item{r.ID, change, reasons[kindID(false, r.ID)], one.Encode()})
 	}
-	for _, d := range m.Batch.Deletes {
+	for _, d := range b.Deletes {
 		one.Batch = record.Batch{Entity: m.Entity, Deletes: []record.Delete{d}}
-		items = append(items, item{d.ID, "Delete", one.Encode()})
+		items = append(items, item{d.ID, "Delete", reasons[kindID(true, d.ID)], one.Encode()})
 	}
 	// A few blob writes at a time: thousands in a row could outlast the
 	// function's timeout.
@@ -267,11 +477,18 @@ func (a *Applier) keepFailed(ctx context.Context, m *Message, cause error) error
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			errs[i] = a.failures.WriteFailure(ctx, m.Profile, m.Entity, it.id, it.change, cause.Error(), it.payload)
+			errs[i] = a.failures.WriteFailure(ctx, m.Profile, m.Entity, it.id, it.change, it.reason, it.payload)
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+func kindID(del bool, id string) string {
+	if del {
+		return "d:" + strings.ToLower(id)
+	}
+	return "u:" + strings.ToLower(id)
 }
 
 func (a *Applier) unprocessable(ctx context.Context, prof string, body []byte, cause error) (Report, error) {

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	gosync "sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
@@ -31,30 +36,86 @@ func (f fakeProfiles) GetProfile(_ context.Context, name string) (profile.Profil
 }
 func (f fakeProfiles) ListProfiles(context.Context) ([]profile.Profile, error) { return nil, nil }
 
+// fakeSink applies batches, failing with errs (one per call, then err),
+// and refusing the records whose ids are in reject, as a sink does: the
+// others written, those in Result.Rejected.
 type fakeSink struct {
 	err     error
+	errs    []error
+	reject  map[string]error
+	calls   int
 	batches []record.Batch
 }
 
 func (s *fakeSink) EnsureTable(context.Context, schema.Table) error { return nil }
 func (s *fakeSink) Close() error                                    { return nil }
 func (s *fakeSink) Apply(_ context.Context, _ schema.TableName, b record.Batch) (sink.Result, error) {
-	if s.err != nil {
+	s.calls++
+	if len(s.errs) > 0 {
+		err := s.errs[0]
+		s.errs = s.errs[1:]
+		if err != nil {
+			return sink.Result{}, err
+		}
+	} else if s.err != nil {
 		return sink.Result{}, s.err
 	}
-	s.batches = append(s.batches, b)
-	return sink.Result{Upserted: len(b.Upserts), Deleted: len(b.Deletes)}, nil
+	var res sink.Result
+	good := record.Batch{Entity: b.Entity, Columns: b.Columns}
+	for _, r := range b.Upserts {
+		if err, bad := s.reject[r.ID]; bad {
+			res.Rejected = append(res.Rejected, sink.Rejection{ID: r.ID, Version: r.Version, Err: err, Class: errclass.Record})
+			continue
+		}
+		good.Upserts = append(good.Upserts, r)
+	}
+	for _, d := range b.Deletes {
+		if err, bad := s.reject[d.ID]; bad {
+			res.Rejected = append(res.Rejected, sink.Rejection{ID: d.ID, Version: d.Version, Delete: true, Err: err, Class: errclass.Record})
+			continue
+		}
+		good.Deletes = append(good.Deletes, d)
+	}
+	s.batches = append(s.batches, good)
+	res.Upserted, res.Deleted = len(good.Upserts), len(good.Deletes)
+	return res, nil
 }
 
-type fakeDest struct{ s *fakeSink }
+type fakeDest struct {
+	s   *fakeSink
+	err error // an open that fails
+}
 
-func (d fakeDest) Sink(context.Context, profile.Profile) (sink.Sink, error) { return d.s, nil }
+func (d fakeDest) Sink(context.Context, profile.Profile) (sink.Sink, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	return d.s, nil
+}
 
 type fakeCounters struct{ got []state.Counters }
 
 func (c *fakeCounters) AddCounters(_ context.Context, _, _ string, d state.Counters) error {
 	c.got = append(c.got, d)
 	return nil
+}
+
+// sum is every increment added, the last error kept.
+func (c *fakeCounters) sum() state.Counters {
+	var t state.Counters
+	for _, d := range c.got {
+		t.Succeeded += d.Succeeded
+		t.Failed += d.Failed
+		t.Skipped += d.Skipped
+		t.Deleted += d.Deleted
+		if d.LastErrorAt.After(t.LastErrorAt) || d.LastError != "" {
+			t.LastError, t.LastErrorClass, t.LastErrorAt = d.LastError, d.LastErrorClass, d.LastErrorAt
+		}
+		if d.LastApplied.After(t.LastApplied) {
+			t.LastApplied = d.LastApplied
+		}
+	}
+	return t
 }
 
 type failure struct {
@@ -90,6 +151,9 @@ func (c fakeClaims) PutClaim(_ context.Context, name string, body []byte) error 
 func (c fakeClaims) GetClaim(_ context.Context, name string) ([]byte, error) {
 	b, ok := c[name]
 	if !ok {
+		if strings.Contains(name, "gone") {
+			return nil, fmt.Errorf("claims: no blob %s: %w", name, fs.ErrNotExist)
+		}
 		return nil, errors.New("blob not found")
 	}
 	return b, nil
@@ -104,7 +168,7 @@ func TestApplierRetriesThenKeepsFailedRecords(t *testing.T) {
 	body := m.Encode()
 	s := &fakeSink{err: errors.New("database is read-only")}
 	counters, fails := &fakeCounters{}, &fakeFailures{}
-	a := NewApplier(profs, fakeDest{s}, counters, fails, &ApplierOptions{Logger: slog.New(slog.DiscardHandler)})
+	a := NewApplier(profs, fakeDest{s: s}, counters, fails, &ApplierOptions{Logger: slog.New(slog.DiscardHandler)})
 
 	// Within the profile's retries: redeliver, keep nothing yet.
 	for d := int64(1); d <= 2; d++ {
@@ -140,13 +204,13 @@ func TestApplierRetriesThenKeepsFailedRecords(t *testing.T) {
 	if _, ok := byID["Delete "+m.Batch.Deletes[0].ID]; !ok {
 		t.Errorf("no failed record for the delete: %v", byID)
 	}
-	if n := len(counters.got); n != 1 || counters.got[0].Failed != int64(want) {
-		t.Errorf("counters = %+v, want one increment of %d failed", counters.got, want)
+	if c := counters.sum(); c.Failed != int64(want) || c.Succeeded != 0 || !strings.Contains(c.LastError, "read-only") || c.LastErrorClass != "unknown" {
+		t.Errorf("counters = %+v, want %d failed and the last error of class unknown", c, want)
 	}
 
 	// The transport's own limit ends retries earlier than the profile's.
 	fails.failed = nil
-	a = NewApplier(profs, fakeDest{s}, counters, fails, &ApplierOptions{MaxDequeueCount: 2, Logger: slog.New(slog.DiscardHandler)})
+	a = NewApplier(profs, fakeDest{s: s}, counters, fails, &ApplierOptions{MaxDequeueCount: 2, Logger: slog.New(slog.DiscardHandler)})
 	if rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: 2}); err != nil || rep.Outcome != Failed {
 		t.Fatalf("at the transport's limit: %v, %v; want Failed", rep.Outcome, err)
 	}
@@ -174,6 +238,7 @@ func TestApplierClaimCheck(t *testing.T) {
 	}{
 		{"claimed body applied", ref("account", "p/account/1.0-1.json"), claims, 1, Applied, ""},
 		{"blob unreadable: redelivered", ref("account", "p/account/missing.json"), claims, 1, Retry, "blob not found"},
+		{"blob gone: kept at once, no redelivery can find it", ref("account", "p/account/gone.json"), claims, 1, Unprocessable, "no blob p/account/gone.json"},
 		{"blob unreadable at the last delivery: kept", ref("account", "p/account/missing.json"), claims, 5, Unprocessable, "blob not found"},
 		{"claimed body of another entity", ref("account", "p/contact/1.0-1.json"), claims, 1, Unprocessable, "p/contact"},
 		{"no claim store", ref("account", "p/account/1.0-1.json"), nil, 1, Unprocessable, "no claim store"},
@@ -181,7 +246,7 @@ func TestApplierClaimCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, fails := &fakeSink{}, &fakeFailures{}
-			a := NewApplier(profs, fakeDest{s}, &fakeCounters{}, fails, &ApplierOptions{Claims: tt.claims, Logger: slog.New(slog.DiscardHandler)})
+			a := NewApplier(profs, fakeDest{s: s}, &fakeCounters{}, fails, &ApplierOptions{Claims: tt.claims, Logger: slog.New(slog.DiscardHandler)})
 			rep, err := a.Apply(t.Context(), tt.body, Delivery{DequeueCount: tt.d})
 			if rep.Outcome != tt.want {
 				t.Fatalf("outcome %s (%v), want %s", rep.Outcome, err, tt.want)
@@ -228,7 +293,7 @@ func TestClaimRoundTrip(t *testing.T) {
 		t.Fatalf("claim = %d bytes, %v, %d blobs", len(refBody), err, len(claims))
 	}
 	s := &fakeSink{}
-	a := NewApplier(fakeProfiles{"p": {Name: "p", Entities: []string{"account"}}}, fakeDest{s}, &fakeCounters{}, &fakeFailures{},
+	a := NewApplier(fakeProfiles{"p": {Name: "p", Entities: []string{"account"}}}, fakeDest{s: s}, &fakeCounters{}, &fakeFailures{},
 		&ApplierOptions{Claims: claims, Logger: slog.New(slog.DiscardHandler)})
 	if rep, err := a.Apply(t.Context(), refBody, Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Applied {
 		t.Fatalf("Apply = %v, %v", rep.Outcome, err)
@@ -275,9 +340,9 @@ func TestApplierRequeuesWithTheProfileInterval(t *testing.T) {
 	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account"}, RetryCount: &retries, RetryIntervalSeconds: &interval}}
 	m := sampleMessage()
 	m.Profile = "p"
-	s := &fakeSink{err: errors.New("deadlock victim")}
+	s := &fakeSink{err: errors.New("something no rule knows")} // class unknown: the old rule
 	q, fails := &fakeRequeue{}, &fakeFailures{}
-	a := NewApplier(profs, fakeDest{s}, &fakeCounters{}, fails, &ApplierOptions{Requeue: q, Logger: slog.New(slog.DiscardHandler)})
+	a := NewApplier(profs, fakeDest{s: s}, &fakeCounters{}, fails, &ApplierOptions{Requeue: q, Logger: slog.New(slog.DiscardHandler)})
 
 	body := m.Encode()
 	for attempt := 1; attempt <= retries; attempt++ {
@@ -309,10 +374,10 @@ func TestApplierRequeuesWithTheProfileInterval(t *testing.T) {
 	}
 }
 
-// A claim-check batch that keeps failing ends as failed records like any
-// other: the attempt count is the reference's, and every copy differs from
-// the one before (Service Bus duplicate detection would drop an identical
-// one).
+// A claim-check batch that keeps failing (an error of no known class) ends
+// as failed records like any other: the attempt count is the reference's,
+// and every copy differs from the one before (Service Bus duplicate
+// detection would drop an identical one).
 func TestApplierRequeuesClaimsUntilFailed(t *testing.T) {
 	retries, interval := 2, 5
 	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account"}, RetryCount: &retries, RetryIntervalSeconds: &interval}}
@@ -321,9 +386,9 @@ func TestApplierRequeuesClaimsUntilFailed(t *testing.T) {
 	claims := fakeClaims{"p/account/1.0-1.json": m.Encode()}
 	ref := Message{ID: "p/account/1.0", Profile: "p", Entity: "account", Kind: KindDelta, Page: 1, Claim: "p/account/1.0-1.json"}
 	body := ref.Encode()
-	s := &fakeSink{err: errors.New("value too long for column")}
+	s := &fakeSink{err: errors.New("something no rule knows")}
 	q, fails := &fakeRequeue{}, &fakeFailures{}
-	a := NewApplier(profs, fakeDest{s}, &fakeCounters{}, fails, &ApplierOptions{Claims: claims, Requeue: q, Logger: slog.New(slog.DiscardHandler)})
+	a := NewApplier(profs, fakeDest{s: s}, &fakeCounters{}, fails, &ApplierOptions{Claims: claims, Requeue: q, Logger: slog.New(slog.DiscardHandler)})
 	var outcomes []Outcome
 	for range retries + 2 {
 		rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: 1})
@@ -351,6 +416,218 @@ func TestApplierRequeuesClaimsUntilFailed(t *testing.T) {
 	}
 }
 
+// A value too long for its column fails that record alone (it used to fail
+// the whole batch): the other records of the claimed batch are applied and
+// counted at once; only the refused record travels on, inline, through the
+// profile's retries (the poller may widen the column meanwhile), then
+// becomes the only failed record, with its own reason.
+func TestApplierRetriesOnlyTheRefusedRecords(t *testing.T) {
+	retries, interval := 2, 7
+	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account"}, RetryCount: &retries, RetryIntervalSeconds: &interval}}
+	m := sampleMessage()
+	m.Profile = "p"
+	bad := m.Batch.Upserts[1]
+	claims := fakeClaims{"p/account/1.0-1.json": m.Encode()}
+	ref := Message{ID: "p/account/1.0", Profile: "p", Entity: "account", Kind: KindDelta, Page: 1, Claim: "p/account/1.0-1.json"}
+	tooLong := &sink.BatchError{Table: schema.TableName{Name: "account"}, ID: bad.ID, Column: "name", Reason: "value of 300 characters for a column of 160"}
+	s := &fakeSink{reject: map[string]error{bad.ID: tooLong}}
+	q, fails, counters := &fakeRequeue{}, &fakeFailures{}, &fakeCounters{}
+	a := NewApplier(profs, fakeDest{s: s}, counters, fails, &ApplierOptions{Claims: claims, Requeue: q, Logger: slog.New(slog.DiscardHandler)})
+
+	rep, err := a.Apply(t.Context(), ref.Encode(), Delivery{DequeueCount: 1})
+	if err != nil || rep.Outcome != Partial || rep.Class != errclass.Record || len(rep.Result.Rejected) != 1 {
+		t.Fatalf("first apply: %v %s, %v; want Partial with one rejection", rep.Outcome, rep.Class, err)
+	}
+	if got := s.batches[0]; len(got.Upserts) != 1 || len(got.Deletes) != 1 {
+		t.Fatalf("applied %d upserts and %d deletes at once, want the good upsert and the delete", len(got.Upserts), len(got.Deletes))
+	}
+	if c := counters.sum(); c.Succeeded != 2 || c.Failed != 0 || c.LastErrorClass != "record" {
+		t.Fatalf("counters after the first apply: %+v; want the two good records counted", c)
+	}
+	for attempt := 1; attempt <= retries; attempt++ {
+		last := q.sent[len(q.sent)-1]
+		back, err := DecodeMessage(last.body)
+		if err != nil || back.Claim != "" || back.Attempt != attempt || len(back.Batch.Upserts) != 1 || back.Batch.Upserts[0].ID != bad.ID || len(back.Batch.Deletes) != 0 {
+			t.Fatalf("copy %d = %+v, %v; want the refused record alone, inline, at attempt %d", attempt, back, err, attempt)
+		}
+		if last.delay != 7*time.Second {
+			t.Fatalf("copy %d sent after %v, want the profile's 7 s", attempt, last.delay)
+		}
+		rep, err = a.Apply(t.Context(), last.body, Delivery{DequeueCount: 1})
+		want := Retry
+		if attempt == retries {
+			want = Failed
+		}
+		if err != nil || rep.Outcome != want {
+			t.Fatalf("apply of copy %d: %v, %v; want %v", attempt, rep.Outcome, err, want)
+		}
+	}
+	if len(fails.failed) != 1 || fails.failed[0].id != bad.ID || !strings.Contains(fails.failed[0].reason, "column name") {
+		t.Fatalf("failed records %+v; want only %s, with its reason", fails.failed, bad.ID)
+	}
+	if back, err := DecodeMessage(fails.failed[0].payload); err != nil || len(back.Batch.Upserts) != 1 || back.Batch.Upserts[0].ID != bad.ID {
+		t.Fatalf("failed record payload %+v, %v", back, err)
+	}
+	if c := counters.sum(); c.Succeeded != 2 || c.Failed != 1 {
+		t.Fatalf("final counters %+v; want 2 succeeded, 1 failed", c)
+	}
+}
+
+// A batch the destination refuses as a whole (its columns do not fit the
+// table: record class) takes every record through the retries.
+func TestApplierBatchRefusedAsAWhole(t *testing.T) {
+	retries := 1
+	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account"}, RetryCount: &retries}}
+	m := sampleMessage()
+	m.Profile = "p"
+	s := &fakeSink{err: &sink.BatchError{Table: schema.TableName{Name: "account"}, Column: "name", Reason: "batch kind string does not fit column type int"}}
+	q, fails := &fakeRequeue{}, &fakeFailures{}
+	a := NewApplier(profs, fakeDest{s: s}, &fakeCounters{}, fails, &ApplierOptions{Requeue: q, Logger: slog.New(slog.DiscardHandler)})
+	rep, err := a.Apply(t.Context(), m.Encode(), Delivery{DequeueCount: 1})
+	if err != nil || rep.Outcome != Retry || rep.Class != errclass.Record || len(q.sent) != 1 {
+		t.Fatalf("first apply: %v %s, %v", rep.Outcome, rep.Class, err)
+	}
+	if back, _ := DecodeMessage(q.sent[0].body); back.Attempt != 1 || len(back.Batch.Upserts) != len(m.Batch.Upserts) || len(back.Batch.Deletes) != 1 {
+		t.Fatalf("copy %+v; want the whole batch at attempt 1", back)
+	}
+	if rep, err := a.Apply(t.Context(), q.sent[0].body, Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Failed || len(fails.failed) != 3 {
+		t.Fatalf("second apply: %v, %v, %d failed records; want all 3 failed", rep.Outcome, err, len(fails.failed))
+	}
+}
+
+// countLevel counts log records at a level and keeps their messages.
+type countLevel struct {
+	mu    gosync.Mutex
+	level slog.Level
+	msgs  []string
+}
+
+func (c *countLevel) Enabled(context.Context, slog.Level) bool { return true }
+func (c *countLevel) Handle(_ context.Context, r slog.Record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r.Level == c.level {
+		c.msgs = append(c.msgs, r.Message)
+	}
+	return nil
+}
+func (c *countLevel) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *countLevel) WithGroup(string) slog.Handler      { return c }
+
+// A destination that cannot take a batch (unreachable, schema behind,
+// refused login) uses none of the record's retries, however long it lasts:
+// the message comes back with its attempt count unchanged after a wait
+// that doubles from the retry interval up to MaxWait, the entity's
+// counters say why, one WARN line is logged for the message, and no failed
+// record is written. When the destination is back, the batch is applied.
+func TestApplierWaitsForTheDestination(t *testing.T) {
+	retries, interval := 2, 5
+	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account"}, RetryCount: &retries, RetryIntervalSeconds: &interval}}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	tests := []struct {
+		name  string
+		err   error
+		open  bool // the error comes from opening the sink
+		class errclass.Class
+	}{
+		{"connection refused", fmt.Errorf("postgres sink: apply to public.account: %w", refused), false, errclass.Transient},
+		{"refused while opening the sink", fmt.Errorf("profile p: opening postgres destination: %w", refused), true, errclass.Transient},
+		{"deadlock", errclass.With(errclass.Transient, errors.New("deadlock detected")), false, errclass.Transient},
+		{"table lacks a column", &sink.UnknownColumnError{Table: schema.TableName{Name: "account"}, Column: "new_x"}, false, errclass.Schema},
+		{"missing table", &sink.NoTableError{Table: schema.TableName{Name: "account"}}, false, errclass.Schema},
+		{"login refused", errclass.With(errclass.Configuration, errors.New("password authentication failed")), false, errclass.Configuration},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const outage = 12 // deliveries, far past the retries
+			s := &fakeSink{}
+			dest := fakeDest{s: s}
+			if tt.open {
+				dest.err = tt.err
+			} else {
+				s.errs = slices.Repeat([]error{tt.err}, outage)
+			}
+			q, fails, counters := &fakeRequeue{}, &fakeFailures{}, &fakeCounters{}
+			warns := &countLevel{level: slog.LevelWarn}
+			a := NewApplier(profs, dest, counters, fails, &ApplierOptions{Requeue: q, MaxWait: time.Minute, Logger: slog.New(warns)})
+			m := sampleMessage()
+			m.Profile, m.Attempt = "p", 1 // one record retry used already: waiting must not add any
+			body := m.Encode()
+			want := []time.Duration{5, 10, 20, 40, 60, 60, 60, 60, 60, 60, 60, 60}
+			for i := range outage {
+				rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: 1})
+				if err != nil || rep.Outcome != Waiting || rep.Class != tt.class {
+					t.Fatalf("delivery %d: %v %s, %v; want Waiting, class %s", i+1, rep.Outcome, rep.Class, err, tt.class)
+				}
+				last := q.sent[len(q.sent)-1]
+				back, err := DecodeMessage(last.body)
+				if err != nil || back.Attempt != 1 || back.Waits != i+1 || len(back.Batch.Upserts) != len(m.Batch.Upserts) {
+					t.Fatalf("copy %d = %+v, %v; want the whole batch, attempt 1, waits %d", i+1, back, err, i+1)
+				}
+				if last.delay != want[i]*time.Second {
+					t.Fatalf("copy %d waits %v, want %v", i+1, last.delay, want[i]*time.Second)
+				}
+				body = last.body
+			}
+			if len(fails.failed) != 0 {
+				t.Fatalf("%d failed records written during the outage", len(fails.failed))
+			}
+			if c := counters.sum(); c.LastErrorClass != tt.class.String() || c.LastError == "" || c.Failed != 0 {
+				t.Fatalf("counters %+v; want the last error of class %s", c, tt.class)
+			}
+			if len(warns.msgs) != 1 {
+				t.Fatalf("%d WARN lines for one waiting message, want 1: %q", len(warns.msgs), warns.msgs)
+			}
+			// Back: the next delivery applies the batch.
+			if tt.open {
+				a.dest = fakeDest{s: s}
+			}
+			if rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Applied {
+				t.Fatalf("after the outage: %v, %v; want Applied", rep.Outcome, err)
+			}
+		})
+	}
+}
+
+// Without a Requeuer a waiting batch is left to the transport, which
+// redelivers it; it never becomes failed records, even at the transport's
+// last delivery (the host's poison queue keeps it whole after that).
+func TestApplierWaitsWithoutARequeuer(t *testing.T) {
+	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account"}}}
+	s := &fakeSink{err: errclass.With(errclass.Transient, errors.New("connection reset"))}
+	fails := &fakeFailures{}
+	a := NewApplier(profs, fakeDest{s: s}, &fakeCounters{}, fails, &ApplierOptions{MaxDequeueCount: 5, Logger: slog.New(slog.DiscardHandler)})
+	m := sampleMessage()
+	m.Profile = "p"
+	for d := int64(1); d <= 5; d++ {
+		if rep, err := a.Apply(t.Context(), m.Encode(), Delivery{DequeueCount: d}); err == nil || rep.Outcome != Retry {
+			t.Fatalf("delivery %d: %v, %v; want an error so the transport redelivers", d, rep.Outcome, err)
+		}
+	}
+	if len(fails.failed) != 0 {
+		t.Fatalf("%d failed records", len(fails.failed))
+	}
+}
+
+// The profile store not answering is not the records' fault either.
+func TestApplierWaitsWhenTheProfileCannotBeRead(t *testing.T) {
+	q := &fakeRequeue{}
+	a := NewApplier(brokenProfiles{}, fakeDest{s: &fakeSink{}}, &fakeCounters{}, &fakeFailures{}, &ApplierOptions{Requeue: q, Logger: slog.New(slog.DiscardHandler)})
+	m := sampleMessage()
+	m.Profile = "p"
+	rep, err := a.Apply(t.Context(), m.Encode(), Delivery{DequeueCount: 1})
+	if err != nil || rep.Outcome != Waiting || rep.Class != errclass.Transient || len(q.sent) != 1 {
+		t.Fatalf("Apply = %v %s, %v; want Waiting (transient)", rep.Outcome, rep.Class, err)
+	}
+}
+
+type brokenProfiles struct{}
+
+func (brokenProfiles) GetProfile(context.Context, string) (profile.Profile, error) {
+	return profile.Profile{}, errors.New("table service unavailable")
+}
+func (brokenProfiles) ListProfiles(context.Context) ([]profile.Profile, error) { return nil, nil }
+
 // countingProfiles counts reads of the profile store.
 type countingProfiles struct {
 	fakeProfiles
@@ -370,7 +647,7 @@ func (c *countingProfiles) GetProfile(ctx context.Context, name string) (profile
 func TestApplierRereadsAChangedProfile(t *testing.T) {
 	profs := &countingProfiles{fakeProfiles: fakeProfiles{"p": {Name: "p", Entities: []string{"contact"}}}}
 	s, fails := &fakeSink{}, &fakeFailures{}
-	a := NewApplier(profs, fakeDest{s}, &fakeCounters{}, fails, &ApplierOptions{Logger: slog.New(slog.DiscardHandler)})
+	a := NewApplier(profs, fakeDest{s: s}, &fakeCounters{}, fails, &ApplierOptions{Logger: slog.New(slog.DiscardHandler)})
 	contact := sampleMessage()
 	contact.Profile, contact.Entity, contact.Batch.Entity = "p", "contact", "contact"
 	contact.ProfileVersion = profs.fakeProfiles["p"].Version()

@@ -51,6 +51,10 @@ type Message struct {
 	// Attempt counts the failed applies of this batch before this copy was
 	// sent again (0: the poller's original).
 	Attempt int
+	// Waits counts the times this batch was sent again because the
+	// destination could not take it (unreachable, schema behind, settings):
+	// those do not count as attempts, and set the next wait's length.
+	Waits int
 	// ProfileVersion is profile.Profile.Version of the profile the poller
 	// read: an applier holding another version reads the profile again.
 	ProfileVersion string
@@ -99,6 +103,10 @@ func (m *Message) Encode() []byte {
 	if m.Attempt > 0 {
 		b = append(b, `,"attempt":`...)
 		b = strconv.AppendInt(b, int64(m.Attempt), 10)
+	}
+	if m.Waits > 0 {
+		b = append(b, `,"waits":`...)
+		b = strconv.AppendInt(b, int64(m.Waits), 10)
 	}
 	b = append(b, `,"columns":[`...)
 	for i, c := range m.Batch.Columns {
@@ -209,7 +217,8 @@ func decodeMessage(body []byte) (*Message, error) {
 		return nil, err
 	}
 	m := &Message{}
-	var version int64 = -1
+	var version int64
+	seenVersion := false
 	var rawUpserts, rawDeletes jsontext.Value
 	seenColumns := false
 	for d.PeekKind() != '}' {
@@ -223,6 +232,7 @@ func decodeMessage(body []byte) (*Message, error) {
 			if version, err = readInt(d, "v"); err != nil {
 				return nil, err
 			}
+			seenVersion = true
 		case "id":
 			m.ID, err = readString(d, name)
 		case "profile":
@@ -257,6 +267,10 @@ func decodeMessage(body []byte) (*Message, error) {
 			var a int64
 			a, err = readInt(d, name)
 			m.Attempt = int(a)
+		case "waits":
+			var w int64
+			w, err = readInt(d, name)
+			m.Waits = int(w)
 		default:
 			err = d.SkipValue()
 		}
@@ -268,12 +282,16 @@ func decodeMessage(body []byte) (*Message, error) {
 		return nil, err
 	}
 	switch {
+	case !seenVersion:
+		return nil, &MalformedError{Reason: `message has no version field "v"`}
 	case version != MessageVersion:
 		return nil, &MalformedError{Reason: fmt.Sprintf("unsupported message version %d (want %d)", version, MessageVersion)}
 	case m.Profile == "":
-		return nil, &MalformedError{Reason: `missing "profile"`}
+		return nil, &MalformedError{Reason: `message has no "profile"`}
 	case m.Entity == "":
-		return nil, &MalformedError{Reason: `missing "entity"`}
+		return nil, &MalformedError{Reason: `message has no "entity"`}
+	case m.Kind == "":
+		return nil, &MalformedError{Reason: `message has no "kind"`}
 	case m.Kind != KindInitial && m.Kind != KindDelta && m.Kind != KindResync:
 		return nil, &MalformedError{Reason: fmt.Sprintf("unknown kind %q", m.Kind)}
 	case len(rawUpserts) > 0 && !seenColumns:

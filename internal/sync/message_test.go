@@ -75,8 +75,11 @@ func TestDecodeMessageRejects(t *testing.T) {
 		{"empty", ``, "invalid JSON"},
 		{"array", `[1,2]`, "expected {"},
 		{"version", strings.Replace(valid, `"v":1`, `"v":2`, 1), "unsupported message version 2"},
-		{"no version", strings.Replace(valid, `"v":1,`, ``, 1), "unsupported message version -1"},
-		{"no profile", strings.Replace(valid, `"profile":"p"`, `"profile":""`, 1), `missing "profile"`},
+		{"no version", strings.Replace(valid, `"v":1,`, ``, 1), `message has no version field "v"`},
+		{"version 0", strings.Replace(valid, `"v":1`, `"v":0`, 1), "unsupported message version 0"},
+		{"no profile", strings.Replace(valid, `"profile":"p"`, `"profile":""`, 1), `message has no "profile"`},
+		{"no entity", strings.Replace(valid, `,"entity":"account"`, ``, 1), `message has no "entity"`},
+		{"no kind", strings.Replace(valid, `,"kind":"delta"`, ``, 1), `message has no "kind"`},
 		{"kind", strings.Replace(valid, `"kind":"delta"`, `"kind":"weird"`, 1), `unknown kind "weird"`},
 		{"bad column kind", strings.Replace(valid, `["name","string"]`, `["name","text"]`, 1), `column "name" has unknown kind "text"`},
 		{"repeated column", strings.Replace(valid, `["name","string"]`, `["accountid","string"]`, 1), `repeated`},
@@ -165,5 +168,19 @@ func TestSplit(t *testing.T) {
 	}
 	if got := msgs[1].Batch.Upserts; len(got) != 1 || got[0].ID != big.ID {
 		t.Errorf("oversized record: the middle message holds %d records, want it alone", len(got))
+	}
+}
+
+// Attempt and Waits survive the round trip and are left out at zero (a
+// poller's original carries neither).
+func TestMessageAttemptAndWaits(t *testing.T) {
+	m := sampleMessage()
+	if b := string(m.Encode()); strings.Contains(b, `"attempt"`) || strings.Contains(b, `"waits"`) {
+		t.Fatalf("zero attempt and waits encoded: %s", b)
+	}
+	m.Attempt, m.Waits = 2, 5
+	got, err := DecodeMessage(m.Encode())
+	if err != nil || got.Attempt != 2 || got.Waits != 5 {
+		t.Fatalf("decoded %+v, %v; want attempt 2, waits 5", got, err)
 	}
 }

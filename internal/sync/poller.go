@@ -134,7 +134,10 @@ type EntityResult struct {
 	Deletes         int
 	Messages        int
 	CaughtUp        bool // the read reached a deltaLink: nothing more to read now
-	Err             error
+	// Superseded: another poll of the entity saved its state first; this
+	// one stopped without error.
+	Superseded bool
+	Err        error
 }
 
 // PollAll polls every entity of every profile. One failing entity does not
@@ -257,6 +260,9 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			dropRevived(page, revived)
 		}
 		n, err := p.enqueuePage(ctx, prof, entity, &st, page)
+		if errors.Is(err, state.ErrConflict) {
+			return p.superseded(log, res, st.Pages+1)
+		}
 		if err != nil {
 			res.Err = err
 			return res
@@ -276,9 +282,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		st.LastError = ""
 		if err := p.entities.SaveEntity(ctx, &st); err != nil {
 			if errors.Is(err, state.ErrConflict) {
-				// Another poll of the same entity won the race; its position
-				// stands and ours is discarded (what we sent is a duplicate).
-				log.Warn("another poller advanced this entity first; stopping this poll", "page", st.Pages)
+				return p.superseded(log, res, st.Pages)
 			}
 			res.Err = fmt.Errorf("saving position: %w", err)
 			return res
@@ -298,6 +302,17 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	if res.Upserts+res.Deletes > 0 {
 		log.Info("poll", "phase", res.Phase, "pages", res.Pages, "upserts", res.Upserts, "deletes", res.Deletes, "messages", res.Messages, "caughtUp", res.CaughtUp)
 	}
+	return res
+}
+
+// superseded ends a poll that lost the race for the entity's state to
+// another poll of the same entity (the Functions timer singleton is not a
+// guarantee): the other's position stands, what this poll sent is a
+// harmless duplicate, and nothing went wrong, so it is one INFO line and
+// no error.
+func (p *Poller) superseded(log *slog.Logger, res EntityResult, page int64) EntityResult {
+	log.Info("another poll advanced this entity first; this one stops", "page", page)
+	res.Superseded = true
 	return res
 }
 

@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
@@ -30,39 +34,32 @@ func stageName(table schema.TableName, names []string, cols map[string]schema.Co
 	return fmt.Sprintf("dataexport_stage_%016x", h.Sum64())
 }
 
-// Apply writes b to table in one transaction (see sink.BatchApplier):
-// deletes first, in one statement, then the upserts. A batch that carries
-// every data column of the table (the usual case) is written by replace:
-// one statement removes the rows it supersedes, one COPY writes the new
-// versions. A narrower batch (the table kept columns of removed
+// Apply writes b to table (see sink.BatchApplier), each write one
+// transaction: deletes first, in one statement, then the upserts. A batch
+// that carries every data column of the table (the usual case) is written
+// by replace: one statement removes the rows it supersedes, one COPY writes
+// the new versions. A narrower batch (the table kept columns of removed
 // attributes) goes through a staging table and one version-guarded
 // INSERT … ON CONFLICT, which leaves the other columns alone. Deletes
 // before upserts gives the same result as any other order, since each side
-// is guarded by the other's version.
+// is guarded by the other's version. A COPY that stops at a record says at
+// which line: the write fails with a *sink.FailedAt, so that Isolate
+// retries around that record.
 func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
-	res, err := s.apply(ctx, table, b)
-	if err != nil {
-		// The cached column list may be what failed: another process may
-		// have widened, retyped or re-created the table. The next attempt
-		// reads it again.
-		s.forget(s.resolve(table))
-	}
-	return res, err
-}
-
-func (s *Sink) apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
 	table = s.resolve(table)
-	var res sink.Result
-	p, cols, err := s.prepare(ctx, table, b)
-	if err != nil {
-		return res, err
-	}
 	entity := b.Entity
 	if entity == "" {
 		entity = table.Name
 	}
+	return s.cols.Apply(ctx, table, b, s.freshColumns, func(ctx context.Context, p sink.Prepared, cols map[string]schema.ColumnType) (sink.Result, error) {
+		return s.write(ctx, table, entity, p, cols)
+	})
+}
+
+func (s *Sink) write(ctx context.Context, table schema.TableName, entity string, p sink.Prepared, cols map[string]schema.ColumnType) (sink.Result, error) {
+	var res sink.Result
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	err = s.pool.tx(ctx, func(tx pgx.Tx) error {
+	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
 		// Writers of one table take turns: a statement's snapshot must see
 		// a concurrent batch's tombstones, or a late upsert racing a delete
 		// could bring the row back. Each batch is set-based, so the wait is
@@ -84,7 +81,7 @@ func (s *Sink) apply(ctx context.Context, table schema.TableName, b record.Batch
 				return err
 			}
 			if !full {
-				s.forget(table)
+				s.cols.Forget(table)
 			}
 		}
 		if full {
@@ -97,29 +94,34 @@ func (s *Sink) apply(ctx context.Context, table schema.TableName, b record.Batch
 	if err != nil {
 		return sink.Result{}, fmt.Errorf("postgres sink: apply to %s: %w", table, err)
 	}
-	res.Skipped = len(b.Upserts) - res.Upserted
 	return res, nil
 }
 
-// prepare checks b against the table's columns, reading them again once
-// if b names a column the cache does not know (the table may have grown).
-func (s *Sink) prepare(ctx context.Context, table schema.TableName, b record.Batch) (sink.Prepared, map[string]schema.ColumnType, error) {
-	s.mu.Lock()
-	cols, cached := s.cols[table]
-	s.mu.Unlock()
-	if cached {
-		p, err := sink.Prepare(table, b, cols)
-		var unknown *sink.UnknownColumnError
-		if !errors.As(err, &unknown) {
-			return p, cols, err
-		}
+// copyLine finds the line a COPY stopped at in its error ("COPY account,
+// line 3, column name"): line n is the n-th row sent, from 1.
+var copyLine = regexp.MustCompile(`^COPY .*, line (\d+)(?:,|$)`)
+
+// failedAt wraps a record-class error of a COPY whose n-th row (from 1)
+// is row(n-1) of the batch's upserts, as a *sink.FailedAt; other errors are
+// returned as they are.
+func failedAt(err error, row func(i int) (int, bool)) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || errclass.Of(err) != errclass.Record {
+		return err
 	}
-	cols, err := s.freshColumns(ctx, table)
-	if err != nil {
-		return sink.Prepared{}, nil, err
+	m := copyLine.FindStringSubmatch(pe.Where)
+	if m == nil {
+		return err
 	}
-	p, err := sink.Prepare(table, b, cols)
-	return p, cols, err
+	n, perr := strconv.Atoi(m[1])
+	if perr != nil {
+		return err
+	}
+	i, ok := row(n - 1)
+	if !ok {
+		return err
+	}
+	return &sink.FailedAt{Index: i, Err: err}
 }
 
 func (s *Sink) applyUpserts(ctx context.Context, tx pgx.Tx, table schema.TableName, p sink.Prepared, cols map[string]schema.ColumnType, now time.Time) (int, error) {
@@ -143,7 +145,9 @@ func (s *Sink) applyUpserts(ctx context.Context, tx pgx.Tx, table schema.TableNa
 		return 0, fmt.Errorf("create staging table: %w", err)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, &stageSource{rows: p.Upserts, vals: make([]any, len(names))}); err != nil {
-		return 0, fmt.Errorf("copy to staging table: %w", err)
+		// The staging table has the target's types: a value the column
+		// cannot hold stops the COPY at its line.
+		return 0, fmt.Errorf("copy to staging table: %w", failedAt(err, func(i int) (int, bool) { return i, 0 <= i && i < len(p.Upserts) }))
 	}
 	tag, err := tx.Exec(ctx, upsertSQL(table, s.opts.Tombstones(), stage, quoted), now, table.Name)
 	if err != nil {

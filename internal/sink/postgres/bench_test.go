@@ -123,3 +123,42 @@ func (r *rawSource) Values() ([]any, error) {
 }
 
 func (r *rawSource) Err() error { return nil }
+
+// BenchmarkBadRecord compares a 5,000-row batch holding one record the
+// database refuses (a CHECK constraint) with the same batch clean, both
+// into an empty table.
+//
+//	go test ./internal/sink/postgres -run '^$' -bench BadRecord -benchtime 10x
+func BenchmarkBadRecord(b *testing.B) {
+	const n = 5000
+	for _, pos := range []int{0, n / 2, n - 1} {
+		b.Run(fmt.Sprintf("batch=%d/bad=%d", n, pos), func(b *testing.B) {
+			ctx := b.Context()
+			s, err := Open(ctx, testConnString(), &sink.Options{Schema: freshSchema(b), Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			e := sinktest.BenchAccount()
+			var cols []record.Column
+			for _, f := range dataverse.Fields(e) {
+				cols = append(cols, f.Column)
+			}
+			tbl, err := schema.Map(e, s.Options().TableOptions())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.EnsureTable(ctx, tbl); err != nil {
+				b.Fatal(err)
+			}
+			sinktest.BenchBadRecord(b, target{s}, tbl.TableName, cols, n, pos, func() {
+				if err := s.pool.with(ctx, func(c *pgx.Conn) error {
+					_, err := c.Exec(ctx, "TRUNCATE "+qualified(tbl.TableName))
+					return err
+				}); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}

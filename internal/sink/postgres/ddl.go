@@ -70,7 +70,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 	if err := t.Check(); err != nil {
 		return fmt.Errorf("postgres sink: %w", err)
 	}
-	defer s.forget(t.TableName)
+	defer s.cols.Forget(t.TableName)
 	var stmts []string
 	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockTable(ctx, tx, t.TableName); err != nil {
@@ -157,7 +157,7 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 	if err := (&schema.Table{TableName: table}).Check(); err != nil {
 		return fmt.Errorf("postgres sink: %w", err)
 	}
-	defer s.forget(table)
+	defer s.cols.Forget(table)
 	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockTable(ctx, tx, table); err != nil {
 			return err
@@ -202,7 +202,7 @@ func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) 
 	if err := t.Check(); err != nil {
 		return fmt.Errorf("postgres sink: %w", err)
 	}
-	defer s.forget(t.TableName)
+	defer s.cols.Forget(t.TableName)
 	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockTable(ctx, tx, t.TableName); err != nil {
 			return err

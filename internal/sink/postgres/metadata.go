@@ -12,8 +12,6 @@ import (
 	"github.com/dataexport/dataexport/internal/sink"
 )
 
-var _ sink.MetadataWriter = (*Sink)(nil)
-
 func (s *Sink) metaName(name string) schema.TableName {
 	return s.opts.TableOptions().TableName(name)
 }

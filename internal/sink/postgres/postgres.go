@@ -11,10 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
 )
@@ -29,13 +29,11 @@ const DefaultMaxConns = 4
 type Sink struct {
 	pool *pool
 	opts sink.Options
-
-	mu   sync.Mutex
-	cols map[schema.TableName]map[string]schema.ColumnType // data columns per table
+	cols sink.ColumnCache
 }
 
-var _ sink.Sink = (*Sink)(nil)
-var _ sink.Reader = (*Sink)(nil)
+// Every capability (sink/capabilities_test.go holds the matrix).
+var _ sink.Destination = (*Sink)(nil)
 
 // Open connects to the database of connString, creates the schema if it is
 // missing, the sink's own tables and the DES metadata tables. o may be nil. The connection string
@@ -45,8 +43,9 @@ func Open(ctx context.Context, connString string, o *sink.Options) (*Sink, error
 	if o != nil {
 		opts = *o
 	}
+	// Settings an operator must change: configuration errors.
 	if err := opts.Validate(); err != nil {
-		return nil, fmt.Errorf("postgres sink: %w", err)
+		return nil, errclass.With(errclass.Configuration, fmt.Errorf("postgres sink: %w", err))
 	}
 	if opts.Schema == "" {
 		opts.Schema = DefaultSchema
@@ -54,7 +53,7 @@ func Open(ctx context.Context, connString string, o *sink.Options) (*Sink, error
 	cfg, err := pgx.ParseConfig(connString)
 	if err != nil {
 		// pgx's parse errors may quote the string; say only that it is wrong.
-		return nil, errors.New("postgres sink: connection string cannot be parsed")
+		return nil, errclass.With(errclass.Configuration, errors.New("postgres sink: connection string cannot be parsed"))
 	}
 	// Readers parse timestamps as text: pin the format.
 	cfg.RuntimeParams["datestyle"] = "ISO, YMD"
@@ -64,7 +63,7 @@ func Open(ctx context.Context, connString string, o *sink.Options) (*Sink, error
 		pool.close()
 		return nil, fmt.Errorf("postgres sink: %w", err)
 	}
-	s := &Sink{pool: pool, opts: opts, cols: map[schema.TableName]map[string]schema.ColumnType{}}
+	s := &Sink{pool: pool, opts: opts}
 	// DES created the metadata tables on activation; opening the sink is
 	// ours.
 	if err := s.createOwnTables(ctx); err != nil {
@@ -152,16 +151,8 @@ func (s *Sink) columns(ctx context.Context, q queryer, t schema.TableName) (map[
 	for _, col := range list {
 		c[col.Name] = col.Type
 	}
-	s.mu.Lock()
-	s.cols[t] = c
-	s.mu.Unlock()
+	s.cols.Put(t, c)
 	return c, nil
-}
-
-func (s *Sink) forget(t schema.TableName) {
-	s.mu.Lock()
-	delete(s.cols, t)
-	s.mu.Unlock()
 }
 
 type queryer interface {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
 	"github.com/dataexport/dataexport/internal/sink/sinktest"
 )
@@ -61,7 +63,20 @@ func open(t *testing.T, o sink.Options) sinktest.Target {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s
+	return target{s}
+}
+
+// target is the sink plus what the suite needs to plant a refusal.
+type target struct{ *Sink }
+
+// Refuse adds a CHECK constraint, NOT VALID so stored rows are not checked.
+func (s target) Refuse(ctx context.Context, table schema.TableName, column string, value int64) error {
+	table = s.resolve(table)
+	return s.pool.with(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s <> %d) NOT VALID",
+			qualified(table), quote("refuse_"+column), quote(column), value))
+		return err
+	})
 }
 
 func TestSuite(t *testing.T) { sinktest.Run(t, open) }

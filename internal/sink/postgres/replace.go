@@ -78,7 +78,14 @@ func (s *Sink) replace(ctx context.Context, tx pgx.Tx, table schema.TableName, p
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{table.Schema, table.Name}, names,
 		&keptSource{rows: p.Upserts, keep: keep, ids: ids, created: created, now: now, vals: make([]any, len(names))})
 	if err != nil {
-		return 0, fmt.Errorf("copy: %w", err)
+		// A constraint or a value the column cannot hold stops the COPY at
+		// its line: the n-th row copied is p.Upserts[keep[n-1]].
+		return 0, fmt.Errorf("copy: %w", failedAt(err, func(i int) (int, bool) {
+			if i < 0 || i >= len(keep) {
+				return 0, false
+			}
+			return keep[i], true
+		}))
 	}
 	return int(n), nil
 }

@@ -1,11 +1,16 @@
 package sinktest
 
 import (
+	"context"
 	"fmt"
+	"slices"
+	"testing"
 	"time"
 
 	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/schema"
+	"github.com/dataexport/dataexport/internal/sink"
 )
 
 // BenchAccount is an account with the 40-odd columns of a typical export
@@ -99,4 +104,56 @@ func BenchRows(cols []record.Column, from, n int, v int64) []record.Record {
 		out[i] = record.Record{ID: guid(k), Version: v, Values: vals}
 	}
 	return out
+}
+
+// Refuser is a destination that can be made to refuse rows, as a CHECK
+// constraint does (Target.Refuse).
+type Refuser interface {
+	sink.BatchApplier
+	Refuse(ctx context.Context, table schema.TableName, column string, value int64) error
+}
+
+// BenchBadRecord measures, in the same iterations, Apply of a clean batch
+// of n BenchRows and of the same batch with one record the destination
+// refuses (a CHECK constraint on numberofemployees) at position pos, each
+// into an empty table (reset empties it, untimed), and reports the time
+// of each and their ratio (target: at most 3); ns/op is the bad batch's.
+func BenchBadRecord(b *testing.B, s Refuser, table schema.TableName, cols []record.Column, n, pos int, reset func()) {
+	ctx := b.Context()
+	const refused = -7
+	if err := s.Refuse(ctx, table, "numberofemployees", refused); err != nil {
+		b.Fatal(err)
+	}
+	emp := slices.IndexFunc(cols, func(c record.Column) bool { return c.Name == "numberofemployees" })
+	if emp < 0 {
+		b.Fatal("no column numberofemployees")
+	}
+	clean := BenchRows(cols, 0, n, 1)
+	bad := slices.Clone(clean)
+	bad[pos].Values = slices.Clone(bad[pos].Values)
+	bad[pos].Values[emp] = record.IntValue(refused)
+	var cleanTime, badTime time.Duration
+	apply := func(rows []record.Record, wantRejected int) time.Duration {
+		reset()
+		start := time.Now()
+		if wantRejected > 0 {
+			b.StartTimer()
+		}
+		res, err := s.Apply(ctx, table, record.Batch{Entity: "account", Columns: cols, Upserts: rows})
+		b.StopTimer()
+		d := time.Since(start)
+		if err != nil || len(res.Rejected) != wantRejected || res.Upserted != n-wantRejected {
+			b.Fatalf("Apply = %+v, %v; want %d written, %d rejected", res.Counts(), err, n-wantRejected, wantRejected)
+		}
+		return d
+	}
+	b.ResetTimer()
+	b.StopTimer()
+	for range b.N {
+		cleanTime += apply(clean, 0)
+		badTime += apply(bad, 1)
+	}
+	b.ReportMetric(cleanTime.Seconds()*1000/float64(b.N), "clean_ms/op")
+	b.ReportMetric(badTime.Seconds()*1000/float64(b.N), "bad_ms/op")
+	b.ReportMetric(badTime.Seconds()/cleanTime.Seconds(), "bad/clean")
 }

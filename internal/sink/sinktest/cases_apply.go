@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/dataexport/dataexport/internal/dataverse"
@@ -42,22 +43,21 @@ func testRoundTrip(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sc, ok := f.s.(sink.Scanner); ok {
-		// Scan streams what Rows returns, and stops at the callback's error.
-		var n int
-		stop := errors.New("stop")
-		err := sc.Scan(t.Context(), f.table.TableName, f.cols, func(r record.Record) error {
-			if r.ID != got[n].ID || r.Version != got[n].Version {
-				t.Errorf("Scan row %d is %s, Rows says %s", n, r.ID, got[n].ID)
-			}
-			if n++; n == 3 {
-				return stop
-			}
-			return nil
-		})
-		if !errors.Is(err, stop) || n != 3 {
-			t.Errorf("Scan = %v after %d rows, want the callback's error after 3", err, n)
+	// Scan streams what Rows returns, in the same order, and stops at the
+	// callback's error.
+	var n int
+	stop := errors.New("stop")
+	err = f.s.Scan(t.Context(), f.table.TableName, f.cols, func(r record.Record) error {
+		if r.ID != got[n].ID || r.Version != got[n].Version || !slices.EqualFunc(r.Values, got[n].Values, record.Value.Equal) {
+			t.Errorf("Scan row %d is %s, Rows says %s", n, r.ID, got[n].ID)
 		}
+		if n++; n == 8 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 8 {
+		t.Errorf("Scan = %v after %d rows, want the callback's error after 8", err, n)
 	}
 	last := got[len(got)-1]
 	if last.ID != "abcdef00-0000-4000-8000-00000000000a" {

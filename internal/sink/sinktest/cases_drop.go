@@ -17,10 +17,7 @@ import (
 // from scratch.
 func testDropTable(t *testing.T, open Opener) {
 	s := open(t, sink.Options{})
-	d, ok := s.(sink.TableDropper)
-	if !ok {
-		t.Skipf("%T does not implement sink.TableDropper", s)
-	}
+	var d sink.TableDropper = s
 	a := addFixture(t, s, Account("account"))
 	c := addFixture(t, s, Account("contact"))
 	a.apply(t, a.batch(a.recs(rv{1, 1}, rv{2, 1}), del(3, 4)))
@@ -44,10 +41,7 @@ func testDropTable(t *testing.T, open Opener) {
 // columns and leaves every other value in place.
 func testDropColumns(t *testing.T, open Opener) {
 	s := open(t, sink.Options{})
-	d, ok := s.(sink.ColumnDropper)
-	if !ok {
-		t.Fatalf("%T does not implement sink.ColumnDropper", s)
-	}
+	var d sink.ColumnDropper = s
 	ctx := t.Context()
 	wide := addFixture(t, s, evolved("account", func(e *dataverse.Entity) {
 		e.Attributes = append(e.Attributes,

@@ -13,18 +13,9 @@ import (
 	"github.com/dataexport/dataexport/internal/sink"
 )
 
-// MetadataTarget is a Target that also keeps the DES metadata tables.
-type MetadataTarget interface {
-	Target
-	sink.MetadataWriter
-}
-
 func testMetadata(t *testing.T, open Opener) {
 	s := open(t, sink.Options{Prefix: "crm"})
-	m, ok := s.(MetadataTarget)
-	if !ok {
-		t.Skipf("%T does not implement sink.MetadataWriter", s)
-	}
+	var m sink.MetadataWriter = s
 	ctx := t.Context()
 	if err := m.EnsureMetadataTables(ctx); err != nil {
 		t.Fatal(err)
@@ -62,7 +53,7 @@ func testMetadata(t *testing.T, open Opener) {
 	assertMetadata(t, m, want)
 }
 
-func assertMetadata(t *testing.T, m MetadataTarget, want []schema.MetadataRows) {
+func assertMetadata(t *testing.T, m sink.MetadataWriter, want []schema.MetadataRows) {
 	t.Helper()
 	if len(want) != len(schema.MetadataTables()) {
 		t.Fatalf("%d metadata sets, want one per table", len(want))
@@ -98,10 +89,7 @@ func renderRows(rows [][]record.Value) []string {
 // once.
 func testMetadataConcurrent(t *testing.T, open Opener) {
 	s := open(t, sink.Options{})
-	m, ok := s.(MetadataTarget)
-	if !ok {
-		t.Skipf("%T does not implement sink.MetadataWriter", s)
-	}
+	var m sink.MetadataWriter = s
 	ctx := t.Context()
 	if err := m.EnsureMetadataTables(ctx); err != nil {
 		t.Fatal(err)

@@ -3,101 +3,84 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
 )
 
-// Apply writes b to table in one transaction (see sink.BatchApplier): deletes
-// first, then version-guarded upserts through one prepared statement.
-// Deletes before upserts gives the same result as any other order, since
-// each side is guarded by the other's version.
+// Apply writes b to table (see sink.BatchApplier): each write is one
+// transaction, deletes first, then version-guarded upserts through
+// prepared statements of up to chunkRows rows. Deletes before upserts gives
+// the same result as any other order, since each side is guarded by the
+// other's version.
 func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
-	res, err := s.apply(ctx, table, b)
-	if err != nil {
-		// The cached column list may be what failed: another process may
-		// have widened, retyped or re-created the table. The next attempt
-		// reads it again.
-		s.forget(s.resolve(table))
+	table = s.resolve(table)
+	entity := b.Entity
+	if entity == "" {
+		entity = table.Name
 	}
-	return res, err
+	return s.cols.Apply(ctx, table, b, s.columns, func(ctx context.Context, p sink.Prepared, _ map[string]schema.ColumnType) (sink.Result, error) {
+		return s.write(ctx, table, entity, p)
+	})
 }
 
-func (s *Sink) apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
-	table = s.resolve(table)
+// savepoint is taken right after BEGIN: releasing it proves the
+// transaction is still open after a failed statement (see applyUpserts).
+const savepoint = "dataexport_apply"
+
+func (s *Sink) write(ctx context.Context, table schema.TableName, entity string, p sink.Prepared) (sink.Result, error) {
 	var res sink.Result
-	cols, err := s.columns(ctx, s.db, table, false)
-	if err != nil {
-		return res, err
-	}
-	p, err := sink.Prepare(table, b, cols)
-	var unknown *sink.UnknownColumnError
-	if errors.As(err, &unknown) {
-		// The table may have grown behind our cache; look once more.
-		if cols, err = s.columns(ctx, s.db, table, true); err != nil {
-			return res, err
-		}
-		p, err = sink.Prepare(table, b, cols)
-	}
-	if err != nil {
-		return res, err
-	}
 	now := time.Now().UTC().Format(TimeLayout)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return res, fmt.Errorf("sqlite sink: apply to %s: %w", table, err)
 	}
-	if res.Deleted, err = s.applyDeletes(ctx, tx, table, b.Entity, p.Deletes, now); err != nil {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+savepoint); err != nil {
+		return res, rollback(tx, fmt.Errorf("sqlite sink: apply to %s: %w", table, err))
+	}
+	if res.Deleted, err = s.applyDeletes(ctx, tx, table, entity, p.Deletes, now); err != nil {
 		return sink.Result{}, rollback(tx, err)
 	}
-	if res.Upserted, err = s.applyUpserts(ctx, tx, table, p, now); err != nil {
+	if res.Upserted, res.Rejected, err = s.applyUpserts(ctx, tx, table, p, now); err != nil {
 		return sink.Result{}, rollback(tx, err)
 	}
-	res.Skipped = len(b.Upserts) - res.Upserted
 	if err := tx.Commit(); err != nil {
 		return sink.Result{}, fmt.Errorf("sqlite sink: apply to %s: commit: %w", table, err)
 	}
 	return res, nil
 }
 
-func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableName, p sink.Prepared, now string) (int, error) {
+// applyUpserts writes p's upserts in chunks. A chunk the database refuses
+// for a record's sake (a constraint, a trigger raising ABORT) is written
+// again row by row within the same transaction, since SQLite undoes only
+// the failed statement: the refused rows are rejected, the others written,
+// for 32 single-row statements at most per bad record.
+func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableName, p sink.Prepared, now string) (int, []sink.Rejection, error) {
 	if len(p.Upserts) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
 	// Rows go in chunks of up to chunkRows per statement: each statement
 	// costs a call through database/sql and the driver, each value a bind.
 	per := 2 + len(p.Columns)
 	chunk := max(1, min(chunkRows, maxParams/per))
-	var full *sql.Stmt
+	var full, one *sql.Stmt
 	defer func() {
-		if full != nil {
-			full.Close()
+		for _, st := range []*sql.Stmt{full, one} {
+			if st != nil {
+				st.Close()
+			}
 		}
 	}()
 	args := make([]any, 3+chunk*per)
 	args[0], args[1] = now, now
-	n := 0
-	for start := 0; start < len(p.Upserts); start += chunk {
-		rows := p.Upserts[start:min(start+chunk, len(p.Upserts))]
-		stmt := full
-		if len(rows) < chunk || full == nil {
-			var err error
-			if stmt, err = tx.PrepareContext(ctx, upsertSQL(table, s.opts.Tombstones(), p.Columns, len(rows))); err != nil {
-				return 0, fmt.Errorf("sqlite sink: apply to %s: prepare upsert: %w", table, err)
-			}
-			if len(rows) == chunk {
-				full = stmt
-			} else {
-				defer stmt.Close()
-			}
-		}
+	exec := func(stmt *sql.Stmt, rows []record.Record) (int, error) {
 		a := args[:3+len(rows)*per]
 		a[len(a)-1] = table.Name
 		for i, r := range rows {
@@ -109,12 +92,82 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 		}
 		out, err := stmt.ExecContext(ctx, a...)
 		if err != nil {
-			return 0, fmt.Errorf("sqlite sink: apply to %s: upsert: %w", table, err)
+			return 0, err
 		}
 		c, _ := out.RowsAffected()
-		n += int(c)
+		return int(c), nil
 	}
-	return n, nil
+	prepare := func(rows int) (*sql.Stmt, error) {
+		st, err := tx.PrepareContext(ctx, upsertSQL(table, s.opts.Tombstones(), p.Columns, rows))
+		if err != nil {
+			return nil, fmt.Errorf("sqlite sink: apply to %s: prepare upsert: %w", table, err)
+		}
+		return st, nil
+	}
+	n := 0
+	var rejected []sink.Rejection
+	for start := 0; start < len(p.Upserts); start += chunk {
+		rows := p.Upserts[start:min(start+chunk, len(p.Upserts))]
+		stmt := full
+		if len(rows) < chunk || full == nil {
+			var err error
+			if stmt, err = prepare(len(rows)); err != nil {
+				return 0, nil, err
+			}
+			if len(rows) == chunk {
+				full = stmt
+			} else {
+				defer stmt.Close()
+			}
+		}
+		c, err := exec(stmt, rows)
+		if err == nil {
+			n += c
+			continue
+		}
+		if errclass.Of(err) != errclass.Record {
+			return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert: %w", table, err)
+		}
+		if !s.stillOpen(ctx, tx) {
+			// A trigger's RAISE(ROLLBACK) ended the transaction: nothing of
+			// it stands, so the write fails with the record's error and
+			// Isolate splits it into transactions of their own.
+			return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert (transaction rolled back): %w", table, err)
+		}
+		if one == nil {
+			if one, err = prepare(1); err != nil {
+				return 0, nil, err
+			}
+		}
+		for _, r := range rows {
+			c, err := exec(one, []record.Record{r})
+			switch {
+			case err == nil:
+				n += c
+			case errclass.Of(err) == errclass.Record:
+				if !s.stillOpen(ctx, tx) {
+					return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert (transaction rolled back): %w", table, err)
+				}
+				rejected = append(rejected, sink.Rejection{ID: r.ID, Version: r.Version, Class: errclass.Record,
+					Err: fmt.Errorf("sqlite sink: apply to %s: record %s: %w", table, r.ID, err)})
+			default:
+				return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert: %w", table, err)
+			}
+		}
+	}
+	return n, rejected, nil
+}
+
+// stillOpen reports whether tx survived a failed statement: SQLite undoes
+// only the statement on a constraint failure (ABORT), but a trigger may
+// roll the whole transaction back (RAISE(ROLLBACK)), after which statements
+// would run outside it. The savepoint taken after BEGIN is gone then.
+func (s *Sink) stillOpen(ctx context.Context, tx *sql.Tx) bool {
+	if _, err := tx.ExecContext(ctx, "RELEASE "+savepoint); err != nil {
+		return false
+	}
+	_, err := tx.ExecContext(ctx, "SAVEPOINT "+savepoint)
+	return err == nil
 }
 
 // Chunking of upserts: rows per statement, and SQLite's limit on

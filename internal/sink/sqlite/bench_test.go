@@ -145,3 +145,38 @@ func rawInsert(b *testing.B, s *Sink, names []string, table schema.TableName, ro
 }
 
 const rawRowsPerStatement = 32
+
+// BenchmarkBadRecord compares a 5,000-row batch holding one record the
+// database refuses with the same batch clean, both into an empty table.
+//
+//	go test ./internal/sink/sqlite -run '^$' -bench BadRecord -benchtime 10x
+func BenchmarkBadRecord(b *testing.B) {
+	const n = 5000
+	for _, pos := range []int{0, n / 2, n - 1} {
+		b.Run(fmt.Sprintf("batch=%d/bad=%d", n, pos), func(b *testing.B) {
+			ctx := b.Context()
+			s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), &sink.Options{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			e := sinktest.BenchAccount()
+			var cols []record.Column
+			for _, f := range dataverse.Fields(e) {
+				cols = append(cols, f.Column)
+			}
+			tbl, err := schema.Map(e, s.Options().TableOptions())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.EnsureTable(ctx, tbl); err != nil {
+				b.Fatal(err)
+			}
+			sinktest.BenchBadRecord(b, target{s}, tbl.TableName, cols, n, pos, func() {
+				if _, err := s.db.ExecContext(ctx, "DELETE FROM "+qualified(tbl.TableName)); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}

@@ -63,7 +63,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 	if t.Schema != DefaultSchema {
 		return fmt.Errorf("sqlite sink: %w", &schema.NameError{What: "schema", Name: t.Schema, Reason: "SQLite supports only schema main"})
 	}
-	defer s.forget(t.TableName)
+	defer s.cols.Forget(t.TableName)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite sink: ensure %s: %w", t.TableName, err)
@@ -129,7 +129,7 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 	if err := (&schema.Table{TableName: table}).Check(); err != nil {
 		return fmt.Errorf("sqlite sink: %w", err)
 	}
-	defer s.forget(table)
+	defer s.cols.Forget(table)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite sink: drop %s: %w", table, err)
@@ -167,7 +167,7 @@ func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) 
 	if err := t.Check(); err != nil {
 		return fmt.Errorf("sqlite sink: %w", err)
 	}
-	defer s.forget(t.TableName)
+	defer s.cols.Forget(t.TableName)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite sink: drop columns of %s: %w", t.TableName, err)

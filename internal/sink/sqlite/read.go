@@ -29,7 +29,7 @@ func (s *Sink) Scan(ctx context.Context, table schema.TableName, columns []recor
 	if err := (&schema.Table{TableName: table}).Check(); err != nil {
 		return fmt.Errorf("sqlite sink: %w", err)
 	}
-	cols, err := s.columns(ctx, s.db, table, true)
+	cols, err := s.columns(ctx, table)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (s *Sink) Count(ctx context.Context, table schema.TableName) (int64, error)
 	if err := (&schema.Table{TableName: table}).Check(); err != nil {
 		return 0, fmt.Errorf("sqlite sink: %w", err)
 	}
-	if _, err := s.columns(ctx, s.db, table, true); err != nil {
+	if _, err := s.columns(ctx, table); err != nil {
 		return 0, err
 	}
 	var n int64

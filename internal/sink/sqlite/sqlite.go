@@ -15,8 +15,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
@@ -30,13 +30,11 @@ const DefaultSchema = "main"
 type Sink struct {
 	db   *sql.DB
 	opts sink.Options
-
-	mu   sync.Mutex
-	cols map[schema.TableName]map[string]schema.ColumnType // data columns per table
+	cols sink.ColumnCache
 }
 
-var _ sink.Sink = (*Sink)(nil)
-var _ sink.Reader = (*Sink)(nil)
+// Every capability (sink/capabilities_test.go holds the matrix).
+var _ sink.Destination = (*Sink)(nil)
 
 // Open opens (creating if needed) the database at path and creates the
 // sink's own tables and the DES metadata tables. o may be nil. Schema must be empty or "main": SQLite has
@@ -46,17 +44,18 @@ func Open(ctx context.Context, path string, o *sink.Options) (*Sink, error) {
 	if o != nil {
 		opts = *o
 	}
+	// Settings an operator must change: configuration errors.
 	if err := opts.Validate(); err != nil {
-		return nil, fmt.Errorf("sqlite sink: %w", err)
+		return nil, errclass.With(errclass.Configuration, fmt.Errorf("sqlite sink: %w", err))
 	}
 	if opts.Schema == "" {
 		opts.Schema = DefaultSchema
 	}
 	if opts.Schema != DefaultSchema {
-		return nil, fmt.Errorf("sqlite sink: %w", &schema.NameError{What: "schema", Name: opts.Schema, Reason: "SQLite supports only schema main"})
+		return nil, errclass.With(errclass.Configuration, fmt.Errorf("sqlite sink: %w", &schema.NameError{What: "schema", Name: opts.Schema, Reason: "SQLite supports only schema main"}))
 	}
 	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, errors.New("sqlite sink: the database path must be non-empty, without '?' or '#'")
+		return nil, errclass.With(errclass.Configuration, errors.New("sqlite sink: the database path must be non-empty, without '?' or '#'"))
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -75,7 +74,7 @@ func Open(ctx context.Context, path string, o *sink.Options) (*Sink, error) {
 	// One connection: SQLite has one writer anyway, and this keeps
 	// transactions from waiting on each other's locks.
 	db.SetMaxOpenConns(1)
-	s := &Sink{db: db, opts: opts, cols: map[schema.TableName]map[string]schema.ColumnType{}}
+	s := &Sink{db: db, opts: opts}
 	// DES created the metadata tables on activation; opening the sink is
 	// ours.
 	if err := s.createOwnTables(ctx); err != nil {
@@ -132,17 +131,10 @@ func (s *Sink) createOwnTables(ctx context.Context) error {
 	return nil
 }
 
-// columns returns the data columns of t (cached), or a *sink.NoTableError.
-func (s *Sink) columns(ctx context.Context, q querier, t schema.TableName, fresh bool) (map[string]schema.ColumnType, error) {
-	if !fresh {
-		s.mu.Lock()
-		c, ok := s.cols[t]
-		s.mu.Unlock()
-		if ok {
-			return c, nil
-		}
-	}
-	list, err := readColumns(ctx, q, t)
+// columns reads the data columns of t and caches them, or returns a
+// *sink.NoTableError.
+func (s *Sink) columns(ctx context.Context, t schema.TableName) (map[string]schema.ColumnType, error) {
+	list, err := readColumns(ctx, s.db, t)
 	if err != nil {
 		return nil, err
 	}
@@ -159,16 +151,8 @@ func (s *Sink) columns(ctx context.Context, q querier, t schema.TableName, fresh
 		}
 		c[col.Name] = col.Type
 	}
-	s.mu.Lock()
-	s.cols[t] = c
-	s.mu.Unlock()
+	s.cols.Put(t, c)
 	return c, nil
-}
-
-func (s *Sink) forget(t schema.TableName) {
-	s.mu.Lock()
-	delete(s.cols, t)
-	s.mu.Unlock()
 }
 
 type querier interface {

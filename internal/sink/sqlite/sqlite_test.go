@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,7 +24,25 @@ func open(t *testing.T, o sink.Options) sinktest.Target {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	return s
+	return target{s}
+}
+
+// target is the sink plus what the suite needs to plant a refusal.
+type target struct{ *Sink }
+
+// Refuse adds triggers that abort an insert or update of a row whose column
+// holds value: SQLite cannot add a CHECK constraint to an existing table,
+// and a trigger's ABORT is what a customer would use (SQLITE_CONSTRAINT).
+func (s target) Refuse(ctx context.Context, table schema.TableName, column string, value int64) error {
+	table = s.resolve(table)
+	for _, op := range []string{"INSERT", "UPDATE"} {
+		q := fmt.Sprintf(`CREATE TRIGGER %s BEFORE %s ON %s WHEN NEW.%s = %d BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END`,
+			quote("refuse_"+strings.ToLower(op)+"_"+column), op, qualified(table), quote(column), value)
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func TestSuite(t *testing.T) { sinktest.Run(t, open) }
@@ -90,5 +110,49 @@ func TestStaleColumnCacheRecovers(t *testing.T) {
 	}
 	if res, err := a.Apply(ctx, tn, batch); err != nil || res.Upserted != 1 {
 		t.Fatalf("second Apply after the table changed = %+v, %v; the stale column list was not read again", res, err)
+	}
+}
+
+// A trigger that refuses a row with RAISE(ROLLBACK) ends the whole
+// transaction, not just the statement: the row-by-row retry inside the
+// transaction must notice and leave the splitting to separate
+// transactions, so the good rows and the deletes are still written.
+func TestRefusalThatRollsBack(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "dest.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tbl := schema.Table{TableName: schema.TableName{Name: "acct"}, Entity: "acct", Columns: []schema.Column{{Name: "n", Type: schema.IntType()}}}
+	if err := s.EnsureTable(ctx, tbl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `CREATE TRIGGER refuse BEFORE INSERT ON acct WHEN NEW.n < 0 BEGIN SELECT RAISE(ROLLBACK, 'refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	id := func(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-000000000000", i) }
+	cols := []record.Column{{Name: "n", Kind: record.Int}}
+	var ups []record.Record
+	for i := range 100 {
+		n := int64(i)
+		if i == 5 || i == 70 {
+			n = -1
+		}
+		ups = append(ups, record.Record{ID: id(i), Version: 1, Values: []record.Value{record.IntValue(n)}})
+	}
+	res, err := s.Apply(ctx, tbl.TableName, record.Batch{Columns: cols, Upserts: ups, Deletes: []record.Delete{{ID: id(500), Version: 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts() != (sink.Counts{Upserted: 98, Deleted: 1, Rejected: 2}) || res.Rejected[0].ID != id(5) || res.Rejected[1].ID != id(70) {
+		t.Fatalf("Apply = %+v, want 98 written, the delete applied, %s and %s rejected", res, id(5), id(70))
+	}
+	if n, err := s.Count(ctx, tbl.TableName); err != nil || n != 98 {
+		t.Fatalf("Count = %d, %v; want 98", n, err)
+	}
+	tombs, err := s.Tombstones(ctx, tbl.TableName)
+	if err != nil || tombs[id(500)] != 3 {
+		t.Fatalf("tombstones %v, %v; want the delete's", tombs, err)
 	}
 }

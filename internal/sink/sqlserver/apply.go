@@ -2,7 +2,6 @@ package sqlserver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/dataexport/dataexport/internal/record"
@@ -21,52 +20,41 @@ const (
 	stageIDs   = "#dataexport_ids"
 )
 
-// Apply writes b to table in one transaction; see sink.BatchApplier.
+// Apply writes b to table (see sink.BatchApplier), each write one
+// transaction: deletes, then upserts. Values bulk copy would mangle or the
+// server would refuse mid-load are rejected before anything is sent; a
+// record the MERGE refuses (a constraint) is isolated by splitting the
+// write.
 func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
-	res, err := s.apply(ctx, table, b)
-	if err != nil {
-		// The cached column list may be what failed: another process may
-		// have widened, retyped or re-created the table. The next attempt
-		// reads it again.
-		s.forget(s.resolve(table))
-	}
-	return res, err
-}
-
-func (s *Sink) apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
 	table = s.resolve(table)
 	if err := checkName(table); err != nil {
 		return sink.Result{}, fmt.Errorf("sqlserver sink: %w", err)
-	}
-	p, cols, err := s.prepare(ctx, table, b)
-	if err != nil {
-		return sink.Result{}, err
-	}
-	res := sink.Result{Skipped: p.Skipped}
-	if len(p.Upserts) == 0 && len(p.Deletes) == 0 {
-		return res, nil
-	}
-	types := make([]schema.ColumnType, len(p.Columns))
-	for i, c := range p.Columns {
-		types[i] = cols[c.Name]
-	}
-	if err := checkUpserts(p, types); err != nil {
-		return sink.Result{}, err
 	}
 	entity := b.Entity
 	if entity == "" {
 		entity = table.Name
 	}
-	w := s.writeTarget(table, entity)
+	return s.cols.Apply(ctx, table, b, s.columns, func(ctx context.Context, p sink.Prepared, cols map[string]schema.ColumnType) (sink.Result, error) {
+		return s.write(ctx, table, entity, p, cols)
+	})
+}
 
+func (s *Sink) write(ctx context.Context, table schema.TableName, entity string, p sink.Prepared, cols map[string]schema.ColumnType) (sink.Result, error) {
+	types := make([]schema.ColumnType, len(p.Columns))
+	for i, c := range p.Columns {
+		types[i] = cols[c.Name]
+	}
+	res := sink.Result{Rejected: checkUpserts(p, types)}
+	p = p.Without(res.Rejected)
+	if len(p.Upserts) == 0 && len(p.Deletes) == 0 {
+		return res, nil
+	}
+	w := s.writeTarget(table, entity)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return sink.Result{}, fmt.Errorf("sqlserver sink: apply to %s: %w", table, err)
 	}
 	fail := func(err error) (sink.Result, error) {
-		// The cached columns may be stale (another process altered the
-		// table); read them again next time.
-		s.forget(table)
 		return sink.Result{}, rollback(tx, fmt.Errorf("sqlserver sink: apply to %s: %w", table, err))
 	}
 	// Deletes first, then upserts: both are version-guarded, so the rows
@@ -85,30 +73,11 @@ func (s *Sink) apply(ctx context.Context, table schema.TableName, b record.Batch
 			return fail(err)
 		}
 		res.Upserted = n
-		res.Skipped += len(p.Upserts) - n
 	}
 	if err := tx.Commit(); err != nil {
-		s.forget(table)
 		return sink.Result{}, fmt.Errorf("sqlserver sink: apply to %s: commit: %w", table, err)
 	}
 	return res, nil
-}
-
-// prepare checks b against the table's columns, reading them again once if
-// a column is unknown (another process may have added it).
-func (s *Sink) prepare(ctx context.Context, table schema.TableName, b record.Batch) (sink.Prepared, map[string]schema.ColumnType, error) {
-	cols, err := s.columns(ctx, s.db, table, false)
-	if err != nil {
-		return sink.Prepared{}, nil, err
-	}
-	p, err := sink.Prepare(table, b, cols)
-	if errors.Is(err, sink.ErrUnknownColumn) {
-		if cols, err = s.columns(ctx, s.db, table, true); err != nil {
-			return sink.Prepared{}, nil, err
-		}
-		p, err = sink.Prepare(table, b, cols)
-	}
-	return p, cols, err
 }
 
 func (s *Sink) upsert(ctx context.Context, tx querierTx, w writeTarget, p sink.Prepared, types []schema.ColumnType) (int, error) {

@@ -58,7 +58,7 @@ func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) 
 	if err != nil {
 		return err
 	}
-	defer s.forget(t.TableName)
+	defer s.cols.Forget(t.TableName)
 
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -116,5 +116,3 @@ func dropColumnsStmt(t schema.TableName, names []string) string {
 	}
 	return fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s;", qn(t), strings.Join(quoted, ", "))
 }
-
-var _ sink.ColumnDropper = (*Sink)(nil)

@@ -30,7 +30,7 @@ func TestFlowDropColumns(t *testing.T) {
 	}
 	s, r := openRecorded(t, sink.Options{Prefix: "crm"}, sc)
 	name := s.resolve(account.TableName)
-	s.cols[name] = map[string]schema.ColumnType{"fax": schema.StringType(50)}
+	s.cols.Put(name, map[string]schema.ColumnType{"fax": schema.StringType(50)})
 	r.out.Reset()
 	if err := s.DropColumns(t.Context(), account, []string{"telephone9", "fax"}); err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestFlowDropColumns(t *testing.T) {
 	if !strings.HasSuffix(got, "COMMIT TRANSACTION;\n") {
 		t.Error("DropColumns did not commit")
 	}
-	if _, ok := s.cols[name]; ok {
+	if _, ok := s.cols.Get(name); ok {
 		t.Error("DropColumns kept the cached column list")
 	}
 }

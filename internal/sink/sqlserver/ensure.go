@@ -24,7 +24,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 	if err != nil {
 		return err
 	}
-	defer s.forget(t.TableName)
+	defer s.cols.Forget(t.TableName)
 
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

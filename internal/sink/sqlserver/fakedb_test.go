@@ -30,6 +30,7 @@ type recorder struct {
 	mu      sync.Mutex
 	out     strings.Builder
 	respond func(query string, args []driver.NamedValue) reply
+	copied  func(rows []string) // told the rows of each finished bulk copy
 }
 
 func (r *recorder) logf(format string, a ...any) {
@@ -131,6 +132,7 @@ func (s *plainStmt) Query(args []driver.Value) (driver.Rows, error) {
 type bulkStmt struct {
 	r    *recorder
 	rows int
+	vals []string
 }
 
 func (s *bulkStmt) Close() error  { return nil }
@@ -138,6 +140,9 @@ func (s *bulkStmt) NumInput() int { return -1 }
 func (s *bulkStmt) Exec(args []driver.Value) (driver.Result, error) {
 	if len(args) == 0 {
 		s.r.logf("-- bulk copy done: %d rows\n", s.rows)
+		if s.r.copied != nil {
+			s.r.copied(s.vals)
+		}
 		return driver.RowsAffected(s.rows), nil
 	}
 	s.rows++
@@ -145,6 +150,7 @@ func (s *bulkStmt) Exec(args []driver.Value) (driver.Result, error) {
 	for i, a := range args {
 		vals[i] = renderValue(a)
 	}
+	s.vals = append(s.vals, strings.Join(vals, " | "))
 	s.r.logf("--   row: %s\n", strings.Join(vals, " | "))
 	return driver.RowsAffected(1), nil
 }

@@ -3,12 +3,17 @@ package sqlserver
 import (
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	mssql "github.com/microsoft/go-mssqldb"
+
 	"github.com/dataexport/dataexport/internal/dataverse"
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
@@ -69,15 +74,29 @@ func typeCatalogOf(table []dbColumn) []dbColumn {
 type script struct {
 	tableCols [][]dbColumn
 	typeCols  [][]dbColumn
-	upserted  int64
+	upserted  int64 // -1: the number of rows bulk-copied
 	deleted   int64
 	failOn    string // a statement containing this fails
+	failErr   error  // with this error (default: "injected failure")
+	// refuse makes the MERGE fail with error 547 (a CHECK constraint) when
+	// the rows bulk-copied before it hold this id.
+	refuse string
+	copied []string // rendered rows of the last bulk copy
 }
 
 func (s *script) respond(query string, _ []driver.NamedValue) reply {
 	switch {
 	case s.failOn != "" && strings.Contains(query, s.failOn):
+		if s.failErr != nil {
+			return reply{err: s.failErr}
+		}
 		return reply{err: errors.New("injected failure")}
+	case s.refuse != "" && strings.Contains(query, "MERGE") && slices.ContainsFunc(s.copied, func(r string) bool { return strings.Contains(r, s.refuse) }):
+		return reply{err: mssql.Error{Number: 3621, Message: "The statement has been terminated.", All: []mssql.Error{
+			{Number: 547, Message: "The MERGE statement conflicted with the CHECK constraint \"refuse\"."},
+			{Number: 3621, Message: "The statement has been terminated."}}}}
+	case s.upserted < 0 && strings.Contains(query, "AS [Upserted]"):
+		return count(int64(len(s.copied)))
 	case query == tableColumnsQuery:
 		if len(s.tableCols) == 0 {
 			return catalogColumns()
@@ -102,7 +121,7 @@ func (s *script) respond(query string, _ []driver.NamedValue) reply {
 
 func openRecorded(t *testing.T, o sink.Options, sc *script) (*Sink, *recorder) {
 	t.Helper()
-	r := &recorder{respond: sc.respond}
+	r := &recorder{respond: sc.respond, copied: func(rows []string) { sc.copied = rows }}
 	if o.Schema == "" {
 		o.Schema = DefaultSchema
 	}
@@ -212,8 +231,8 @@ func TestFlowApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One duplicate dropped in Go, one row the server's version guard kept out.
-	if want := (sink.Result{Upserted: 1, Skipped: 2, Deleted: 1}); res != want {
-		t.Errorf("Result %+v, want %+v", res, want)
+	if want := (sink.Counts{Upserted: 1, Skipped: 2, Deleted: 1}); res.Counts() != want {
+		t.Errorf("Result %+v, want %+v", res.Counts(), want)
 	}
 	golden(t, "flow_apply.sql", r.transcript())
 
@@ -257,20 +276,13 @@ func TestFlowApplyErrors(t *testing.T) {
 		is        error
 		reads     int // catalog reads expected
 	}{
-		{"unknown column is re-read once, then named", [][]dbColumn{full, full},
+		{"unknown column: read once (not cached, so fresh), then named", [][]dbColumn{full, full},
 			record.Batch{Entity: "account", Columns: []record.Column{{Name: "nosuch", Kind: record.String}},
 				Upserts: []record.Record{{ID: "00000001-0000-4000-8000-000000000001", Version: 1, Values: []record.Value{record.StringValue("x")}}}},
-			sink.ErrUnknownColumn, 2},
+			sink.ErrUnknownColumn, 1},
 		{"missing table", nil,
 			record.Batch{Entity: "account", Deletes: []record.Delete{{ID: "00000001-0000-4000-8000-000000000001", Version: 1}}},
 			sink.ErrNoTable, 1},
-		{"bad delete id", [][]dbColumn{full},
-			record.Batch{Entity: "account", Deletes: []record.Delete{{ID: "x'; drop table y; --", Version: 1}}},
-			sink.ErrBadBatch, 1},
-		{"string longer than its column, refused before the transaction", [][]dbColumn{full},
-			record.Batch{Entity: "account", Columns: []record.Column{{Name: "name", Kind: record.String}},
-				Upserts: []record.Record{{ID: "00000001-0000-4000-8000-000000000001", Version: 1, Values: []record.Value{record.StringValue(strings.Repeat("x", 161))}}}},
-			sink.ErrBadBatch, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -278,8 +290,8 @@ func TestFlowApplyErrors(t *testing.T) {
 			s, r := openRecorded(t, sink.Options{Prefix: "crm"}, sc)
 			r.out.Reset()
 			_, err := s.Apply(t.Context(), account.TableName, tc.batch)
-			if !errors.Is(err, tc.is) {
-				t.Fatalf("Apply = %v, want %v", err, tc.is)
+			if !errors.Is(err, tc.is) || errclass.Of(err) != errclass.Schema {
+				t.Fatalf("Apply = %v (%s), want %v of class schema", err, errclass.Of(err), tc.is)
 			}
 			tr := r.transcript()
 			if n := strings.Count(tr, "sys.columns"); n != tc.reads {
@@ -288,11 +300,89 @@ func TestFlowApplyErrors(t *testing.T) {
 			if strings.Contains(tr, "BEGIN TRANSACTION") {
 				t.Errorf("a transaction was opened for a batch refused up front:\n%s", tr)
 			}
+		})
+	}
+}
+
+// Records refused before anything is sent (by Prepare, or by the checks
+// bulk copy needs) are rejected alone: a batch of only such records opens
+// no transaction; the good records of a mixed batch are written.
+func TestFlowApplyRejects(t *testing.T) {
+	full := catalogOf(t, account.Columns)
+	good := record.Record{ID: "00000009-0000-4000-8000-000000000009", Version: 1, Values: []record.Value{record.StringValue("fine"), record.IntValue(1)}}
+	cols := []record.Column{{Name: "name", Kind: record.String}, {Name: "numberofemployees", Kind: record.Int}}
+	tests := []struct {
+		name   string
+		batch  record.Batch
+		column string // the column the rejection names
+	}{
+		{"bad delete id", record.Batch{Entity: "account", Deletes: []record.Delete{{ID: "x'; drop table y; --", Version: 1}}}, ""},
+		{"string longer than its column", record.Batch{Entity: "account", Columns: cols,
+			Upserts: []record.Record{{ID: "00000001-0000-4000-8000-000000000001", Version: 1, Values: []record.Value{record.StringValue(strings.Repeat("x", 161)), record.IntValue(1)}}}}, "name"},
+		{"int beyond 32 bits (bulk copy would keep its low bits)", record.Batch{Entity: "account", Columns: cols,
+			Upserts: []record.Record{{ID: "00000001-0000-4000-8000-000000000001", Version: 1, Values: []record.Value{record.StringValue("x"), record.IntValue(1 << 40)}}}}, "numberofemployees"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := &script{tableCols: [][]dbColumn{full, full, full}, upserted: 1}
+			s, r := openRecorded(t, sink.Options{Prefix: "crm"}, sc)
+			r.out.Reset()
+			res, err := s.Apply(t.Context(), account.TableName, tc.batch)
+			if err != nil || len(res.Rejected) != 1 {
+				t.Fatalf("Apply = %+v, %v; want one rejection and no error", res, err)
+			}
 			var be *sink.BatchError
-			if errors.As(err, &be) && be.Column != "" && be.Column != "name" {
-				t.Errorf("BatchError names column %q, want name", be.Column)
+			if rej := res.Rejected[0]; !errors.As(rej.Err, &be) || rej.Class != errclass.Record || be.Column != tc.column {
+				t.Fatalf("rejection %+v, want a record-class *sink.BatchError naming column %q", rej, tc.column)
+			}
+			if tr := r.transcript(); strings.Contains(tr, "BEGIN TRANSACTION") {
+				t.Errorf("a transaction was opened for a batch of refused records:\n%s", tr)
+			}
+
+			// With a good record beside it, that one is written.
+			r.out.Reset()
+			b := tc.batch
+			b.Columns = cols
+			b.Upserts = append(append([]record.Record(nil), b.Upserts...), good)
+			res, err = s.Apply(t.Context(), account.TableName, b)
+			if err != nil || len(res.Rejected) != 1 || res.Upserted != 1 {
+				t.Fatalf("mixed batch: %+v, %v; want one written, one rejected", res, err)
+			}
+			tr := r.transcript()
+			if strings.Count(tr, "BEGIN TRANSACTION") != 1 || strings.Count(tr, "--   row:") != 1 || !strings.Contains(tr, good.ID) {
+				t.Errorf("mixed batch: want one transaction copying only the good record:\n%s", tr)
 			}
 		})
+	}
+}
+
+// A record the server refuses in the MERGE (error 547, a CHECK constraint)
+// is isolated by splitting the batch: the golden transcript shows each
+// transaction, the bad record alone in the last failed one.
+func TestFlowApplyIsolatesARefusedRecord(t *testing.T) {
+	bad := "00000003-0000-4000-8000-000000000003"
+	sc := &script{tableCols: [][]dbColumn{catalogOf(t, account.Columns)}, refuse: bad, upserted: -1}
+	s, r := openRecorded(t, sink.Options{Prefix: "crm"}, sc)
+	r.out.Reset()
+	cols := []record.Column{{Name: "name", Kind: record.String}}
+	var ups []record.Record
+	for i := 1; i <= 4; i++ {
+		ups = append(ups, record.Record{ID: fmt.Sprintf("%08d-0000-4000-8000-%012d", i, i), Version: 1, Values: []record.Value{record.StringValue(fmt.Sprint("n", i))}})
+	}
+	res, err := s.Apply(t.Context(), account.TableName, record.Batch{Entity: "account", Columns: cols, Upserts: ups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rejected) != 1 || res.Rejected[0].ID != bad || errclass.Of(res.Rejected[0].Err) != errclass.Record || res.Upserted != 3 {
+		t.Fatalf("Apply = %+v, want 3 written and %s rejected", res, bad)
+	}
+	golden(t, "flow_isolate.sql", r.transcript())
+	// A transient error while splitting fails the whole Apply.
+	sc.tableCols = [][]dbColumn{catalogOf(t, account.Columns)}
+	sc.failOn = "MERGE"
+	sc.failErr = mssql.Error{Number: 1205, Message: "deadlock victim"}
+	if _, err := s.Apply(t.Context(), account.TableName, record.Batch{Entity: "account", Columns: cols, Upserts: ups}); errclass.Of(err) != errclass.Transient {
+		t.Fatalf("Apply with a deadlock = %v, want a transient error", err)
 	}
 }
 

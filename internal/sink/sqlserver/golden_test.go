@@ -153,6 +153,21 @@ func TestGoldenApply(t *testing.T) {
 	}
 }
 
+// TestGoldenRead pins what Rows and Scan send: the rows in the order of
+// the id's text (SQL Server orders uniqueidentifier otherwise).
+func TestGoldenRead(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := newNaming(c.opts.Schema, c.opts.Prefix)
+			var cols []record.Column
+			for _, col := range c.table.Columns {
+				cols = append(cols, record.Column{Name: col.Name, Kind: col.Type.Kind})
+			}
+			golden(t, "read_"+c.name+".sql", rowsSQL(n.table(c.table.TableName), cols)+"\n")
+		})
+	}
+}
+
 // TestGoldenAlter pins the ALTERs EnsureTable sends when metadata grew: a
 // new column, a longer string, int to bigint, more decimal places.
 func TestGoldenAlter(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -87,7 +88,18 @@ func dropSchema(ctx context.Context, db *sql.DB, schemaName string) error {
 // TestSuiteLive runs the shared acceptance suite against a real server.
 func TestSuiteLive(t *testing.T) {
 	conn := liveConn(t)
-	sinktest.Run(t, func(t *testing.T, o sink.Options) sinktest.Target { return openLive(t, conn, o) })
+	sinktest.Run(t, func(t *testing.T, o sink.Options) sinktest.Target { return target{openLive(t, conn, o)} })
+}
+
+// target is the sink plus what the suite needs to plant a refusal.
+type target struct{ *Sink }
+
+// Refuse adds a CHECK constraint WITH NOCHECK: stored rows are not checked.
+func (s target) Refuse(ctx context.Context, table schema.TableName, column string, value int64) error {
+	table = s.resolve(table)
+	_, err := s.db.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s WITH NOCHECK ADD CONSTRAINT %s CHECK (%s <> %d);",
+		qn(table), qi("refuse_"+column), qi(column), value))
+	return err
 }
 
 // TestProceduresLive checks that the generated procedures agree with their
@@ -135,7 +147,7 @@ func TestProceduresLive(t *testing.T) {
 	// The older upsert, through Apply, stays deleted.
 	res, err := s.Apply(ctx, tbl.TableName, record.Batch{Entity: "lead", Columns: cols, Upserts: []record.Record{
 		{ID: id, Version: 3, Values: []record.Value{record.StringValue("late"), record.NullValue()}}}})
-	if err != nil || res != (sink.Result{Skipped: 1}) {
+	if err != nil || res.Counts() != (sink.Counts{Skipped: 1}) {
 		t.Errorf("late upsert: %+v, %v; want skipped", res, err)
 	}
 	if log, err := s.DeleteLog(ctx); err != nil || len(log) != 1 || log[0].RecordID != id || log[0].EntityName != "lead" {

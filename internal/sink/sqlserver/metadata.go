@@ -12,8 +12,6 @@ import (
 	"github.com/dataexport/dataexport/internal/sink"
 )
 
-var _ sink.MetadataWriter = (*Sink)(nil)
-
 // metadataTableStmts creates the six metadata tables that DES created on
 // profile activation, <prefix>_<name>, in the layouts of schema.MetadataTables
 // (found in a database DES created): heaps, except AttributeMetadata's Id key.

@@ -3,7 +3,6 @@ package sqlserver
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -14,43 +13,54 @@ import (
 	"github.com/dataexport/dataexport/internal/sink"
 )
 
-// rowsSQL selects Id, versionnumber and columns of t.
+// rowsSQL selects Id, versionnumber and columns of t, ordered by the id's
+// text: SQL Server orders uniqueidentifier by its last byte group first,
+// and readers return rows in the order of the lowercase id (the uppercase
+// text SQL Server renders sorts the same under a binary collation).
 func rowsSQL(t schema.TableName, columns []record.Column) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SELECT %s, %s", qi(schema.ColID), qi(schema.ColVersion))
 	for _, c := range columns {
 		b.WriteString(", " + qi(c.Name))
 	}
-	fmt.Fprintf(&b, " FROM %s;", qn(t))
+	fmt.Fprintf(&b, " FROM %s ORDER BY CONVERT(char(36), %s) COLLATE Latin1_General_BIN2;", qn(t), qi(schema.ColID))
 	return b.String()
 }
 
-// Rows reads every row of table back, ordered by the lowercase id text
-// (SQL Server orders uniqueidentifier by its last byte group first, so the
-// order is made here).
+// Rows reads every row of table back, ordered by the lowercase id text.
 func (s *Sink) Rows(ctx context.Context, table schema.TableName, columns []record.Column) ([]record.Record, error) {
+	var out []record.Record
+	err := s.Scan(ctx, table, columns, func(r record.Record) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// Scan streams the rows of table to fn in the order and form Rows returns
+// them, one row at a time (see sink.Scanner).
+func (s *Sink) Scan(ctx context.Context, table schema.TableName, columns []record.Column, fn func(record.Record) error) error {
 	table = s.resolve(table)
 	if err := checkName(table); err != nil {
-		return nil, fmt.Errorf("sqlserver sink: %w", err)
+		return fmt.Errorf("sqlserver sink: %w", err)
 	}
-	have, err := s.columns(ctx, s.db, table, true)
+	have, err := s.columns(ctx, table)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, c := range columns {
 		if err := checkIdent(c.Name); err != nil {
-			return nil, fmt.Errorf("sqlserver sink: %w", err)
+			return fmt.Errorf("sqlserver sink: %w", err)
 		}
 		if _, ok := have[c.Name]; !ok && !sink.IsSinkTime(c.Name) {
-			return nil, &sink.UnknownColumnError{Table: table, Column: c.Name}
+			return &sink.UnknownColumnError{Table: table, Column: c.Name}
 		}
 	}
 	rows, err := s.db.QueryContext(ctx, rowsSQL(table, columns))
 	if err != nil {
-		return nil, fmt.Errorf("sqlserver sink: read %s: %w", table, err)
+		return fmt.Errorf("sqlserver sink: read %s: %w", table, err)
 	}
 	defer rows.Close()
-	var out []record.Record
 	dest := make([]any, len(columns)+2)
 	raw := make([]any, len(columns)+2)
 	for i := range dest {
@@ -58,11 +68,11 @@ func (s *Sink) Rows(ctx context.Context, table schema.TableName, columns []recor
 	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("sqlserver sink: read %s: %w", table, err)
+			return fmt.Errorf("sqlserver sink: read %s: %w", table, err)
 		}
 		id, err := scanGUID(raw[0])
 		if err != nil {
-			return nil, fmt.Errorf("sqlserver sink: read %s: %w", table, err)
+			return fmt.Errorf("sqlserver sink: read %s: %w", table, err)
 		}
 		r := record.Record{ID: id, Values: make([]record.Value, len(columns))}
 		if v, ok := raw[1].(int64); ok {
@@ -70,16 +80,17 @@ func (s *Sink) Rows(ctx context.Context, table schema.TableName, columns []recor
 		}
 		for i, c := range columns {
 			if r.Values[i], err = fromDB(raw[i+2], c.Kind); err != nil {
-				return nil, fmt.Errorf("sqlserver sink: read %s column %s: %w", table, c.Name, err)
+				return fmt.Errorf("sqlserver sink: read %s column %s: %w", table, c.Name, err)
 			}
 		}
-		out = append(out, r)
+		if err := fn(r); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlserver sink: read %s: %w", table, err)
+		return fmt.Errorf("sqlserver sink: read %s: %w", table, err)
 	}
-	slices.SortFunc(out, func(a, b record.Record) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
+	return nil
 }
 
 // Count is the number of rows of table.
@@ -88,8 +99,10 @@ func (s *Sink) Count(ctx context.Context, table schema.TableName) (int64, error)
 	if err := checkName(table); err != nil {
 		return 0, fmt.Errorf("sqlserver sink: %w", err)
 	}
-	if _, err := s.columns(ctx, s.db, table, false); err != nil {
-		return 0, err
+	if _, ok := s.cols.Get(table); !ok {
+		if _, err := s.columns(ctx, table); err != nil {
+			return 0, err
+		}
 	}
 	var n int64
 	if err := s.db.QueryRowContext(ctx, "SELECT COUNT_BIG(*) FROM "+qn(table)+";").Scan(&n); err != nil {

@@ -236,7 +236,7 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 
 // drop runs stmts in one transaction under the table's schema lock.
 func (s *Sink) drop(ctx context.Context, table schema.TableName, stmts []string) error {
-	defer s.forget(table)
+	defer s.cols.Forget(table)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlserver sink: drop %s: %w", table, err)
@@ -253,5 +253,3 @@ func (s *Sink) drop(ctx context.Context, table schema.TableName, stmts []string)
 	s.log.InfoContext(ctx, "sqlserver sink: table dropped", "table", table.String())
 	return nil
 }
-
-var _ sink.TableDropper = (*Sink)(nil)

@@ -14,18 +14,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	mssql "github.com/microsoft/go-mssqldb"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
 )
 
 // ErrConnString is returned for a connection string the driver cannot
 // parse. The parser's own message is withheld: it may quote the secret.
-var ErrConnString = errors.New("sqlserver sink: connection string cannot be parsed")
+var ErrConnString = errclass.With(errclass.Configuration, errors.New("sqlserver sink: connection string cannot be parsed"))
 
 // Sink writes to one SQL Server or Azure SQL database.
 type Sink struct {
@@ -33,15 +33,11 @@ type Sink struct {
 	opts  sink.Options
 	names naming
 	log   *slog.Logger
-
-	mu   sync.Mutex
-	cols map[schema.TableName]map[string]schema.ColumnType // data columns per table
+	cols  sink.ColumnCache
 }
 
-var (
-	_ sink.Sink   = (*Sink)(nil)
-	_ sink.Reader = (*Sink)(nil)
-)
+// Every capability (sink/capabilities_test.go holds the matrix).
+var _ sink.Destination = (*Sink)(nil)
 
 // Open connects, checks the connection and creates the sink's own tables
 // (tombstones, and DeleteLog when o.WriteDeleteLog). o may be nil; the
@@ -52,7 +48,7 @@ func Open(ctx context.Context, connString string, o *sink.Options) (*Sink, error
 		opts = *o
 	}
 	if err := opts.Validate(); err != nil {
-		return nil, fmt.Errorf("sqlserver sink: %w", err)
+		return nil, errclass.With(errclass.Configuration, fmt.Errorf("sqlserver sink: %w", err))
 	}
 	if opts.Schema == "" {
 		opts.Schema = DefaultSchema
@@ -75,7 +71,6 @@ func open(ctx context.Context, db *sql.DB, opts sink.Options) (*Sink, error) {
 		opts:  opts,
 		names: newNaming(opts.Schema, opts.Prefix),
 		log:   opts.Log(),
-		cols:  map[schema.TableName]map[string]schema.ColumnType{},
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -125,17 +120,10 @@ func (s *Sink) execAll(ctx context.Context, q querier, stmts []string) error {
 	return nil
 }
 
-// columns returns the data columns of t (cached), or a *sink.NoTableError.
-func (s *Sink) columns(ctx context.Context, q querier, t schema.TableName, fresh bool) (map[string]schema.ColumnType, error) {
-	if !fresh {
-		s.mu.Lock()
-		c, ok := s.cols[t]
-		s.mu.Unlock()
-		if ok {
-			return c, nil
-		}
-	}
-	have, err := readDBColumns(ctx, q, tableColumnsQuery, qn(t))
+// columns reads the data columns of t and caches them, or returns a
+// *sink.NoTableError.
+func (s *Sink) columns(ctx context.Context, t schema.TableName) (map[string]schema.ColumnType, error) {
+	have, err := readDBColumns(ctx, s.db, tableColumnsQuery, qn(t))
 	if err != nil {
 		return nil, fmt.Errorf("sqlserver sink: read columns of %s: %w", t, err)
 	}
@@ -146,16 +134,8 @@ func (s *Sink) columns(ctx context.Context, q querier, t schema.TableName, fresh
 	for _, col := range dataColumns(have) {
 		c[col.Name] = col.Type
 	}
-	s.mu.Lock()
-	s.cols[t] = c
-	s.mu.Unlock()
+	s.cols.Put(t, c)
 	return c, nil
-}
-
-func (s *Sink) forget(t schema.TableName) {
-	s.mu.Lock()
-	delete(s.cols, t)
-	s.mu.Unlock()
 }
 
 // rollback ends tx after a failure, keeping the first error.

@@ -12,6 +12,7 @@ import (
 	mssql "github.com/microsoft/go-mssqldb"
 	"github.com/shopspring/decimal"
 
+	"github.com/dataexport/dataexport/internal/errclass"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
@@ -48,19 +49,28 @@ func stageUpsertStmt(t schema.TableName, cols []string) string {
 
 const stageIDsStmt = "CREATE TABLE [" + stageIDs + "] ([Id] uniqueidentifier NOT NULL, [VersionNumber] bigint NOT NULL);"
 
-// checkUpserts refuses, before anything is sent, values bulk copy would
-// mangle or the server would reject mid-load (stopping a load half way
-// leaves the connection mid-stream); types are the stored types of p.Columns.
-func checkUpserts(p sink.Prepared, types []schema.ColumnType) error {
+// checkUpserts rejects, before anything is sent, the records holding
+// values bulk copy would mangle or the server would reject mid-load
+// (stopping a load half way leaves the connection mid-stream); types are
+// the stored types of p.Columns.
+func checkUpserts(p sink.Prepared, types []schema.ColumnType) []sink.Rejection {
+	var rej []sink.Rejection
 	for i := range p.Upserts {
 		r := &p.Upserts[i]
-		if _, err := guid(r.ID); err != nil {
-			return &sink.BatchError{Table: p.Table, ID: r.ID, Reason: "id is not a GUID"}
+		if err := checkRecord(p, types, r); err != nil {
+			rej = append(rej, sink.Rejection{ID: r.ID, Version: r.Version, Err: err, Class: errclass.Record})
 		}
-		for j, v := range r.Values {
-			if err := checkValue(v, types[j]); err != nil {
-				return &sink.BatchError{Table: p.Table, ID: r.ID, Column: p.Columns[j].Name, Reason: err.Error()}
-			}
+	}
+	return rej
+}
+
+func checkRecord(p sink.Prepared, types []schema.ColumnType, r *record.Record) error {
+	if _, err := guid(r.ID); err != nil {
+		return &sink.BatchError{Table: p.Table, ID: r.ID, Reason: "id is not a GUID"}
+	}
+	for j, v := range r.Values {
+		if err := checkValue(v, types[j]); err != nil {
+			return &sink.BatchError{Table: p.Table, ID: r.ID, Column: p.Columns[j].Name, Reason: err.Error()}
 		}
 	}
 	return nil

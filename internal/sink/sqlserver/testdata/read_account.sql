@@ -1,0 +1,1 @@
+SELECT [Id], [versionnumber], [accountid], [name], [description], [numberofemployees], [entityimage_timestamp], [revenue], [exchangerate], [address1_latitude], [creditonhold], [createdon], [lastonholdtime], [ownerid], [ownerid_entitytype], [statecode] FROM [dbo].[crm_account] ORDER BY CONVERT(char(36), [Id]) COLLATE Latin1_General_BIN2;
