@@ -81,8 +81,8 @@ func TestCrashDuringPoll(t *testing.T) {
 			}
 			before := e.positions()
 
-			if _, err := tc.poller(e).PollAll(t.Context()); err == nil {
-				t.Fatal("the interrupted poll reported no error")
+			if res, err := tc.poller(e).PollAll(t.Context()); err != nil || dsync.ResultsErr(res) == nil {
+				t.Fatalf("the interrupted poll reported no entity error (poll error %v)", err)
 			}
 			for ent, st := range e.positions() {
 				if st.Link != before[ent].Link || st.Pages != before[ent].Pages || st.HighWater < before[ent].HighWater {
@@ -116,7 +116,10 @@ func TestPollerRunsTwice(t *testing.T) {
 		for range 2 {
 			p := dsync.NewPoller(e.app.Source, e.app.Store, e.app.Store, e.app.Pool, e.app.Queue, nil)
 			wg.Go(func() {
-				_, err := p.PollAll(t.Context())
+				res, err := p.PollAll(t.Context())
+				if err == nil {
+					err = dsync.ResultsErr(res)
+				}
 				if errors.Is(err, state.ErrConflict) {
 					conflicts.Add(1)
 				} else if err != nil {
@@ -197,8 +200,8 @@ func (e *env) updateThenCrash(entity, id string) [][]byte {
 	e.t.Helper()
 	e.check(e.emu.Update(entity, id, map[string]any{"name": "updated before the crash"}))
 	p := dsync.NewPoller(e.app.Source, e.app.Store, lostCheckpoints{e.app.Store}, e.app.Pool, e.app.Queue, nil)
-	if _, err := p.PollAll(e.t.Context()); err == nil {
-		e.t.Fatal("the interrupted poll reported no error")
+	if res, err := p.PollAll(e.t.Context()); err != nil || dsync.ResultsErr(res) == nil {
+		e.t.Fatalf("the interrupted poll reported no entity error (poll error %v)", err)
 	}
 	crashed := e.capture()
 	if len(crashed) == 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -17,6 +18,15 @@ import (
 type Counters struct {
 	Succeeded, Failed, Skipped, Deleted int64
 	LastApplied                         time.Time
+	// Lag is how long the newest change of a delta batch took from
+	// Dataverse (its modifiedon) to the destination, measured at LagAt. The
+	// latest measurement wins when counters are added.
+	Lag   time.Duration
+	LagAt time.Time
+	// LastError is the latest failure to apply a batch, at LastErrorAt; the
+	// latest wins when counters are added.
+	LastError   string
+	LastErrorAt time.Time
 }
 
 // countersSuffix cannot clash with an entity: logical names are [a-z0-9_].
@@ -39,6 +49,14 @@ type countersRow struct {
 	DeletedType     string   `json:"Deleted@odata.type,omitempty"`
 	LastApplied     *edmTime `json:"LastApplied,omitempty"`
 	LastAppliedType string   `json:"LastApplied@odata.type,omitempty"`
+	// Added later; older rows lack them.
+	LagMillis       *edmInt64 `json:"LagMillis,omitempty"`
+	LagMillisType   string    `json:"LagMillis@odata.type,omitempty"`
+	LagAt           *edmTime  `json:"LagAt,omitempty"`
+	LagAtType       string    `json:"LagAt@odata.type,omitempty"`
+	LastError       string    `json:"LastError,omitempty"`
+	LastErrorAt     *edmTime  `json:"LastErrorAt,omitempty"`
+	LastErrorAtType string    `json:"LastErrorAt@odata.type,omitempty"`
 }
 
 func (c Counters) row(profile, entity string) ([]byte, error) {
@@ -50,6 +68,19 @@ func (c Counters) row(profile, entity string) ([]byte, error) {
 		Deleted: edmInt64(c.Deleted), DeletedType: edmInt64Type,
 	}
 	r.LastApplied, r.LastAppliedType = timeProp(c.LastApplied)
+	if !c.LagAt.IsZero() {
+		ms := edmInt64(c.Lag.Milliseconds())
+		r.LagMillis, r.LagMillisType = &ms, edmInt64Type
+		r.LagAt, r.LagAtType = timeProp(c.LagAt)
+	}
+	if c.LastError != "" {
+		lastErr := c.LastError
+		if len(lastErr) > maxLastError {
+			lastErr = strings.ToValidUTF8(lastErr[:maxLastError], "")
+		}
+		r.LastError = lastErr
+		r.LastErrorAt, r.LastErrorAtType = timeProp(c.LastErrorAt)
+	}
 	return json.Marshal(r)
 }
 
@@ -61,6 +92,12 @@ func (c Counters) add(d Counters) Counters {
 	c.Deleted += d.Deleted
 	if d.LastApplied.After(c.LastApplied) {
 		c.LastApplied = d.LastApplied
+	}
+	if !d.LagAt.IsZero() && !d.LagAt.Before(c.LagAt) {
+		c.Lag, c.LagAt = d.Lag, d.LagAt
+	}
+	if d.LastError != "" && !d.LastErrorAt.Before(c.LastErrorAt) {
+		c.LastError, c.LastErrorAt = d.LastError, d.LastErrorAt
 	}
 	return c
 }
@@ -89,11 +126,17 @@ func (s *Store) getCounters(ctx context.Context, profile, entity string) (Counte
 	if err := json.Unmarshal(resp.Value, &r); err != nil {
 		return Counters{}, "", fmt.Errorf("state: decoding counters %s/%s: %w", profile, entity, err)
 	}
-	return Counters{
+	c := Counters{
 		Succeeded: int64(r.Succeeded), Failed: int64(r.Failed),
 		Skipped: int64(r.Skipped), Deleted: int64(r.Deleted),
 		LastApplied: timeValue(r.LastApplied),
-	}, resp.ETag, nil
+		LagAt:       timeValue(r.LagAt),
+		LastError:   r.LastError, LastErrorAt: timeValue(r.LastErrorAt),
+	}
+	if r.LagMillis != nil {
+		c.Lag = time.Duration(*r.LagMillis) * time.Millisecond
+	}
+	return c, resp.ETag, nil
 }
 
 // AddCounters adds d to an entity's counters. Concurrent callers never lose

@@ -90,7 +90,7 @@ type Applier struct {
 
 type cachedProfile struct {
 	p       profile.Profile
-	version string // p.Version(), computed once per read, not per message
+	version string // p.Revision
 	at      time.Time
 }
 
@@ -162,10 +162,15 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	}
 	if err == nil {
 		rep.Outcome = Applied
-		if cerr := a.counters.AddCounters(ctx, m.Profile, m.Entity, state.Counters{
+		now := a.o.Now().UTC()
+		c := state.Counters{
 			Succeeded: int64(rep.Result.Upserted + rep.Result.Deleted), Skipped: int64(rep.Result.Skipped),
-			Deleted: int64(rep.Result.Deleted), LastApplied: a.o.Now().UTC(),
-		}); cerr != nil {
+			Deleted: int64(rep.Result.Deleted), LastApplied: now,
+		}
+		if lag, ok := changeLag(m, now); ok {
+			c.Lag, c.LagAt = lag, now
+		}
+		if cerr := a.counters.AddCounters(ctx, m.Profile, m.Entity, c); cerr != nil {
 			// The rows are written; a lost counter increment is not worth a replay.
 			log.Warn("updating counters failed", "err", cerr)
 		}
@@ -203,8 +208,11 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 		rep.Outcome = Retry
 		return rep, fmt.Errorf("keeping failed records of message %s: %w", m.ID, ferr)
 	}
+	// The status shows the error with the failed counter.
+	now := a.o.Now().UTC()
 	if cerr := a.counters.AddCounters(ctx, m.Profile, m.Entity, state.Counters{
-		Failed: int64(len(m.Batch.Upserts) + len(m.Batch.Deletes)), LastApplied: a.o.Now().UTC(),
+		Failed: int64(len(m.Batch.Upserts) + len(m.Batch.Deletes)), LastApplied: now,
+		LastError: err.Error(), LastErrorAt: now,
 	}); cerr != nil {
 		log.Warn("updating counters failed", "err", cerr)
 	}
@@ -295,7 +303,7 @@ func (a *Applier) profile(ctx context.Context, name string, fresh bool) (cachedP
 	if err != nil {
 		return cachedProfile{}, err
 	}
-	c = cachedProfile{p: p, version: p.Version(), at: a.o.Now()}
+	c = cachedProfile{p: p, version: p.Revision, at: a.o.Now()}
 	a.mu.Lock()
 	a.cache[name] = c
 	a.mu.Unlock()

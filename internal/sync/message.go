@@ -51,8 +51,9 @@ type Message struct {
 	// Attempt counts the failed applies of this batch before this copy was
 	// sent again (0: the poller's original).
 	Attempt int
-	// ProfileVersion is profile.Profile.Version of the profile the poller
-	// read: an applier holding another version reads the profile again.
+	// ProfileVersion is the Revision of the profile the poller read (random
+	// per save, never derived from the profile's content): an applier
+	// holding another revision reads the profile again.
 	ProfileVersion string
 }
 
