@@ -186,17 +186,23 @@ func apiRoutes() []Route {
 				}},
 			http.MethodDelete: {ID: "deleteProfile", Summary: "Delete an Export Profile, its state and failed records (the destination tables stay)", Result: manage.DeleteResult{}, IfMatch: true,
 				Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
-				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) { return m.Delete(ctx, c.name, c.ifMatch()) }},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					return m.Delete(ctx, c.name, c.ifMatch())
+				}},
 		}},
 		{"ProfileActivate", "profiles/{name}/activate", map[string]Op{
 			http.MethodPost: {ID: "activateProfile", Summary: "Start replicating (resumes from the saved positions)", Result: view, IfMatch: true,
 				Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
-				call:   func(ctx context.Context, m Manager, c *apiCall) (any, error) { return m.Activate(ctx, c.name, c.ifMatch()) }},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					return m.Activate(ctx, c.name, c.ifMatch())
+				}},
 		}},
 		{"ProfileDeactivate", "profiles/{name}/deactivate", map[string]Op{
 			http.MethodPost: {ID: "deactivateProfile", Summary: "Stop polling (queued changes are still applied)", Result: view, IfMatch: true,
 				Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
-				call:   func(ctx context.Context, m Manager, c *apiCall) (any, error) { return m.Deactivate(ctx, c.name, c.ifMatch()) }},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					return m.Deactivate(ctx, c.name, c.ifMatch())
+				}},
 		}},
 		{"ProfileTest", "profiles/{name}/test", map[string]Op{
 			http.MethodPost: {ID: "testProfile", Summary: "Check the secret, destination, permissions and entities of a saved profile", Result: manage.TestReport{}, Errors: nameErrs,

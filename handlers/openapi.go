@@ -14,8 +14,8 @@ import (
 
 // enums are the string types whose values the document lists.
 var enums = map[reflect.Type][]string{
-	reflect.TypeFor[profile.State]():     {string(profile.Active), string(profile.Inactive)},
-	reflect.TypeFor[state.Phase]():       {string(state.PhaseInitial), string(state.PhaseDelta), string(state.PhaseRebaseline), string(state.PhaseBlocked), string(state.PhaseNotStarted)},
+	reflect.TypeFor[profile.State]():      {string(profile.Active), string(profile.Inactive)},
+	reflect.TypeFor[state.Phase]():        {string(state.PhaseInitial), string(state.PhaseDelta), string(state.PhaseRebaseline), string(state.PhaseBlocked), string(state.PhaseNotStarted)},
 	reflect.TypeFor[manage.CheckStatus](): {string(manage.Pass), string(manage.Fail), string(manage.Warn), string(manage.Skipped)},
 }
 

@@ -80,6 +80,11 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // cmdProfile runs a profile command. Output never shows a connection string.
 func cmdProfile(ctx context.Context, args []string, log *slog.Logger) error {
+	// The command prints what it did; the service's own log lines are
+	// noise here unless LOG_LEVEL asks for them.
+	if os.Getenv("LOG_LEVEL") == "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	return runProfile(ctx, args, os.Stdout, os.Stderr, log)
 }
 
@@ -388,10 +393,10 @@ func (p *printer) status(st manage.ProfileStatus) error {
 		if e.LastError != nil {
 			errText = e.LastError.Stage + ": " + e.LastError.Message
 		}
-		rows = append(rows, []string{e.Entity, string(e.Phase), fmt.Sprint(e.RowsRead), fmt.Sprint(e.RowsApplied),
+		rows = append(rows, []string{e.Entity, string(e.Phase), fmt.Sprint(e.RowsRead), fmt.Sprint(e.RowsApplied), fmt.Sprint(e.Pending),
 			fmt.Sprint(e.Succeeded), fmt.Sprint(e.Failed), fmt.Sprint(e.Deleted), last, lag, errText})
 	}
-	return p.table("ENTITY\tPHASE\tREAD\tAPPLIED\tSUCCEEDED\tFAILED\tDELETED\tLAST SYNC\tLAG\tLAST ERROR", rows)
+	return p.table("ENTITY\tPHASE\tREAD\tAPPLIED\tPENDING\tSUCCEEDED\tFAILED\tDELETED\tLAST SYNC\tLAG\tLAST ERROR", rows)
 }
 
 func (p *printer) catalog(c manage.SourceCatalog) error {

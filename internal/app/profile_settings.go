@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dataexport/dataexport/internal/manage"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/settings"
-	"github.com/dataexport/dataexport/internal/manage"
 )
 
 // ProfileFromSettings is the Export Profile the app settings declare, so

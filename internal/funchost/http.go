@@ -334,7 +334,13 @@ func statusOf(x any) (int, error) {
 
 // writeProblem answers an error of the host itself as problem+json.
 func writeProblem(w http.ResponseWriter, status int, title, detail, instance string) {
-	b, _ := json.MarshalIndent(map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": instance}, "", "  ")
+	b, _ := json.MarshalIndent(struct {
+		Type     string `json:"type"`
+		Title    string `json:"title"`
+		Status   int    `json:"status"`
+		Detail   string `json:"detail,omitempty"`
+		Instance string `json:"instance,omitempty"`
+	}{"about:blank", title, status, detail, instance}, "", "  ")
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))

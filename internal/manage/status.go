@@ -35,10 +35,14 @@ type EntityStatus struct {
 	// destination: written (Succeeded) or already there in a newer version
 	// (Skipped).
 	RowsApplied int64 `json:"rowsApplied"`
-	Succeeded   int64 `json:"succeeded"`
-	Failed      int64 `json:"failed"`
-	Deleted     int64 `json:"deleted"`
-	Skipped     int64 `json:"skipped"`
+	// Pending counts the rows read but not yet applied or failed: on the
+	// queue. An initial sync is finished when the phase is delta and
+	// nothing is pending.
+	Pending   int64 `json:"pending"`
+	Succeeded int64 `json:"succeeded"`
+	Failed    int64 `json:"failed"`
+	Deleted   int64 `json:"deleted"`
+	Skipped   int64 `json:"skipped"`
 	// LastSuccessfulSync is when the entity was last read from Dataverse
 	// without error.
 	LastSuccessfulSync *time.Time `json:"lastSuccessfulSync,omitempty"`
@@ -94,6 +98,7 @@ func entityStatus(ent string, st state.EntityState, stored bool, c state.Counter
 		Entity: ent, RowsRead: st.Read,
 		Succeeded: c.Succeeded, Failed: c.Failed, Deleted: c.Deleted, Skipped: c.Skipped,
 		RowsApplied:        c.Succeeded + c.Skipped,
+		Pending:            max(st.Read-c.Succeeded-c.Skipped-c.Failed, 0),
 		LastSuccessfulSync: timePtr(st.LastPoll), LastApplied: timePtr(c.LastApplied),
 	}
 	if !c.LagAt.IsZero() {
@@ -123,6 +128,8 @@ func entityStatus(ent string, st state.EntityState, stored bool, c state.Counter
 		es.Phase, es.Description = st.Phase, "initial sync in progress"
 	case st.Phase == state.PhaseRebaseline:
 		es.Phase, es.Description = st.Phase, "the delta token expired; a full read starts at the next poll"
+	case st.Phase == state.PhaseDelta && es.Pending > 0:
+		es.Phase, es.Description = st.Phase, fmt.Sprintf("running: every row read, %d waiting on the queue to be applied", es.Pending)
 	case st.Phase == state.PhaseDelta:
 		es.Phase, es.Description = st.Phase, "running: initial sync done, changes are followed"
 	default:

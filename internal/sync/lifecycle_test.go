@@ -122,4 +122,3 @@ func (m memProfiles) PutProfile(_ context.Context, p profile.Profile) error {
 	m[p.Name] = p
 	return nil
 }
-

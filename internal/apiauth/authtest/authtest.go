@@ -46,8 +46,8 @@ func New() *Issuer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /"+Tenant+"/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{
-			"issuer":   i.IssuerURL(),
-			"jwks_uri": i.srv.URL + "/" + Tenant + "/discovery/v2.0/keys",
+			"issuer":                                i.IssuerURL(),
+			"jwks_uri":                              i.srv.URL + "/" + Tenant + "/discovery/v2.0/keys",
 			"id_token_signing_alg_values_supported": []string{"RS256"},
 		})
 	})
