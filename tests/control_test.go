@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
 
+	"github.com/dataexport/dataexport/internal/apiauth/authtest"
 	"github.com/dataexport/dataexport/internal/azuritetest"
 	"github.com/dataexport/dataexport/internal/dvemu"
 	"github.com/dataexport/dataexport/internal/failures"
@@ -39,6 +41,7 @@ type controlEnv struct {
 	run                          *liveRun
 	emu                          *dvemu.Emulator
 	vault                        *kvtest.Vault
+	issuer                       *authtest.Issuer
 	tap                          *storageTap
 	profilesTable, entitiesTable string
 	queue, failurePrefix         string
@@ -55,13 +58,16 @@ func newControlEnv(t *testing.T, records int) *controlEnv {
 	t.Cleanup(org.Close)
 	vault := kvtest.New()
 	t.Cleanup(vault.Close)
+	issuer := authtest.New()
+	t.Cleanup(issuer.Close)
 	dir := t.TempDir()
-	cert := filepath.Join(dir, "vault-cert.pem")
-	if err := os.WriteFile(cert, vault.CertPEM(), 0o600); err != nil {
+	cert := filepath.Join(dir, "doubles-cert.pem")
+	pems := append(vault.CertPEM(), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: issuer.Certificate()})...)
+	if err := os.WriteFile(cert, pems, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	id := uniqueSuffix()
-	e := &controlEnv{emu: emu, vault: vault, tap: newStorageTap(t), dir: dir,
+	e := &controlEnv{emu: emu, vault: vault, issuer: issuer, tap: newStorageTap(t), dir: dir,
 		profilesTable: "ctlprofiles" + id, entitiesTable: "ctlentities" + id, queue: "ctl-" + id, failurePrefix: "ctl" + id[:6] + "-"}
 	t.Cleanup(e.dropStorage)
 	e.run = startRun(t, dir, map[string]string{
@@ -77,7 +83,12 @@ func newControlEnv(t *testing.T, records int) *controlEnv {
 		"FAILURES_CONTAINER_PREFIX":     e.failurePrefix,
 		"LOCAL_DEVELOPMENT":             "true",
 		"ADMIN_API_KEY":                 "control-test-admin-key-" + id,
-		// The Key Vault double's certificate: the only roots the process trusts.
+		// Entra ID tokens of the tenant double are accepted too.
+		"ADMIN_ENTRA_TENANT_ID": authtest.Tenant,
+		"ADMIN_ENTRA_AUDIENCE":  authtest.Audience,
+		"ADMIN_ENTRA_AUTHORITY": issuer.Authority(),
+		// The certificates of the Key Vault and tenant doubles: the only
+		// roots the process trusts.
 		"SSL_CERT_FILE": cert,
 		"LOG_LEVEL":     "DEBUG",
 	})
@@ -191,6 +202,16 @@ func TestControlPlaneThroughRun(t *testing.T) {
 		if status, _, b := e.run.call("POST", "/profiles", pgDoc, h); status != http.StatusUnauthorized || !strings.Contains(string(b), "application/problem+json") && !strings.Contains(string(b), `"status": 401`) {
 			t.Fatalf("without the key: %d %s", status, b)
 		}
+	}
+	// An Entra ID token of the tenant for the audience is accepted; one
+	// signed by a key the tenant never published is not.
+	bearer := map[string]string{"x-functions-key": "", "Authorization": "Bearer " + e.issuer.Token(e.issuer.Claims())}
+	if status, _, b := e.run.call("GET", "/profiles", "", bearer); status != http.StatusOK {
+		t.Fatalf("with an Entra ID token: %d %s", status, b)
+	}
+	bearer["Authorization"] = "Bearer " + e.issuer.StrangerToken(e.issuer.Claims())
+	if status, _, _ := e.run.call("GET", "/profiles", "", bearer); status != http.StatusUnauthorized {
+		t.Fatalf("with a forged token: %d", status)
 	}
 	// The key as the code query parameter, as the host takes it.
 	if status, _, _ := e.run.call("GET", "/openapi.json?code="+e.run.Key, "", map[string]string{"x-functions-key": ""}); status != http.StatusOK {
@@ -425,6 +446,12 @@ func TestControlPlaneThroughRun(t *testing.T) {
 	for what, n := range map[string]int{"queue message sent": e.tap.count("queue message sent"), "table write": e.tap.count("table write"), "blob write": e.tap.count("blob write")} {
 		if n == 0 {
 			t.Fatalf("the storage tap saw no %s; the scan would prove nothing", what)
+		}
+	}
+	// Nor the admin key (sent as a header and as ?code=): the host consumes it.
+	for what, text := range map[string]string{"log": e.run.logs(), "storage traffic": e.tap.text()} {
+		if strings.Contains(text, e.run.Key) {
+			t.Errorf("the admin key is in the %s", what)
 		}
 	}
 	for what, text := range map[string]string{"log": e.run.logs(), "API answer": e.run.answers(), "CLI output": cliOut, "storage traffic": e.tap.text()} {
