@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/dataexport
 
-.PHONY: build package demo test test-short bench azurite postgres vet clean
+.PHONY: build package demo test test-short fuzz bench azurite postgres vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dataexport
@@ -42,7 +42,22 @@ test: azurite postgres
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@test -z "$$($(GO) mod tidy -diff 2>&1)" || { echo "go mod tidy -diff is not empty:"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) test -count=1 ./...
+	$(MAKE) fuzz
+
+# The fuzz targets of what reads untrusted input (profile documents, the
+# host's HTTP envelopes and routes, connection strings in errors), each for
+# a short fixed time: new crashers fail CI, the corpus grows locally.
+FUZZTIME ?= 10s
+FUZZ := ./internal/profile:FuzzDecode ./handlers:FuzzHTTPInvocation ./internal/funchost:FuzzMatchRoute ./internal/destination:FuzzRedact
+
+fuzz:
+	@for f in $(FUZZ); do \
+		pkg=$${f%%:*}; name=$${f##*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 bench: postgres
 	$(GO) test -run '^$$' -bench . -benchmem ./...

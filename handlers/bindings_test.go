@@ -174,6 +174,9 @@ func TestLoadTriggerBindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{ChangePoller: TimerBinding, RecordApplier: QueueBinding, RecordApplierQueue: QueueBinding}
+	for _, rt := range routes {
+		want[rt.Function] = HTTPRequestBinding
+	}
 	if !maps.Equal(got, want) {
 		t.Errorf("repository functions: got %v, want %v", got, want)
 	}

@@ -42,6 +42,8 @@ type Applier interface {
 type Options struct {
 	Poller  Poller
 	Applier Applier
+	// Manager answers the HTTP functions (the management API).
+	Manager Manager
 	Logger  *slog.Logger
 	// Bindings maps a function name to the name of its trigger binding, as
 	// its function.json declares it (see LoadTriggerBindings): the host keys
@@ -55,8 +57,8 @@ type Options struct {
 // on Standard; the envelope and double encoding add a little.
 const maxBody = 4 << 20
 
-// New returns the custom-handler HTTP server: one route per function, and "/"
-// answering the host's readiness probe.
+// New returns the custom-handler HTTP server: one route per function of
+// Functions, and "/" answering the host's readiness probe.
 func New(o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -70,9 +72,9 @@ func New(o Options) http.Handler {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	mux.HandleFunc("POST /"+ChangePoller, s.changePoller)
-	mux.HandleFunc("POST /"+RecordApplier, s.recordApplier)
-	mux.HandleFunc("POST /"+RecordApplierQueue, s.recordApplier)
+	for _, fn := range Functions() {
+		mux.HandleFunc("POST /"+fn.Name, func(w http.ResponseWriter, r *http.Request) { fn.handle(s, w, r) })
+	}
 	return mux
 }
 

@@ -396,3 +396,18 @@ func TestBicepSetsNothingUnread(t *testing.T) {
 		}
 	}
 }
+
+// The local-development settings never reach Azure: plain connection
+// strings in profiles and the standalone host's admin key.
+func TestBicepSetsNoLocalDevelopmentSetting(t *testing.T) {
+	for auth, set := range deployedSettings(t) {
+		for _, name := range []string{"LOCAL_DEVELOPMENT", "ADMIN_API_KEY", "DESTINATION_CONNECTION"} {
+			if _, ok := set[name]; ok {
+				t.Errorf("storageAuth=%s: main.bicep sets %s, which is for local development only", auth, name)
+			}
+		}
+	}
+	if !strings.Contains(read(t, "main.bicep"), "roles.keyVaultSecretsUser") {
+		t.Error("the app identity is not given Key Vault Secrets User")
+	}
+}

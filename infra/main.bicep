@@ -219,12 +219,14 @@ resource recordsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   }
 }
 
-// ---- Key Vault: destination connection strings (not read yet) ----
-// The Go code does not read Key Vault yet: a profile's destination
-// connection string is stored in the profile (Table storage). The vault, its
-// URI (output keyVaultUri) and the Secrets User role are provisioned for the
-// planned internal/secrets; no app setting points at it until the code reads
-// one.
+// ---- Key Vault: destination connection strings ----
+// A profile names its destination's connection string by Key Vault secret
+// URL (keyVaultSecretUrl, https://<vault>.vault.azure.net/secrets/<name>);
+// internal/secrets reads it with the app's identity (DATAVERSE_AUTH =
+// managedidentity below), which vaultSecretsUser makes a Key Vault Secrets
+// User here. No app setting names the vault: the URL is in the profile, as
+// the DES "Key Vault URL" was. Set the secret out of band (az keyvault
+// secret set) so that it stays out of deployment history.
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: vaultName
@@ -282,7 +284,8 @@ var appSettings = concat(storageAuth == 'key' ? storageKeySettings : storageIden
   { name: 'STATE_ENTITIES_TABLE', value: entitiesTable.name }
   { name: 'FAILURES_CONTAINER_PREFIX', value: failedContainerPrefix }
   { name: 'DATAVERSE_URL', value: dataverseUrl }
-  // The app's managed identity is the Dataverse application user.
+  // The app's managed identity is the Dataverse application user, and
+  // reads the destination connection strings from Key Vault.
   { name: 'DATAVERSE_AUTH', value: 'managedidentity' }
   // azidentity: DefaultAzureCredential (DATAVERSE_AUTH=default) skips the
   // developer credentials in Azure.

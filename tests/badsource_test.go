@@ -14,6 +14,7 @@ import (
 
 	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/dvemu"
+	"github.com/dataexport/dataexport/internal/state"
 	dsync "github.com/dataexport/dataexport/internal/sync"
 )
 
@@ -87,7 +88,11 @@ func TestMalformedSourcePage(t *testing.T) {
 			poller := dsync.NewPoller(src, e.app.Store, e.app.Store, e.app.Pool, e.app.Queue, nil)
 
 			c.armed.Store(true)
-			_, err = poller.PollAll(t.Context())
+			res, err := poller.PollAll(t.Context())
+			if err != nil {
+				t.Fatalf("the poll itself failed: %v", err)
+			}
+			err = dsync.ResultsErr(res)
 			var me *dataverse.MalformedError
 			if !errors.As(err, &me) || !errors.Is(err, dataverse.ErrMalformed) {
 				t.Fatalf("want a *MalformedError, got %v", err)
@@ -99,11 +104,11 @@ func TestMalformedSourcePage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Pages != int64(tt.badPage-1) || st.Phase != dsync.PhaseInitial || !strings.Contains(st.Link, "skiptoken") {
+			if st.Pages != int64(tt.badPage-1) || st.Phase != state.PhaseInitial || !strings.Contains(st.Link, "skiptoken") {
 				t.Fatalf("after the bad page: %d pages checkpointed, phase %s, link %q; want page %d's nextLink", st.Pages, st.Phase, st.Link, tt.badPage-1)
 			}
 			// The contact entity, read in the same poll, was not held back.
-			if cst, err := e.app.Store.GetEntity(t.Context(), e.prof.Name, "contact"); err != nil || cst.Phase != dsync.PhaseDelta {
+			if cst, err := e.app.Store.GetEntity(t.Context(), e.prof.Name, "contact"); err != nil || cst.Phase != state.PhaseDelta {
 				t.Errorf("contact: %+v %v", cst, err)
 			}
 

@@ -84,8 +84,8 @@ func TestCrashDuringPoll(t *testing.T) {
 			}
 			before := e.positions()
 
-			if _, err := tc.poller(e).PollAll(t.Context()); err == nil {
-				t.Fatal("the interrupted poll reported no error")
+			if res, err := tc.poller(e).PollAll(t.Context()); err != nil || dsync.ResultsErr(res) == nil {
+				t.Fatalf("the interrupted poll reported no entity error (poll error %v)", err)
 			}
 			for ent, st := range e.positions() {
 				if st.Link != before[ent].Link || st.Pages != before[ent].Pages || st.HighWater < before[ent].HighWater {
@@ -122,6 +122,9 @@ func TestPollerRunsTwice(t *testing.T) {
 			p := dsync.NewPoller(e.app.Source, e.app.Store, e.app.Store, e.app.Pool, e.app.Queue, &dsync.PollerOptions{Logger: log})
 			wg.Go(func() {
 				res, err := p.PollAll(t.Context())
+				if err == nil {
+					err = dsync.ResultsErr(res)
+				}
 				if err != nil {
 					t.Errorf("round %d: %v", round, err)
 				}
@@ -211,8 +214,8 @@ func (e *env) updateThenCrash(entity, id string) [][]byte {
 	e.t.Helper()
 	e.check(e.emu.Update(entity, id, map[string]any{"name": "updated before the crash"}))
 	p := dsync.NewPoller(e.app.Source, e.app.Store, lostCheckpoints{e.app.Store}, e.app.Pool, e.app.Queue, nil)
-	if _, err := p.PollAll(e.t.Context()); err == nil {
-		e.t.Fatal("the interrupted poll reported no error")
+	if res, err := p.PollAll(e.t.Context()); err != nil || dsync.ResultsErr(res) == nil {
+		e.t.Fatalf("the interrupted poll reported no entity error (poll error %v)", err)
 	}
 	crashed := e.capture()
 	if len(crashed) == 0 {

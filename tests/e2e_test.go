@@ -29,7 +29,7 @@ import (
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/settings"
 	"github.com/dataexport/dataexport/internal/sink"
-	dsync "github.com/dataexport/dataexport/internal/sync"
+	"github.com/dataexport/dataexport/internal/state"
 )
 
 const (
@@ -85,6 +85,8 @@ func newEnvFrom(t *testing.T, dest profile.Destination, schemaName string, emu *
 		"STATE_ENTITIES_TABLE":          "e2eentities" + id,
 		"HOST_JSON":                     "../host.json",
 		"FAILURES_CONTAINER_PREFIX":     "e2e" + id + "-",
+		// The destinations' connection strings are plain (no Key Vault).
+		"LOCAL_DEVELOPMENT": "true",
 	}
 	for k, v := range extra {
 		values[k] = v
@@ -135,7 +137,7 @@ func (e *env) sync() {
 func (e *env) caughtUp() bool {
 	for _, ent := range e.prof.Entities {
 		st, err := e.app.Store.GetEntity(e.t.Context(), e.prof.Name, ent)
-		if err != nil || st.Phase != dsync.PhaseDelta {
+		if err != nil || st.Phase != state.PhaseDelta {
 			return false
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dataexport/dataexport/internal/dataverse"
+	"github.com/dataexport/dataexport/internal/manage"
 	"github.com/dataexport/dataexport/internal/sink"
 	"github.com/dataexport/dataexport/internal/state"
 	dsync "github.com/dataexport/dataexport/internal/sync"
@@ -30,18 +31,17 @@ func TestBlockedThenRebaselined(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, dest, schemaName)
-	err = e.host.FireTimer(t.Context(), pollFn)
-	if err == nil || !strings.Contains(err.Error(), "name") {
-		t.Fatalf("the poll should fail naming the column: %v", err)
-	}
+	// The invocation succeeds (the other entity was polled); the blocked
+	// entity's state says why, naming the column.
+	e.check(e.host.FireTimer(t.Context(), pollFn))
 	st, err := e.app.Store.GetEntity(t.Context(), e.prof.Name, "account")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Phase != dsync.PhaseBlocked || !strings.Contains(st.LastError, "cannot change") {
+	if st.Phase != state.PhaseBlocked || !strings.Contains(st.LastError, "cannot change") || !strings.Contains(st.LastError, "name") {
 		t.Fatalf("account state: phase %q, error %q", st.Phase, st.LastError)
 	}
-	if cst, err := e.app.Store.GetEntity(t.Context(), e.prof.Name, "contact"); err != nil || cst.Phase != dsync.PhaseDelta {
+	if cst, err := e.app.Store.GetEntity(t.Context(), e.prof.Name, "contact"); err != nil || cst.Phase != state.PhaseDelta {
 		t.Fatalf("contact should have gone on: %+v %v", cst, err)
 	}
 
@@ -198,9 +198,9 @@ func TestDestinationChange(t *testing.T) {
 	destB, _ := destinations(t)["sqlite"](t)
 	next := e.prof
 	next.Destination = destB
-	reset, err := dsync.SaveProfile(ctx, e.app.Store, e.app.Store, next)
+	v, err := e.app.Manage.Update(ctx, next.Name, next, "")
 	e.check(err)
-	slices.Sort(reset)
+	reset := v.ReadAgainInFull
 	if !slices.Equal(reset, []string{"account", "contact"}) {
 		t.Fatalf("entities read again: %v, want account and contact", reset)
 	}
@@ -208,4 +208,50 @@ func TestDestinationChange(t *testing.T) {
 	e.check(e.emu.Update("account", e.emu.IDs("account")[0], map[string]any{"name": "after the switch"}))
 	e.sync()
 	e.assertMatch("in the new destination")
+}
+
+// TestEntityLosesChangeTracking: an entity whose change tracking is turned
+// off after it was added is blocked alone, with the reason in its status;
+// the ChangePoller invocation succeeds and the other entity goes on. Once
+// tracking is back, the entity resumes.
+func TestEntityLosesChangeTracking(t *testing.T) {
+	dest, schemaName := destinations(t)["sqlite"](t)
+	e := newEnv(t, dest, schemaName)
+	ctx := t.Context()
+	e.sync()
+	e.check(e.emu.SetChangeTracking("contact", false))
+	e.check(e.emu.Update("account", e.emu.IDs("account")[0], map[string]any{"name": "changed while contact is untracked"}))
+	e.check(e.host.FireTimer(ctx, pollFn)) // the invocation succeeds
+	if _, err := e.host.DrainQueue(ctx, applyFn); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.app.Manage.Status(ctx, e.prof.Name)
+	e.check(err)
+	byEntity := map[string]manage.EntityStatus{}
+	for _, es := range st.Entities {
+		byEntity[es.Entity] = es
+	}
+	contact, account := byEntity["contact"], byEntity["account"]
+	if contact.Phase != state.PhaseBlocked || contact.LastError == nil || contact.LastError.Stage != "read" || !strings.Contains(contact.LastError.Message, "change tracking") {
+		t.Fatalf("contact: %+v (last error %+v); want blocked naming change tracking", contact, contact.LastError)
+	}
+	if account.Phase != state.PhaseDelta || account.LastError != nil {
+		t.Fatalf("account: %+v; want it running", account)
+	}
+	e.assertMatch("account went on while contact was blocked")
+	if !strings.Contains(e.logs.String(), "entity poll failed") {
+		t.Fatalf("no log line for the blocked entity:\n%s", e.logs.String())
+	}
+
+	e.check(e.emu.SetChangeTracking("contact", true))
+	e.check(e.emu.Update("contact", e.emu.IDs("contact")[0], map[string]any{"lastname": "tracked again"}))
+	e.sync()
+	st, err = e.app.Manage.Status(ctx, e.prof.Name)
+	e.check(err)
+	for _, es := range st.Entities {
+		if es.Phase != state.PhaseDelta || es.LastError != nil {
+			t.Fatalf("after tracking is back: %+v", es)
+		}
+	}
+	e.assertMatch("contact resumed")
 }

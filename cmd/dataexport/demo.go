@@ -81,6 +81,8 @@ func cmdDemo(ctx context.Context, args []string, log *slog.Logger) error {
 		"STATE_PROFILES_TABLE": "demoprofiles" + run,
 		"STATE_ENTITIES_TABLE": "demoentities" + run,
 		"HOST_JSON":            repoFile("host.json"),
+		// The demo's SQLite path is a plain connection string.
+		"LOCAL_DEVELOPMENT": "true",
 	})
 	defer cleanupDemoStorage(conn, s)
 	c, err := app.Build(ctx, s, quiet)
@@ -90,7 +92,7 @@ func cmdDemo(ctx context.Context, args []string, log *slog.Logger) error {
 	defer c.Close()
 
 	prof := profile.Profile{Name: "demo", Entities: entities, Destination: profile.Destination{Type: profile.SQLite, Connection: dbPath}, WriteDeleteLog: true}
-	if err := c.Store.PutProfile(ctx, prof); err != nil {
+	if _, err := c.Manage.Create(ctx, prof, true); err != nil {
 		return err
 	}
 	step("profile %q: %s → SQLite %s", prof.Name, strings.Join(entities, ", "), dbPath)

@@ -4,12 +4,13 @@
 //	dataexport run        the same handler plus a standalone stand-in for the Functions host
 //	dataexport emulator   the Dataverse Web API emulator
 //	dataexport demo       emulator → SQLite on Azurite, end to end, with a summary
-//	dataexport profile    put | get | list | delete Export Profiles
+//	dataexport profile    Export Profiles: create, list, show, update, delete, activate, test, status, ...
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -46,6 +47,9 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	if errors.Is(err, flag.ErrHelp) {
+		return // the command printed its usage
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "dataexport:", err)
 		os.Exit(1)
@@ -57,12 +61,13 @@ func usage() {
 
 commands:
   serve      run the Azure Functions custom handler (port from FUNCTIONS_CUSTOMHANDLER_PORT)
-  run        run the handler and a standalone Functions host (timers, Storage queue triggers)
+  run        run the handler and a standalone Functions host (timers, Storage queue triggers,
+             and the management API on /api/ behind ADMIN_API_KEY or Entra ID)
   emulator   run the Dataverse Web API emulator
   demo       replicate the emulator's sample org into SQLite through Azurite and check the result
-  profile    manage Export Profiles: put --file F | get NAME | list | delete NAME
-             | rebaseline NAME ENTITY (drop the table, read again) | cleanup NAME ENTITY (drop a removed entity's table)
-             | cleanup-columns [--apply] NAME ENTITY (list, or drop, the columns of removed attributes)
+  profile    manage Export Profiles: list | show | create | update | put | validate | delete
+             | activate | deactivate | test | status | entities | rebaseline | cleanup | cleanup-columns
+             ("dataexport profile -h" for the details)
 
 Settings come from the environment, then from local.settings.json (see local.settings.sample.json).
 Run "dataexport <command> -h" for the flags of a command.

@@ -47,6 +47,7 @@ func cmdRun(ctx context.Context, args []string, log *slog.Logger) error {
 	settingsFile := fs.String("settings", "local.settings.json", "settings file (used for values the environment does not set)")
 	functionsDir := fs.String("functions", "functions", "folder holding one folder per function with its function.json")
 	hostJSON := fs.String("host", "host.json", "host.json to read queue and timeout settings from")
+	apiAddr := fs.String("api-addr", "127.0.0.1:7071", "where the HTTP functions (the management API, /api/...) listen, as the Functions host's port")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,8 +78,22 @@ func cmdRun(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	defer stopHandler()
+	ln, err := net.Listen("tcp", *apiAddr)
+	if err != nil {
+		return fmt.Errorf("run: the management API cannot listen on %s (--api-addr): %w", *apiAddr, err)
+	}
+	apiDone := make(chan error, 1)
+	go func() { apiDone <- serveHTTP(ctx, ln, h) }()
+	base := "http://" + ln.Addr().String() + "/api/"
+	if auth, _ := app.APIAuth(s); auth.Enabled() {
+		log.Info("management API listening", "url", base, "openapi", base+"openapi.json")
+	} else {
+		log.Warn("management API refused: no credential is configured; every call is answered 503 until ADMIN_API_KEY (or ADMIN_ENTRA_TENANT_ID and ADMIN_ENTRA_AUDIENCE) is set", "url", base)
+	}
 	log.Info("standalone host running; Ctrl-C stops it")
-	return h.Run(ctx)
+	err = h.Run(ctx)
+	<-apiDone
+	return err
 }
 
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {

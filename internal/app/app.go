@@ -17,15 +17,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
 	"github.com/dataexport/dataexport/handlers"
+	"github.com/dataexport/dataexport/internal/apiauth"
 	"github.com/dataexport/dataexport/internal/claims"
 	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/destination"
 	"github.com/dataexport/dataexport/internal/failures"
 	"github.com/dataexport/dataexport/internal/funchost"
+	"github.com/dataexport/dataexport/internal/manage"
+	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/queue"
+	"github.com/dataexport/dataexport/internal/secrets"
 	"github.com/dataexport/dataexport/internal/settings"
 	"github.com/dataexport/dataexport/internal/state"
 	dsync "github.com/dataexport/dataexport/internal/sync"
@@ -52,9 +57,13 @@ type App struct {
 	Source   *dataverse.Client
 	Pool     *destination.Pool
 	Failures *failures.Store
+	Secrets  *secrets.Resolver
 	Poller   *dsync.Poller
 	Applier  *dsync.Applier
-	Handler  http.Handler
+	// Manage is the management service: the CLI, the HTTP functions and
+	// the web UI call it for every profile operation.
+	Manage  *manage.Service
+	Handler http.Handler
 }
 
 func (c *App) Close() { c.Pool.Close() }
@@ -87,10 +96,18 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	if err != nil {
 		return nil, fmt.Errorf("app setting FAILURES_CONTAINER_PREFIX: %w", err)
 	}
-	src, err := dataverseClient(s)
+	cred, err := dataverseCredential(s)
 	if err != nil {
 		return nil, err
 	}
+	src, err := dataverseClient(s, cred)
+	if err != nil {
+		return nil, err
+	}
+	// Key Vault is read with the app's identity, the one Dataverse knows:
+	// in Azure the managed identity, which Bicep makes a Key Vault Secrets
+	// User of the vault.
+	resolver := secrets.New(cred, &secrets.Options{AllowLoopback: cfg.localDevelopment})
 	// host.json's queue settings (maxDequeueCount) decide when the applier
 	// keeps failed records: a missing file means the host's defaults, a
 	// broken one is an error rather than a silent fallback.
@@ -109,7 +126,7 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	if err != nil {
 		return nil, fmt.Errorf("claim-check blobs: %w", err)
 	}
-	pool := destination.NewPool(log)
+	pool := destination.New(&destination.Options{Logger: log, Secrets: resolver})
 	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore})
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
@@ -128,9 +145,13 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 			break
 		}
 	}
+	svc := manage.New(manage.Deps{
+		Profiles: store, States: store, Failures: fails, Secrets: resolver, Source: src,
+		Destinations: pool, Checker: destinationChecker{log},
+	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
 	return &App{
-		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Poller: poller, Applier: applier,
-		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Logger: log, Bindings: bindings}),
+		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, Manage: svc,
+		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Manager: svc, Logger: log, Bindings: bindings}),
 	}, nil
 }
 
@@ -152,16 +173,20 @@ func openQueue(ctx context.Context, svc *azqueue.ServiceClient, name string) (*q
 	return q, nil
 }
 
-// dataverseClient builds the Web API client. The credential is chosen by
-// DATAVERSE_AUTH (clientsecret, certificate, managedidentity,
-// workloadidentity, static, default) or inferred: DATAVERSE_TOKEN (a static
-// bearer token: the emulator), then AZURE_CLIENT_SECRET, then
-// AZURE_CLIENT_CERTIFICATE_PATH, else managed identity.
-func dataverseClient(s *settings.Settings) (*dataverse.Client, error) {
-	org := s.Get("DATAVERSE_URL")
-	if org == "" {
-		return nil, errors.New("app setting DATAVERSE_URL is not set")
-	}
+// destinationChecker is the management service's DestinationChecker.
+type destinationChecker struct{ log *slog.Logger }
+
+func (c destinationChecker) CheckDestination(ctx context.Context, p profile.Profile) manage.DestinationCheck {
+	r := destination.Check(ctx, p, c.log)
+	return manage.DestinationCheck{Reachable: r.Reachable, Missing: r.Missing, PermissionsErr: r.PermissionsErr, PermissionsNote: r.PermissionsNote}
+}
+
+// dataverseCredential is the app's credential, chosen by DATAVERSE_AUTH
+// (clientsecret, certificate, managedidentity, workloadidentity, static,
+// default) or inferred: DATAVERSE_TOKEN (a static bearer token: the
+// emulator), then AZURE_CLIENT_SECRET, then AZURE_CLIENT_CERTIFICATE_PATH,
+// else managed identity. Dataverse and Key Vault are read with it.
+func dataverseCredential(s *settings.Settings) (azcore.TokenCredential, error) {
 	cred, err := dataverse.NewCredential(dataverse.AuthSettings{
 		Method:              dataverse.AuthMethod(s.Get("DATAVERSE_AUTH")),
 		Token:               s.Get("DATAVERSE_TOKEN"),
@@ -174,6 +199,15 @@ func dataverseClient(s *settings.Settings) (*dataverse.Client, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("Dataverse credential: %w", err)
+	}
+	return cred, nil
+}
+
+// dataverseClient builds the Web API client.
+func dataverseClient(s *settings.Settings, cred azcore.TokenCredential) (*dataverse.Client, error) {
+	org := s.Get("DATAVERSE_URL")
+	if org == "" {
+		return nil, errors.New("app setting DATAVERSE_URL is not set")
 	}
 	// A function invocation must not sleep for minutes: a longer
 	// Retry-After ends this poll of the entity (nothing is checkpointed) and
@@ -200,9 +234,23 @@ func dataverseClient(s *settings.Settings) (*dataverse.Client, error) {
 	return c, nil
 }
 
+// APIAuth is how the standalone host checks management API calls:
+// ADMIN_API_KEY, or Entra ID tokens of ADMIN_ENTRA_TENANT_ID for
+// ADMIN_ENTRA_AUDIENCE (ADMIN_ENTRA_AUTHORITY: another sign-in host).
+// Neither set: not Enabled, and the API is refused.
+func APIAuth(s *settings.Settings) (*apiauth.Authenticator, error) {
+	return apiauth.New(apiauth.Options{
+		Key:       s.Get("ADMIN_API_KEY"),
+		TenantID:  s.Get("ADMIN_ENTRA_TENANT_ID"),
+		Audience:  s.Get("ADMIN_ENTRA_AUDIENCE"),
+		Authority: s.Get("ADMIN_ENTRA_AUTHORITY"),
+	})
+}
+
 // StartLocal serves the handler on a loopback port and builds a standalone
 // Functions host pointed at it, from the function.json files in functionsDir
-// and the host.json at hostJSON. stop shuts the handler server down.
+// and the host.json at hostJSON; the host serves the HTTP functions
+// (Host.ServeHTTP) behind APIAuth. stop shuts the handler server down.
 func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir, hostJSON string, log *slog.Logger) (h *funchost.Host, handlerURL string, stop func(), err error) {
 	fns, err := funchost.LoadFunctions(functionsDir)
 	if err != nil {
@@ -229,7 +277,12 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 		<-done
 	}
 	handlerURL = "http://" + ln.Addr().String()
-	h, err = funchost.New(ctx, funchost.Options{
+	auth, err := APIAuth(s)
+	if err != nil {
+		stop()
+		return nil, "", nil, err
+	}
+	ho := funchost.Options{
 		HandlerURL: handlerURL,
 		Functions:  fns,
 		Config:     cfg,
@@ -237,8 +290,19 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 		OpenQueue: func(ctx context.Context, connection, name string) (funchost.Queue, error) {
 			return OpenStorageQueue(ctx, StorageConnection(connection), name)
 		},
-		Logger: log,
-	})
+		Logger:            log,
+		APIDisabledReason: "the management API is disabled because no credential is configured: " + apiauth.SettingHelp,
+	}
+	if auth.Enabled() {
+		ho.Authorize = func(r *http.Request) error {
+			p, err := auth.Authenticate(r)
+			if err == nil {
+				log.Debug("management API call", "method", r.Method, "path", r.URL.Path, "auth", p.Method, "principal", p.Name)
+			}
+			return err
+		}
+	}
+	h, err = funchost.New(ctx, ho)
 	if err != nil {
 		stop()
 		return nil, "", nil, err

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
@@ -96,6 +97,9 @@ type config struct {
 	transport  Transport
 	serviceBus ServiceBusConfig // transport == TransportServiceBus
 	queueName  string
+	// localDevelopment (LOCAL_DEVELOPMENT=true) accepts plain connection
+	// strings in profiles and Key Vault doubles on loopback addresses.
+	localDevelopment bool
 }
 
 // loadConfig validates the settings Build needs, all at once: the error
@@ -118,6 +122,11 @@ func loadConfig(s *settings.Settings) (config, error) {
 		}
 	}
 	c.queueName = s.Or("RECORDS_QUEUE", "records")
+	if v := s.Get("LOCAL_DEVELOPMENT"); v != "" {
+		if c.localDevelopment, err = strconv.ParseBool(v); err != nil {
+			errs = append(errs, fmt.Errorf("app setting LOCAL_DEVELOPMENT: %q is not true or false", v))
+		}
+	}
 	if s.Get("DATAVERSE_URL") == "" {
 		errs = append(errs, errors.New("app setting DATAVERSE_URL is not set"))
 	}
@@ -145,7 +154,9 @@ func SettingNames() []string {
 		"AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_FEDERATED_TOKEN_FILE",
 		StorageSetting, ServiceBusSetting,
 		"PROFILE_NAME", "PROFILE_ENTITIES", "PROFILE_SCHEMA", "PROFILE_PREFIX", "PROFILE_WRITE_DELETE_LOG",
-		"DESTINATION_TYPE", "DESTINATION_CONNECTION",
+		"DESTINATION_TYPE", "DESTINATION_KEY_VAULT_SECRET_URL", "DESTINATION_CONNECTION",
+		"LOCAL_DEVELOPMENT",
+		"ADMIN_API_KEY", "ADMIN_ENTRA_TENANT_ID", "ADMIN_ENTRA_AUDIENCE", "ADMIN_ENTRA_AUTHORITY",
 	}
 	for _, suf := range []string{suffixAccountName, suffixTableServiceURI, suffixQueueServiceURI, suffixBlobServiceURI, suffixCredential, suffixClientID, suffixManagedIdentityResID} {
 		names = append(names, StorageSetting+suf)

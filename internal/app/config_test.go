@@ -47,6 +47,7 @@ func TestCheckSettings(t *testing.T) {
 		{"service bus credential not supported", with(map[string]string{"ServiceBusConnection__credential": "connectionstring"}), []string{`app setting ServiceBusConnection__credential: "connectionstring" is not supported`}},
 		{"service bus client id not a GUID", with(map[string]string{"ServiceBusConnection__clientId": "app"}), []string{"app setting ServiceBusConnection__clientId"}},
 		{"no Dataverse org", with(nil, "DATAVERSE_URL"), []string{"app setting DATAVERSE_URL is not set"}},
+		{"local development not a boolean", with(map[string]string{"LOCAL_DEVELOPMENT": "yes please"}), []string{`app setting LOCAL_DEVELOPMENT: "yes please" is not true or false`}},
 		{"several problems at once", with(map[string]string{"QUEUE_TRANSPORT": "servicebus"}, "DATAVERSE_URL", "AzureWebJobsStorage__accountName", "ServiceBusConnection__fullyQualifiedNamespace"),
 			[]string{"AzureWebJobsStorage is not set", "needs ServiceBusConnection", "DATAVERSE_URL is not set"}},
 	}
@@ -125,6 +126,34 @@ func TestSettingNamesMatchSource(t *testing.T) {
 		// The connection settings are read through their constant prefix.
 		if !literal[n] && !strings.HasPrefix(n, StorageSetting) && !strings.HasPrefix(n, ServiceBusSetting) {
 			t.Errorf("SettingNames lists %q, which the code does not read", n)
+		}
+	}
+}
+
+// The standalone API's credentials: refused when half set or too short,
+// not enabled when absent.
+func TestAPIAuthSettings(t *testing.T) {
+	tests := []struct {
+		settings map[string]string
+		enabled  bool
+		err      string
+	}{
+		{nil, false, ""},
+		{map[string]string{"ADMIN_API_KEY": "0123456789abcdef"}, true, ""},
+		{map[string]string{"ADMIN_API_KEY": "short"}, false, "ADMIN_API_KEY"},
+		{map[string]string{"ADMIN_ENTRA_TENANT_ID": "8a5b2c3d-0000-4000-8000-00000000abcd"}, false, "ADMIN_ENTRA_AUDIENCE"},
+		{map[string]string{"ADMIN_ENTRA_TENANT_ID": "t", "ADMIN_ENTRA_AUDIENCE": "api://x"}, true, ""},
+	}
+	for _, tt := range tests {
+		a, err := APIAuth(settings.FromMap(tt.settings))
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%v: %v, want an error naming %s", tt.settings, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || a.Enabled() != tt.enabled {
+			t.Errorf("%v: enabled %v, %v; want %v", tt.settings, a.Enabled(), err, tt.enabled)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/settings"
 )
 
@@ -68,7 +69,7 @@ func TestDataverseRateSetting(t *testing.T) {
 	}{{"", false}, {"50", false}, {"-1", false}, {"0", true}, {"fast", true}, {"NaN", true}} {
 		_, err := dataverseClient(settings.FromMap(map[string]string{
 			"DATAVERSE_URL": "http://127.0.0.1:9", "DATAVERSE_TOKEN": "t", "DATAVERSE_REQUESTS_PER_SECOND": tt.v,
-		}))
+		}), dataverse.StaticToken("t"))
 		if (err != nil) != tt.wantErr || (err != nil && !strings.Contains(err.Error(), "DATAVERSE_REQUESTS_PER_SECOND")) {
 			t.Errorf("DATAVERSE_REQUESTS_PER_SECOND=%q: %v; want error %v naming the setting", tt.v, err, tt.wantErr)
 		}

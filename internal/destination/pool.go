@@ -57,6 +57,17 @@ type Options struct {
 	SupersededIdle time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Secrets reads the connection string of a profile that names a Key
+	// Vault secret. Nil: such a profile cannot be opened.
+	Secrets SecretResolver
+}
+
+// SecretResolver reads a connection string from its Key Vault secret URL.
+type SecretResolver interface {
+	Resolve(ctx context.Context, secretURL string) (string, error)
+	// Forget drops a cached value: the destination refused it, and the
+	// secret may have been rotated since it was read.
+	Forget(secretURL string)
 }
 
 // Pool keeps one open sink per profile version: a profile's name and what
@@ -165,6 +176,10 @@ func keyOf(p profile.Profile) poolKey {
 // ctx ends. A failed open is returned again, without a new attempt, for
 // FailureTTL.
 func (pl *Pool) Sink(ctx context.Context, p profile.Profile) (sink.Sink, error) {
+	p, err := pl.withConnection(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	key := keyOf(p)
 	pl.mu.Lock()
 	if pl.closed {
@@ -209,6 +224,24 @@ func (pl *Pool) Sink(ctx context.Context, p profile.Profile) (sink.Sink, error) 
 	}
 }
 
+// withConnection fills in the connection string of a profile that names a
+// Key Vault secret. The key of the sink covers the value read, so a rotated
+// secret opens a new sink (the old one is closed once superseded).
+func (pl *Pool) withConnection(ctx context.Context, p profile.Profile) (profile.Profile, error) {
+	if p.Destination.KeyVaultSecretURL == "" {
+		return p, nil
+	}
+	if pl.o.Secrets == nil {
+		return p, fmt.Errorf("profile %s: its destination connection string is in Key Vault (%s), and no Key Vault client is configured", p.Name, p.Destination.KeyVaultSecretURL)
+	}
+	conn, err := pl.o.Secrets.Resolve(ctx, p.Destination.KeyVaultSecretURL)
+	if err != nil {
+		return p, fmt.Errorf("profile %s: reading the %s destination's connection string: %w", p.Name, p.Destination.Type, err)
+	}
+	p.Destination.Connection = conn
+	return p, nil
+}
+
 func (e *entry) result() (sink.Sink, error) {
 	if e.err != nil {
 		return nil, e.err
@@ -238,6 +271,9 @@ func (pl *Pool) open(ctx context.Context, p profile.Profile, key poolKey, e *ent
 		e.err = fmt.Errorf("profile %s: %w", p.Name, ErrClosed)
 	case err != nil:
 		e.err, e.retryAt = err, now.Add(pl.o.FailureTTL)
+		if p.Destination.KeyVaultSecretURL != "" && pl.o.Secrets != nil {
+			pl.o.Secrets.Forget(p.Destination.KeyVaultSecretURL)
+		}
 		if pl.o.FailureTTL < 0 && pl.entries[key] == e {
 			delete(pl.entries, key)
 		}
@@ -361,6 +397,10 @@ func dialDialect(ctx context.Context, typ, conn string, o *sink.Options) (sink.S
 	return nil, fmt.Errorf("unknown destination type %q", typ)
 }
 
+func sinkOptions(p profile.Profile, log *slog.Logger) *sink.Options {
+	return &sink.Options{Schema: p.Schema, Prefix: p.Prefix, WriteDeleteLog: p.WriteDeleteLog, Logger: log}
+}
+
 // Open opens the sink a profile names. Its errors name the profile and the
 // destination type and never contain a secret part of the connection
 // string (see redact).
@@ -369,13 +409,15 @@ func Open(ctx context.Context, p profile.Profile, log *slog.Logger) (sink.Sink, 
 }
 
 func open(ctx context.Context, p profile.Profile, log *slog.Logger, dial dialer) (sink.Sink, error) {
+	if p.Destination.Connection == "" {
+		return nil, fmt.Errorf("profile %s: the %s destination has no connection string (one named by keyVaultSecretUrl must be read first)", p.Name, p.Destination.Type)
+	}
 	switch p.Destination.Type {
 	case profile.SQLite, profile.Postgres, profile.SQLServer:
 	default:
 		return nil, fmt.Errorf("profile %s: unknown destination type %q", p.Name, p.Destination.Type)
 	}
-	o := &sink.Options{Schema: p.Schema, Prefix: p.Prefix, WriteDeleteLog: p.WriteDeleteLog, Logger: log}
-	s, err := dial(ctx, p.Destination.Type, p.Destination.Connection, o)
+	s, err := dial(ctx, p.Destination.Type, p.Destination.Connection, sinkOptions(p, log))
 	if err != nil {
 		return nil, fmt.Errorf("profile %s: opening %s destination: %w", p.Name, p.Destination.Type, redact(err, p.Destination.Connection, p.Destination.Type+" sink: "))
 	}

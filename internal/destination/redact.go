@@ -7,27 +7,26 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dataexport/dataexport/internal/errclass"
 )
 
-// Masked replaces every secret-like piece of a connection string in an open
-// error.
+// masked replaces a secret in an open error.
 const masked = "***"
 
-// redact returns err with every piece of conn that could be a credential
-// masked in its text.
+// redact returns err with the secrets of conn (password, key, token) masked
+// in its text, and nothing else: the error still names the host, port,
+// database and user, which are what an administrator needs to fix it.
 //
 // Drivers quote parts of a connection string in their errors, and a
-// malformed one puts a password where a host or database name is expected
-// (pgx reads postgres://u:12/PW@h/db as host u, database PW@h/db, and says
-// so). Which piece is the secret cannot be known from a string the driver
-// itself misread, so every piece of 3 or more characters is masked, except
-// the scheme and well-known keys in key position: the error keeps the
-// driver's reason ("connection refused", "does not exist") but loses hosts,
-// ports and names too. Pieces of 1-2 characters are left: masking them
-// would garble every word of the message.
+// malformed one puts a piece of the password where a host or database name
+// is expected (pgx reads postgres://u:12/PW@h/db as host u, database
+// PW@h/db). secretValues reads the string the way its author meant it (the
+// last '@' ends the user information; a piece without '=' continues the
+// value before it), so such pieces are masked too. A secret is masked only
+// where it stands as a whole word: a password "not" leaves "cannot" alone.
 //
 // The result has no Unwrap: the driver's error values hold the secret
 // (pgconn.ConnectError keeps the whole config), and errors.As or a %+v
@@ -42,10 +41,7 @@ func redact(err error, conn, keep string) error {
 	if keep != "" && strings.HasPrefix(msg, keep) {
 		head, tail = keep, msg[len(keep):]
 	}
-	if re := secretPattern(conn); re != nil {
-		tail = re.ReplaceAllLiteralString(tail, masked)
-	}
-	return &redactedError{msg: head + tail, err: err}
+	return &redactedError{msg: head + maskSecrets(tail, conn), err: err}
 }
 
 type redactedError struct {
@@ -60,105 +56,61 @@ func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) 
 // a refused login), which the applier acts on.
 func (e *redactedError) ErrorClass() errclass.Class { return errclass.Of(e.err) }
 
-// secretPattern matches, case-insensitively, every piece of conn that is to
-// be masked; nil if there is none.
-func secretPattern(conn string) *regexp.Regexp {
-	cands := secretPieces(conn)
-	if len(cands) == 0 {
-		return nil
+// maskSecrets masks, case-insensitively and as whole words, every secret
+// of conn in text.
+func maskSecrets(text, conn string) string {
+	words := secretWords(conn)
+	if len(words) == 0 {
+		return text
 	}
-	// Longest first: at one position the alternation takes the first that
-	// matches, and a piece must not leave the rest of a longer one behind.
-	slices.SortFunc(cands, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
-	quoted := make([]string, len(cands))
-	for i, c := range cands {
-		quoted[i] = regexp.QuoteMeta(c)
+	// Longest first, so that a secret is not left half masked by a piece
+	// of it.
+	slices.SortFunc(words, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = regexp.QuoteMeta(w)
 	}
-	return regexp.MustCompile(`(?i)(?:` + strings.Join(quoted, "|") + `)`)
-}
-
-// secretPieces is every piece of conn to mask: conn itself, and the pieces
-// of conn and of its URL-decoded forms (a driver reports the decoded
-// password), decoded too.
-func secretPieces(conn string) []string {
-	set := map[string]bool{}
-	add := func(s string) {
-		if utf8.RuneCountInString(s) >= 3 {
-			set[s] = true
-		}
-	}
-	for _, v := range decoded(conn) {
-		add(strings.TrimSpace(v))
-		for _, pc := range split(v) {
-			if isKeyOrScheme(v, pc) {
-				continue
-			}
-			for _, d := range decoded(v[pc.start:pc.end]) {
-				add(d)
-			}
-		}
-	}
-	out := make([]string, 0, len(set))
-	for s := range set {
-		out = append(out, s)
-	}
-	return out
-}
-
-// decoded is s and its distinct URL-unescaped forms.
-func decoded(s string) []string {
-	out := []string{s}
-	for _, unescape := range []func(string) (string, error){url.PathUnescape, url.QueryUnescape} {
-		if d, err := unescape(s); err == nil && !slices.Contains(out, d) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// delims separate the pieces of URL, ADO (key=value;...), libpq keyword
-// (key=value ...) and quoted values.
-const delims = ":/@?&=#;,\"'`\\(){}[]<>| \t\r\n"
-
-type span struct{ start, end int }
-
-func split(s string) []span {
-	var out []span
-	start := -1
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || strings.IndexByte(delims, s[i]) >= 0 {
-			if start >= 0 {
-				out = append(out, span{start, i})
-				start = -1
-			}
+	re := regexp.MustCompile(`(?i)(?:` + strings.Join(quoted, "|") + `)`)
+	var b strings.Builder
+	last := 0
+	for _, m := range re.FindAllStringIndex(text, -1) {
+		if !wordBoundary(text, m[0], m[1]) {
 			continue
 		}
-		if start < 0 {
-			start = i
-		}
+		b.WriteString(text[last:m[0]])
+		b.WriteString(masked)
+		last = m[1]
 	}
-	return out
+	b.WriteString(text[last:])
+	return b.String()
 }
 
-// schemes and keys are kept in errors where they are the scheme or a key,
-// never where they are a value: a password may be "database".
-var (
-	schemes = setOf("postgres", "postgresql", "sqlserver", "mssql", "azuresql", "file", "sqlite")
-	keys    = setOf(
-		// libpq and pgx
-		"host", "hostaddr", "port", "user", "password", "passfile", "dbname", "database",
-		"sslmode", "sslcert", "sslkey", "sslrootcert", "sslpassword", "sslnegotiation", "sslsni",
-		"connect_timeout", "application_name", "search_path", "options", "target_session_attrs",
-		"statement_cache_capacity", "default_query_exec_mode", "timezone",
-		// SQL Server (URL query and ADO, whose keys may be several words)
-		"server", "data", "source", "address", "addr", "network", "initial", "catalog",
-		"uid", "pwd", "id", "encrypt", "trustservercertificate", "trust", "certificate",
-		"hostnameincertificate", "app", "name", "dial", "timeout", "connection", "keepalive",
-		"packet", "size", "log", "authenticator", "fedauth", "applicationintent", "failoverpartner",
-		"protocol", "instance", "integrated", "security", "persist", "info", "multisubnetfailover",
-		// SQLite URI parameters
-		"mode", "cache", "vfs", "immutable", "_pragma", "_txlock", "_time_format",
-	)
+// wordBoundary reports whether text[i:j] is not glued to a letter or digit
+// on either side.
+func wordBoundary(text string, i, j int) bool {
+	if i > 0 {
+		r, _ := utf8.DecodeLastRuneInString(text[:i])
+		if isWordRune(r) {
+			return false
+		}
+	}
+	if j < len(text) {
+		r, _ := utf8.DecodeRuneInString(text[j:])
+		if isWordRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// secretKeys are the connection-string keys whose values are secrets, in
+// every dialect (libpq, pgx, go-mssqldb ADO/ODBC/URL, SQLite URIs).
+var secretKeys = setOf(
+	"password", "pwd", "pass", "passwd", "sslpassword", "sslkey_password",
+	"clientsecret", "client secret", "client_secret", "accesstoken", "access token", "access_token",
+	"token", "key", "_key", "accountkey", "account key", "sharedaccesskey", "sig", "_auth_pass",
 )
 
 func setOf(words ...string) map[string]bool {
@@ -169,33 +121,183 @@ func setOf(words ...string) map[string]bool {
 	return m
 }
 
-// isKeyOrScheme reports whether the piece pc of s is the scheme (a known
-// one, at the start, before ':') or a known key: after the start or a
-// separator, and followed by '=' (perhaps after more words of a multi-word
-// key: "user id=").
-func isKeyOrScheme(s string, pc span) bool {
-	w := strings.ToLower(s[pc.start:pc.end])
-	if pc.start == 0 && schemes[w] && strings.HasPrefix(s[pc.end:], ":") {
-		return true
+// secretWords is every form in which a secret of conn may appear in an
+// error: each secret value, raw and URL-decoded, and its pieces of 3 or more
+// characters (a driver that misreads the string reports a piece).
+func secretWords(conn string) []string {
+	set := map[string]bool{}
+	for _, v := range secretValues(conn) {
+		for _, d := range decodedForms(v) {
+			if d = strings.TrimSpace(d); d != "" {
+				set[d] = true
+			}
+			for _, piece := range splitPieces(d) {
+				if utf8.RuneCountInString(piece) >= 3 {
+					set[piece] = true
+				}
+			}
+		}
 	}
-	if !keys[w] || pc.start > 0 && !strings.ContainsRune(";&? \t\r\n", rune(s[pc.start-1])) {
-		return false
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
 	}
-	i := pc.end
-	for {
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+	return out
+}
+
+// decodedForms is s and its distinct URL-unescaped forms.
+func decodedForms(s string) []string {
+	out := []string{s}
+	for _, unescape := range []func(string) (string, error){url.PathUnescape, url.QueryUnescape} {
+		if d, err := unescape(s); err == nil && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// pieceDelims split a secret that a driver may have cut apart.
+const pieceDelims = ":/@?&=#;,\"'`\\(){}[]<>| \t\r\n"
+
+func splitPieces(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(pieceDelims, r) })
+}
+
+// secretValues reads the secret values of a connection string: the
+// password of a URL (postgres://, sqlserver://, ...) and the values of
+// secret keys in its query, or the values of secret keys of a key=value
+// string (libpq: separated by spaces; ADO/ODBC: by ';'). A SQLite path
+// holds no secret but in its query.
+func secretValues(conn string) []string {
+	conn = strings.TrimSpace(conn)
+	if conn == "" {
+		return nil
+	}
+	if i := strings.Index(conn, "://"); i > 0 && !strings.ContainsAny(conn[:i], "=; ") {
+		return urlSecrets(conn[i+3:])
+	}
+	if strings.Contains(conn, "=") && !strings.HasPrefix(conn, "file:") && !strings.HasPrefix(conn, "/") && !strings.HasPrefix(conn, ".") {
+		sep := " "
+		if strings.Contains(conn, ";") {
+			sep = ";"
+		}
+		return keywordSecrets(conn, sep)
+	}
+	// A file path or file: URI (SQLite): only query parameters can be secret.
+	if _, q, ok := strings.Cut(conn, "?"); ok {
+		return querySecrets(q)
+	}
+	return nil
+}
+
+// urlSecrets reads the part of a URL after "scheme://". The last '@' ends
+// the user information, as the author meant even when '/', '?' or '#' in
+// an unescaped password would make a URL parser end it earlier.
+func urlSecrets(rest string) []string {
+	var out []string
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+			out = append(out, pw)
+		}
+		rest = rest[at+1:]
+	}
+	if _, q, ok := strings.Cut(rest, "?"); ok {
+		out = append(out, querySecrets(q)...)
+	}
+	return out
+}
+
+func querySecrets(q string) []string {
+	var out []string
+	for _, kv := range strings.Split(q, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		if k2, err := url.QueryUnescape(k); err == nil {
+			k = k2
+		}
+		if secretKeys[strings.ToLower(strings.TrimSpace(k))] && v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// keywordSecrets reads key=value pairs separated by sep. Values may be
+// quoted ('...' in libpq; "..." or {...} in ADO/ODBC). A piece without '='
+// continues the value before it: an unquoted space or ';' in a password.
+func keywordSecrets(conn, sep string) []string {
+	type pair struct{ key, val string }
+	var pairs []pair
+	i := 0
+	for i < len(conn) {
+		for i < len(conn) && (strings.HasPrefix(conn[i:], sep) || conn[i] == ' ' || conn[i] == '\t') {
 			i++
 		}
-		if i < len(s) && s[i] == '=' {
-			return true
+		if i >= len(conn) {
+			break
 		}
-		j := i
-		for j < len(s) && strings.IndexByte(delims, s[j]) < 0 {
-			j++
+		eq := strings.IndexByte(conn[i:], '=')
+		end := strings.Index(conn[i:], sep)
+		if eq < 0 || (end >= 0 && end < eq) {
+			// No key here: this piece continues the previous value.
+			n := len(conn) - i
+			if end >= 0 {
+				n = end
+			}
+			if len(pairs) > 0 {
+				pairs[len(pairs)-1].val += sep + conn[i:i+n]
+			}
+			i += n
+			continue
 		}
-		if j == i || !keys[strings.ToLower(s[i:j])] {
-			return false
+		key := strings.ToLower(strings.TrimSpace(conn[i : i+eq]))
+		i += eq + 1
+		for i < len(conn) && conn[i] == ' ' {
+			i++
 		}
-		i = j
+		val, n := readValue(conn[i:], sep)
+		pairs = append(pairs, pair{key, val})
+		i += n
 	}
+	var out []string
+	for _, p := range pairs {
+		if secretKeys[p.key] && p.val != "" {
+			out = append(out, p.val)
+		}
+	}
+	return out
+}
+
+// readValue reads one value at the start of s: quoted or braced up to its
+// closing mark (doubled marks stand for themselves), else up to sep. It
+// returns the value and how many bytes it took.
+func readValue(s, sep string) (string, int) {
+	if s == "" {
+		return "", 0
+	}
+	closeMark := map[byte]byte{'\'': '\'', '"': '"', '{': '}'}[s[0]]
+	if closeMark != 0 {
+		var b strings.Builder
+		for i := 1; i < len(s); i++ {
+			if s[i] == '\\' && s[0] == '\'' && i+1 < len(s) {
+				b.WriteByte(s[i+1])
+				i++
+				continue
+			}
+			if s[i] == closeMark {
+				if i+1 < len(s) && s[i+1] == closeMark {
+					b.WriteByte(closeMark)
+					i++
+					continue
+				}
+				return b.String(), i + 1
+			}
+			b.WriteByte(s[i])
+		}
+		return b.String(), len(s)
+	}
+	end := strings.Index(s, sep)
+	if end < 0 {
+		end = len(s)
+	}
+	return strings.TrimSpace(s[:end]), end
 }

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -27,56 +30,45 @@ func TestOpenErrorsHideSecrets(t *testing.T) {
 	tests := []struct {
 		name, typ, conn string
 		secrets         []string // no fragment listed may appear
+		kept            []string // what the error must still name
 		is              error    // errors.Is must still hold, when set
 	}{
 		{"postgres: unescaped / in the password makes it the database",
 			profile.Postgres, "postgres://admin:12/S3CRETPW@127.0.0.1:5432/db?connect_timeout=2",
-			[]string{"S3CRETPW"}, nil},
-		{"postgres: password typed as the user, echoed by the server",
-			profile.Postgres, "postgres://S3CRETPW@127.0.0.1:5432/postgres?connect_timeout=2",
-			[]string{"S3CRETPW"}, nil},
-		{"postgres: password typed as the database, echoed by the server",
-			profile.Postgres, "postgres://postgres@127.0.0.1:5432/S3CRETPW?connect_timeout=2",
-			[]string{"S3CRETPW"}, nil},
+			[]string{"S3CRETPW"}, nil, nil},
+		{"postgres: wrong database, the server names it",
+			profile.Postgres, "postgres://postgres:S3CRETPW@127.0.0.1:5432/nosuchdb_x1?connect_timeout=2",
+			[]string{"S3CRETPW"}, []string{"127.0.0.1", "5432", "postgres", "nosuchdb_x1"}, nil},
 		{"postgres: unescaped # cuts the password into the host",
 			profile.Postgres, "postgres://postgres:S3C#RETPW@127.0.0.1:5432/db?connect_timeout=2",
-			[]string{"S3C#RETPW", "RETPW"}, nil},
+			[]string{"S3C#RETPW", "RETPW"}, nil, nil},
 		{"postgres: percent-encoded password and its decoded form",
-			profile.Postgres, "postgres://postgres@127.0.0.1:5432/S3CRET%2FPW?connect_timeout=2",
-			[]string{"S3CRET%2FPW", "S3CRET/PW", "S3CRET"}, nil},
-		{"postgres keywords: password value in the user slot",
-			profile.Postgres, "host=127.0.0.1 port=5432 user=S3CRETPW password=S3CRETPW dbname=postgres connect_timeout=2",
-			[]string{"S3CRETPW"}, nil},
+			profile.Postgres, "postgres://postgres:S3CRET%2FPW@127.0.0.1:1/db?connect_timeout=2",
+			[]string{"S3CRET%2FPW", "S3CRET/PW", "S3CRET"}, []string{"127.0.0.1"}, nil},
+		{"postgres keywords: refused connection names host and port",
+			profile.Postgres, "host=127.0.0.1 port=1 user=admin password=S3CRETPW dbname=crm connect_timeout=2",
+			[]string{"S3CRETPW"}, []string{"127.0.0.1", "admin"}, nil},
 		{"postgres keywords: unquoted space in the password",
 			profile.Postgres, "host=127.0.0.1 port=5432 user=postgres password=S3CRET PW dbname=x connect_timeout=2",
-			[]string{"S3CRET"}, nil},
+			[]string{"S3CRET"}, nil, nil},
 		{"sqlserver URL: unescaped / in the password",
 			profile.SQLServer, "sqlserver://sa:12/S3CRETPW@127.0.0.1:1?database=x&dial+timeout=2",
-			[]string{"S3CRETPW"}, nil},
-		{"sqlserver URL: password typed as the host",
-			profile.SQLServer, "sqlserver://sa@S3CRETPW.invalid:1?dial+timeout=2",
-			[]string{"S3CRETPW"}, nil},
+			[]string{"S3CRETPW"}, nil, nil},
+		{"sqlserver URL: refused connection names the host",
+			profile.SQLServer, "sqlserver://sa:S3CRETPW@127.0.0.1:1?database=crm&dial+timeout=2",
+			[]string{"S3CRETPW"}, []string{"127.0.0.1"}, nil},
 		{"sqlserver URL: bad parameter",
 			profile.SQLServer, "sqlserver://sa:S3CRETPW@127.0.0.1:1?database=x&encrypt=bogus",
-			[]string{"S3CRETPW"}, sqlserver.ErrConnString},
-		{"sqlserver ADO: password typed as the server",
-			profile.SQLServer, "server=S3CRETPW;port=1;user id=sa;password=S3CRETPW;dial timeout=2",
-			[]string{"S3CRETPW"}, nil},
+			[]string{"S3CRETPW"}, nil, sqlserver.ErrConnString},
 		{"sqlserver ADO: unquoted ; in the password",
 			profile.SQLServer, "server=127.0.0.1;port=1;user id=sa;password=S3C;RETPW;dial timeout=2",
-			[]string{"RETPW"}, nil},
+			[]string{"RETPW"}, nil, nil},
 		{"sqlserver ADO: braced password, refused connection",
 			profile.SQLServer, "server=127.0.0.1,1;user id=sa;password={S3CRET;PW};dial timeout=2",
-			[]string{"S3CRET"}, nil},
-		{"sqlite: secret directory that does not exist",
-			profile.SQLite, filepath.Join(dir, "S3CRETDIR", "x.db"),
-			[]string{"S3CRETDIR"}, nil},
-		{"sqlite: file URI",
-			profile.SQLite, "file:" + filepath.Join(dir, "S3CRETDIR", "x.db"),
-			[]string{"S3CRETDIR"}, nil},
-		{"sqlite: query in the path",
-			profile.SQLite, filepath.Join(dir, "S3CRETDIR.db") + "?key=S3CRETPW",
-			[]string{"S3CRETDIR", "S3CRETPW"}, nil},
+			[]string{"S3CRET"}, []string{"127.0.0.1"}, nil},
+		{"sqlite: key in the query",
+			profile.SQLite, filepath.Join(dir, "NODIR", "x.db") + "?key=S3CRETPW",
+			[]string{"S3CRETPW"}, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +85,11 @@ func TestOpenErrorsHideSecrets(t *testing.T) {
 			for _, secret := range tc.secrets {
 				if strings.Contains(strings.ToLower(msg), strings.ToLower(secret)) {
 					t.Errorf("error contains %q: %s", secret, msg)
+				}
+			}
+			for _, k := range tc.kept {
+				if !strings.Contains(msg, k) {
+					t.Errorf("error lost %q: %s", k, msg)
 				}
 			}
 			if want := "profile p1: opening " + tc.typ + " destination: " + tc.typ + " sink: "; !strings.HasPrefix(msg, want) {
@@ -115,10 +112,10 @@ func TestRedact(t *testing.T) {
 		name, conn, text string
 		gone, kept       []string
 	}{
-		{"pgx quoting a misread URL",
+		{"pgx quoting a misread URL: the password pieces go, the rest stays",
 			"postgres://admin:12/S3CRETPW@db.example.com:5432/db",
 			"connect to admin:12: failed to connect to `user=root database=S3CRETPW@db.example.com:5432/db`: lookup admin: no such host",
-			[]string{"S3CRETPW", "db.example.com", "admin"}, []string{"failed to connect to", "no such host", "user=root database="}},
+			[]string{"S3CRETPW"}, []string{"failed to connect to", "no such host", "user=root database=", "db.example.com:5432/db", "lookup admin"}},
 		{"decoded password in the text",
 			"postgres://u:S3CRET%2FPW%40x@h/db",
 			`password authentication failed: "S3CRET/PW@x"`,
@@ -127,26 +124,34 @@ func TestRedact(t *testing.T) {
 			"host=h password=s3cretpw",
 			"role S3CRETPW unknown",
 			[]string{"S3CRETPW"}, []string{"role", "unknown"}},
-		{"a password that is a key word is masked where it is a value",
+		{"host, port, database and user are kept",
+			"postgres://crm_app:Tr0ub4dor@db.example.com:6432/sales?sslmode=require",
+			`failed to connect to user=crm_app database=sales host=db.example.com port=6432: password authentication failed for user "crm_app" (Tr0ub4dor)`,
+			[]string{"Tr0ub4dor"}, []string{"user=crm_app", "database=sales", "host=db.example.com", "port=6432", `user "crm_app"`}},
+		{"a password that is a word of the message is masked only as a whole word",
+			"host=dbhost user=u password=not",
+			"cannot connect: not authorized",
+			[]string{" not "}, []string{"cannot connect", "*** authorized"}},
+		{"a password that is a key word is masked where it appears",
 			"host=dbhost user=u password=database",
 			`FATAL: database "database" does not exist`,
 			[]string{`"database"`}, []string{"FATAL:", "does not exist"}},
-		{"a password that is the scheme word",
-			"postgres://u:postgres@dbhost/x",
-			"auth failed with postgres",
-			[]string{"postgres"}, []string{"auth failed with"}},
-		{"ADO keys of several words are kept, values masked",
+		{"ADO: server, user and catalog kept, password masked",
 			"Server=tcp:sql.example.com,1433;User ID=sa;Password=S3CRETPW;Initial Catalog=Sales",
-			"login failed for user ID sa on Initial Catalog Sales; password S3CRETPW rejected by sql.example.com",
-			[]string{"S3CRETPW", "Sales", "sql.example.com"}, []string{"login failed for user ID sa on Initial Catalog", "password", "rejected by"}},
-		{"the whole string echoed",
-			"/var/data/S3CRET.db",
-			"unable to open /var/data/S3CRET.db",
-			[]string{"S3CRET", "/var/data"}, []string{"unable to open"}},
-		{"short pieces are left",
-			"postgres://u:pw@h/db",
-			"user u, db db",
-			nil, []string{"user u, db db"}},
+			"login failed for user sa on Initial Catalog Sales; password S3CRETPW rejected by sql.example.com",
+			[]string{"S3CRETPW"}, []string{"login failed for user sa on Initial Catalog Sales", "password", "rejected by sql.example.com"}},
+		{"ADO: quoted password with the separator inside",
+			`Server=sql.example.com;User ID=sa;Password="p;w=S3CRET";Database=crm`,
+			"login failed: p;w=S3CRET",
+			[]string{"S3CRET", "p;w=S3CRET"}, []string{"login failed"}},
+		{"a SQLite path is not a secret",
+			"/var/data/crm.db",
+			"unable to open /var/data/crm.db",
+			nil, []string{"unable to open /var/data/crm.db"}},
+		{"access token in an ODBC string",
+			"server=s;database=d;access token=eyJ0eXAiOiJKV1Qi",
+			"token eyJ0eXAiOiJKV1Qi refused by s",
+			[]string{"eyJ0eXAiOiJKV1Qi"}, []string{"refused by s"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -163,6 +168,42 @@ func TestRedact(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzRedact: whatever the connection string, a password given in its URL
+// form never survives in an error that quotes the whole string.
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{"S3CRETPW", "p@ss/w#rd", "not", "a b;c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, pw string) {
+		if len(pw) < 3 || strings.ContainsAny(pw, "@?") || !utf8.ValidString(pw) || strings.TrimSpace(pw) != pw {
+			return
+		}
+		word := true
+		for _, r := range pw {
+			word = word && (unicode.IsLetter(r) || unicode.IsDigit(r))
+		}
+		if !word {
+			return
+		}
+		conn := "postgres://app:" + url.PathEscape(pw) + "@db.example.com:5432/crm"
+		msg := redact(errors.New("cannot open "+conn+": refused, "+pw), conn, "").Error()
+		low, lpw := strings.ToLower(msg), strings.ToLower(pw)
+		for i := strings.Index(low, lpw); i >= 0; {
+			if wordBoundary(low, i, i+len(lpw)) {
+				t.Fatalf("%q survives as a word in %q", pw, msg)
+			}
+			j := strings.Index(low[i+1:], lpw)
+			if j < 0 {
+				break
+			}
+			i += 1 + j
+		}
+		if !strings.Contains(msg, "db.example.com:5432/crm") {
+			t.Fatalf("host lost: %q", msg)
+		}
+	})
 }
 
 // The redacted error matches its cause's sentinels but does not hand out
@@ -202,5 +243,26 @@ func TestRedactKeepsTheClass(t *testing.T) {
 		if c := errclass.Of(err); c != tc.want {
 			t.Errorf("class of redacted %v: %s, want %s", tc.cause, c, tc.want)
 		}
+	}
+}
+
+// Check against the live PostgreSQL: a reachable database with its grants,
+// and a refused connection named by host and port, never by password.
+func TestCheckPostgres(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	ok := profile.Profile{Name: "p", Destination: profile.Destination{Type: profile.Postgres, Connection: "postgres://postgres:S3CRETPW@127.0.0.1:5432/test?sslmode=disable"}}
+	if r := Check(ctx, ok, nil); r.Reachable != nil || len(r.Missing) != 0 || r.PermissionsErr != nil {
+		t.Fatalf("Check = %+v", r)
+	}
+	bad := ok
+	bad.Destination.Connection = "postgres://postgres:S3CRETPW@127.0.0.1:1/test?sslmode=disable&connect_timeout=2"
+	r := Check(ctx, bad, nil)
+	if r.Reachable == nil || strings.Contains(r.Reachable.Error(), "S3CRETPW") || !strings.Contains(r.Reachable.Error(), "127.0.0.1") {
+		t.Fatalf("Check of a closed port = %v", r.Reachable)
+	}
+	lite := profile.Profile{Name: "s", Destination: profile.Destination{Type: profile.SQLite, Connection: filepath.Join(t.TempDir(), "x.db")}}
+	if r := Check(ctx, lite, nil); r.Reachable != nil || r.PermissionsNote == "" {
+		t.Fatalf("Check sqlite = %+v", r)
 	}
 }

@@ -25,6 +25,10 @@ type Binding struct {
 	RunOnStartup bool   `json:"runOnStartup"`
 	QueueName    string `json:"queueName"`
 	Connection   string `json:"connection"`
+	// HTTP triggers.
+	AuthLevel string   `json:"authLevel"`
+	Methods   []string `json:"methods"`
+	Route     string   `json:"route"`
 }
 
 // Function is one function folder: its name (the folder name) and bindings.
@@ -78,6 +82,8 @@ func LoadFunctions(dir string) ([]Function, error) {
 type HostConfig struct {
 	FunctionTimeout time.Duration
 	Queues          QueueConfig
+	// RoutePrefix is extensions.http.routePrefix (default "api").
+	RoutePrefix string
 }
 
 // QueueConfig mirrors host.json extensions.queues.
@@ -94,6 +100,7 @@ func DefaultHostConfig() HostConfig {
 	return HostConfig{
 		FunctionTimeout: 10 * time.Minute,
 		Queues:          QueueConfig{BatchSize: 16, MaxDequeueCount: 5, MaxPollingInterval: time.Minute},
+		RoutePrefix:     "api",
 	}
 }
 
@@ -107,6 +114,9 @@ func LoadHostJSON(path string) (HostConfig, error) {
 	var h struct {
 		FunctionTimeout string `json:"functionTimeout"`
 		Extensions      struct {
+			HTTP struct {
+				RoutePrefix *string `json:"routePrefix"`
+			} `json:"http"`
 			Queues struct {
 				BatchSize          *int   `json:"batchSize"`
 				MaxDequeueCount    *int64 `json:"maxDequeueCount"`
@@ -117,6 +127,9 @@ func LoadHostJSON(path string) (HostConfig, error) {
 	}
 	if err := json.Unmarshal(b, &h); err != nil {
 		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	if rp := h.Extensions.HTTP.RoutePrefix; rp != nil {
+		c.RoutePrefix = strings.Trim(*rp, "/")
 	}
 	q := h.Extensions.Queues
 	if q.BatchSize != nil {

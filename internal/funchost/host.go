@@ -40,6 +40,11 @@ type Options struct {
 	Client     *http.Client // default: timeout = FunctionTimeout
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Authorize checks a request to an HTTP function (ServeHTTP), as the
+	// host checks function keys; nil: the HTTP functions are not served,
+	// and every request is answered 503 with APIDisabledReason.
+	Authorize         func(r *http.Request) error
+	APIDisabledReason string
 }
 
 // Host fires the triggers of a set of functions against a custom handler.
@@ -47,6 +52,7 @@ type Host struct {
 	o      Options
 	timers map[string]*timer
 	queues map[string]Queue
+	routes []*httpRoute
 	lease  time.Duration // how long a message stays hidden while its invocation runs
 }
 
@@ -59,8 +65,8 @@ type timer struct {
 }
 
 // New resolves every trigger: timer schedules are parsed and queues opened.
-// A trigger type the standalone host cannot serve (Service Bus, HTTP) is
-// logged and left out.
+// HTTP routes are parsed (ServeHTTP answers them). A trigger type the
+// standalone host cannot serve (Service Bus) is logged and left out.
 func New(ctx context.Context, o Options) (*Host, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -105,6 +111,12 @@ func New(ctx context.Context, o Options) (*Host, error) {
 				return nil, fmt.Errorf("function %s: opening queue %s: %w", fn.Name, name, err)
 			}
 			h.queues[fn.Name] = q
+		case "httpTrigger":
+			rt, err := newHTTPRoute(fn, b)
+			if err != nil {
+				return nil, err
+			}
+			h.routes = append(h.routes, rt)
 		default:
 			o.Logger.Info("trigger not served by the standalone host; skipping function", "function", fn.Name, "trigger", b.Type)
 		}

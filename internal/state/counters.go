@@ -20,11 +20,16 @@ import (
 type Counters struct {
 	Succeeded, Failed, Skipped, Deleted int64
 	LastApplied                         time.Time
+	// Lag is how long the newest change of a delta batch took from
+	// Dataverse (its modifiedon) to the destination, measured at LagAt. The
+	// latest measurement wins when counters are added.
+	Lag   time.Duration
+	LagAt time.Time
 	// LastError is the entity's latest apply error (an error names tables,
 	// columns and records, never a connection string or a value), of class
 	// LastErrorClass (errclass names: transient, record, schema,
-	// configuration, unknown), at LastErrorAt. Rows written before these
-	// fields existed read as no error.
+	// configuration, unknown), at LastErrorAt; the latest wins when counters
+	// are added. Rows written before these fields existed read as no error.
 	LastError      string
 	LastErrorClass string
 	LastErrorAt    time.Time
@@ -57,10 +62,15 @@ type countersRow struct {
 	DeletedType     string   `json:"Deleted@odata.type,omitempty"`
 	LastApplied     *edmTime `json:"LastApplied,omitempty"`
 	LastAppliedType string   `json:"LastApplied@odata.type,omitempty"`
-	LastError       string   `json:"LastError,omitempty"`
-	LastErrorClass  string   `json:"LastErrorClass,omitempty"`
-	LastErrorAt     *edmTime `json:"LastErrorAt,omitempty"`
-	LastErrorAtType string   `json:"LastErrorAt@odata.type,omitempty"`
+	// Added later; older rows lack them.
+	LagMillis       *edmInt64 `json:"LagMillis,omitempty"`
+	LagMillisType   string    `json:"LagMillis@odata.type,omitempty"`
+	LagAt           *edmTime  `json:"LagAt,omitempty"`
+	LagAtType       string    `json:"LagAt@odata.type,omitempty"`
+	LastError       string    `json:"LastError,omitempty"`
+	LastErrorClass  string    `json:"LastErrorClass,omitempty"`
+	LastErrorAt     *edmTime  `json:"LastErrorAt,omitempty"`
+	LastErrorAtType string    `json:"LastErrorAt@odata.type,omitempty"`
 }
 
 func (c Counters) row(profile, entity string) ([]byte, error) {
@@ -72,8 +82,15 @@ func (c Counters) row(profile, entity string) ([]byte, error) {
 		Deleted: edmInt64(c.Deleted), DeletedType: edmInt64Type,
 	}
 	r.LastApplied, r.LastAppliedType = timeProp(c.LastApplied)
-	r.LastError, r.LastErrorClass = clip(c.LastError), c.LastErrorClass
-	r.LastErrorAt, r.LastErrorAtType = timeProp(c.LastErrorAt)
+	if !c.LagAt.IsZero() {
+		ms := edmInt64(c.Lag.Milliseconds())
+		r.LagMillis, r.LagMillisType = &ms, edmInt64Type
+		r.LagAt, r.LagAtType = timeProp(c.LagAt)
+	}
+	if c.LastError != "" {
+		r.LastError, r.LastErrorClass = clip(c.LastError), c.LastErrorClass
+		r.LastErrorAt, r.LastErrorAtType = timeProp(c.LastErrorAt)
+	}
 	return json.Marshal(r)
 }
 
@@ -87,7 +104,10 @@ func (c Counters) add(d Counters) Counters {
 	if d.LastApplied.After(c.LastApplied) {
 		c.LastApplied = d.LastApplied
 	}
-	if d.LastErrorAt.After(c.LastErrorAt) {
+	if !d.LagAt.IsZero() && !d.LagAt.Before(c.LagAt) {
+		c.Lag, c.LagAt = d.Lag, d.LagAt
+	}
+	if d.LastError != "" && !d.LastErrorAt.Before(c.LastErrorAt) {
 		c.LastError, c.LastErrorClass, c.LastErrorAt = d.LastError, d.LastErrorClass, d.LastErrorAt
 	}
 	return c
@@ -117,12 +137,17 @@ func (s *Store) getCounters(ctx context.Context, profile, entity string) (Counte
 	if err := json.Unmarshal(resp.Value, &r); err != nil {
 		return Counters{}, "", fmt.Errorf("state: decoding counters %s/%s: %w", profile, entity, err)
 	}
-	return Counters{
+	c := Counters{
 		Succeeded: int64(r.Succeeded), Failed: int64(r.Failed),
 		Skipped: int64(r.Skipped), Deleted: int64(r.Deleted),
 		LastApplied: timeValue(r.LastApplied),
+		LagAt:       timeValue(r.LagAt),
 		LastError:   r.LastError, LastErrorClass: r.LastErrorClass, LastErrorAt: timeValue(r.LastErrorAt),
-	}, resp.ETag, nil
+	}
+	if r.LagMillis != nil {
+		c.Lag = time.Duration(*r.LagMillis) * time.Millisecond
+	}
+	return c, resp.ETag, nil
 }
 
 // AddCounters adds d to an entity's counters. Concurrent callers never lose

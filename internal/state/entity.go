@@ -12,17 +12,31 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 )
 
-// Phases of an entity's sync.
+// Phase is where an entity's replication stands. The poller keeps it in the
+// entity's state row, and the status route reports it as is.
+type Phase string
+
 const (
-	PhaseInitial    = "initial"
-	PhaseDelta      = "delta"
-	PhaseRebaseline = "rebaseline"
+	// PhaseInitial: the full read (the initial sync) is in progress.
+	PhaseInitial Phase = "initial"
+	// PhaseDelta: the full read is done; changes are read from the delta link.
+	PhaseDelta Phase = "delta"
+	// PhaseRebaseline: the delta token expired; the next poll starts a new
+	// full read.
+	PhaseRebaseline Phase = "rebaseline"
+	// PhaseBlocked: the entity's table cannot follow its metadata in place
+	// (a column changed type). The poller skips it until an operator
+	// re-baselines it (drops the table and reads the entity again).
+	PhaseBlocked Phase = "blocked"
+	// PhaseNotStarted is never stored: the status of an entity without a
+	// state row (its first poll has not run yet).
+	PhaseNotStarted Phase = "notStarted"
 )
 
 // EntityState is the poller's checkpoint for one entity of one profile.
 type EntityState struct {
 	Profile, Entity string
-	Phase           string // PhaseInitial, PhaseDelta or PhaseRebaseline
+	Phase           Phase
 	// Link is the resume point: the stored @odata.nextLink during a read, or
 	// the @odata.deltaLink between reads.
 	Link      string
@@ -30,7 +44,10 @@ type EntityState struct {
 	Pages     int64
 	Read      int64
 	LastPoll  time.Time
-	LastError string
+	// LastError is why the last poll of the entity failed; empty once a
+	// page is read again. LastErrorAt is when it failed.
+	LastError   string
+	LastErrorAt time.Time
 	// ReadID names the read from the start this state belongs to; message
 	// ids carry it, so that pages of a new full read (after a re-baseline or
 	// a destination change) never look like duplicates of the last one.
@@ -46,7 +63,7 @@ const maxLastError = 8 * 1024
 type entityRow struct {
 	PartitionKey  string   `json:"PartitionKey"`
 	RowKey        string   `json:"RowKey"`
-	Phase         string   `json:"Phase"`
+	Phase         Phase    `json:"Phase"`
 	Link          string   `json:"Link"`
 	HighWater     edmInt64 `json:"HighWater"`
 	HighWaterType string   `json:"HighWater@odata.type,omitempty"`
@@ -57,7 +74,10 @@ type entityRow struct {
 	LastPoll      *edmTime `json:"LastPoll,omitempty"`
 	LastPollType  string   `json:"LastPoll@odata.type,omitempty"`
 	LastError     string   `json:"LastError"`
-	ReadID        string   `json:"ReadID,omitempty"`
+	// LastErrorAt was added later: older rows lack it.
+	LastErrorAt     *edmTime `json:"LastErrorAt,omitempty"`
+	LastErrorAtType string   `json:"LastErrorAt@odata.type,omitempty"`
+	ReadID          string   `json:"ReadID,omitempty"`
 	// ODataETag is only read: list responses carry the ETag in the body.
 	ODataETag string `json:"odata.etag,omitempty"`
 }
@@ -87,6 +107,9 @@ func (st *EntityState) row() ([]byte, error) {
 		Read: edmInt64(st.Read), ReadType: edmInt64Type,
 	}
 	r.LastPoll, r.LastPollType = timeProp(st.LastPoll)
+	if lastErr != "" {
+		r.LastErrorAt, r.LastErrorAtType = timeProp(st.LastErrorAt)
+	}
 	return json.Marshal(r)
 }
 
@@ -103,7 +126,7 @@ func (r *entityRow) state(etag azcore.ETag) EntityState {
 		Profile: r.PartitionKey, Entity: r.RowKey,
 		Phase: r.Phase, Link: r.Link,
 		HighWater: int64(r.HighWater), Pages: int64(r.Pages), Read: int64(r.Read),
-		LastPoll: timeValue(r.LastPoll), LastError: r.LastError, ReadID: r.ReadID,
+		LastPoll: timeValue(r.LastPoll), LastError: r.LastError, LastErrorAt: timeValue(r.LastErrorAt), ReadID: r.ReadID,
 		ETag: etag,
 	}
 }
@@ -206,3 +229,39 @@ func (s *Store) DeleteEntity(ctx context.Context, profile, entity string) error 
 
 // odataQuote escapes a string literal for an OData filter.
 func odataQuote(s string) string { return strings.ReplaceAll(s, "'", "''") }
+
+// DeletePartition removes every row of a profile in the entity-state table:
+// the state and counters of every entity, also of entities the profile no
+// longer lists. It returns how many rows it deleted.
+func (s *Store) DeletePartition(ctx context.Context, profile string) (int, error) {
+	if err := checkKey("profile", profile); err != nil {
+		return 0, err
+	}
+	pager := s.entities.NewListEntitiesPager(&aztables.ListEntitiesOptions{
+		Filter: to.Ptr("PartitionKey eq '" + odataQuote(profile) + "'"),
+		Select: to.Ptr("RowKey"),
+	})
+	var keys []string
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("state: listing the rows of %s: %w", profile, err)
+		}
+		for _, raw := range page.Entities {
+			var r struct {
+				RowKey string `json:"RowKey"`
+			}
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return 0, fmt.Errorf("state: decoding a row of %s: %w", profile, err)
+			}
+			keys = append(keys, r.RowKey)
+		}
+	}
+	for i, rk := range keys {
+		_, err := s.entities.DeleteEntity(ctx, profile, rk, nil)
+		if err != nil && !hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
+			return i, fmt.Errorf("state: deleting %s/%s: %w", profile, rk, err)
+		}
+	}
+	return len(keys), nil
+}

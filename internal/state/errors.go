@@ -12,6 +12,11 @@ var (
 	// ErrConflict: someone else wrote the row since it was read (or created
 	// it first); re-read and decide again.
 	ErrConflict = errors.New("state: conflict, written by someone else")
+	// ErrExists: a profile of that name exists already.
+	ErrExists = errors.New("state: already exists")
+	// ErrPreconditionFailed: the row changed since the ETag a conditional
+	// write names was read.
+	ErrPreconditionFailed = errors.New("state: changed since it was read (ETag mismatch)")
 	// ErrInvalidKey: a name cannot be used as a table key.
 	ErrInvalidKey = errors.New("state: invalid key")
 	// ErrTooLarge: a value does not fit a table property (64 KiB).

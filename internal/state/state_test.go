@@ -70,6 +70,10 @@ func TestProfileRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got.ETag == "" || got.Revision == "" {
+		t.Fatalf("GetProfile: ETag %q, Revision %q, want both set", got.ETag, got.Revision)
+	}
+	got.ETag, got.Revision = "", ""
 	if !reflect.DeepEqual(got, a) {
 		t.Fatalf("GetProfile = %+v, want %+v", got, a)
 	}
@@ -83,6 +87,12 @@ func TestProfileRoundTrip(t *testing.T) {
 	list, err := s.ListProfiles(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := range list {
+		if list[i].ETag == "" || list[i].Revision == "" {
+			t.Fatalf("ListProfiles[%d]: ETag %q, Revision %q, want both set", i, list[i].ETag, list[i].Revision)
+		}
+		list[i].ETag, list[i].Revision = "", ""
 	}
 	if want := []profile.Profile{a, b}; !reflect.DeepEqual(list, want) {
 		t.Fatalf("ListProfiles = %+v, want %+v", list, want)
@@ -321,7 +331,7 @@ func TestAddCountersConcurrent(t *testing.T) {
 	s := newStore(t)
 
 	zero, err := s.GetCounters(ctx, "prof", "account")
-	if err != nil || zero != (Counters{}) {
+	if err != nil || !reflect.DeepEqual(zero, Counters{}) {
 		t.Fatalf("GetCounters before any add = %+v, %v", zero, err)
 	}
 	const appliers, rounds = 6, 8
@@ -352,7 +362,7 @@ func TestAddCountersConcurrent(t *testing.T) {
 	}
 	n := int64(appliers * rounds)
 	want := Counters{Succeeded: 3 * n, Failed: n, Skipped: 2 * n, Deleted: n, LastApplied: latest}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("GetCounters = %+v, want %+v", got, want)
 	}
 
@@ -371,7 +381,7 @@ func TestAddCountersConcurrent(t *testing.T) {
 	if err := s.DeleteEntity(ctx, "prof", "account"); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := s.GetCounters(ctx, "prof", "account"); err != nil || c != (Counters{}) {
+	if c, err := s.GetCounters(ctx, "prof", "account"); err != nil || !reflect.DeepEqual(c, Counters{}) {
 		t.Fatalf("counters after DeleteEntity = %+v, %v", c, err)
 	}
 }

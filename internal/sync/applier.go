@@ -102,7 +102,7 @@ type Applier struct {
 
 type cachedProfile struct {
 	p       profile.Profile
-	version string // p.Version(), computed once per read, not per message
+	version string // p.Revision
 	at      time.Time
 }
 
@@ -201,6 +201,9 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 		c := state.Counters{
 			Succeeded: int64(rep.Result.Upserted + rep.Result.Deleted), Skipped: int64(rep.Result.Skipped),
 			Deleted: int64(rep.Result.Deleted), LastApplied: now,
+		}
+		if lag, ok := changeLag(m, now); ok {
+			c.Lag, c.LagAt = lag, now
 		}
 		if len(rep.Result.Rejected) > 0 {
 			first := rep.Result.Rejected[0]
@@ -353,7 +356,13 @@ func (a *Applier) fail(ctx context.Context, log *slog.Logger, rep Report, m *Mes
 		rep.Outcome = Retry
 		return rep, fmt.Errorf("keeping failed records of message %s: %w", m.ID, ferr)
 	}
-	a.addCounters(ctx, log, m, state.Counters{Failed: int64(len(rejected)), LastApplied: a.o.Now().UTC()})
+	now := a.o.Now().UTC()
+	// The status shows the error with the failed counter.
+	c := state.Counters{Failed: int64(len(rejected)), LastApplied: now}
+	if rep.Err != nil {
+		c.LastError, c.LastErrorClass, c.LastErrorAt = rep.Err.Error(), rep.Class.String(), now
+	}
+	a.addCounters(ctx, log, m, c)
 	return rep, nil
 }
 
@@ -512,7 +521,7 @@ func (a *Applier) profile(ctx context.Context, name string, fresh bool) (cachedP
 	if err != nil {
 		return cachedProfile{}, err
 	}
-	c = cachedProfile{p: p, version: p.Version(), at: a.o.Now()}
+	c = cachedProfile{p: p, version: p.Revision, at: a.o.Now()}
 	a.mu.Lock()
 	a.cache[name] = c
 	a.mu.Unlock()

@@ -645,12 +645,12 @@ func (c *countingProfiles) GetProfile(ctx context.Context, name string) (profile
 // copy: a page of a newly added entity is applied, not kept as
 // unprocessable after the poller has checkpointed past it.
 func TestApplierRereadsAChangedProfile(t *testing.T) {
-	profs := &countingProfiles{fakeProfiles: fakeProfiles{"p": {Name: "p", Entities: []string{"contact"}}}}
+	profs := &countingProfiles{fakeProfiles: fakeProfiles{"p": {Name: "p", Entities: []string{"contact"}, Revision: "r1"}}}
 	s, fails := &fakeSink{}, &fakeFailures{}
 	a := NewApplier(profs, fakeDest{s: s}, &fakeCounters{}, fails, &ApplierOptions{Logger: slog.New(slog.DiscardHandler)})
 	contact := sampleMessage()
 	contact.Profile, contact.Entity, contact.Batch.Entity = "p", "contact", "contact"
-	contact.ProfileVersion = profs.fakeProfiles["p"].Version()
+	contact.ProfileVersion = profs.fakeProfiles["p"].Revision
 	for range 3 {
 		if rep, err := a.Apply(t.Context(), contact.Encode(), Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Applied {
 			t.Fatalf("contact: %v, %v", rep.Outcome, err)
@@ -662,11 +662,12 @@ func TestApplierRereadsAChangedProfile(t *testing.T) {
 
 	added := profs.fakeProfiles["p"]
 	added.Entities = []string{"contact", "account"}
+	added.Revision = "r2"
 	profs.fakeProfiles["p"] = added
 	for _, tc := range []struct {
 		name    string
 		version string
-	}{{"message naming the new version", added.Version()}, {"message of an older poller without a version", ""}} {
+	}{{"message naming the new version", added.Revision}, {"message of an older poller without a version", ""}} {
 		account := sampleMessage()
 		account.Profile, account.ProfileVersion = "p", tc.version
 		rep, err := a.Apply(t.Context(), account.Encode(), Delivery{DequeueCount: 1})

@@ -35,7 +35,7 @@ func Rebaseline(ctx context.Context, prof profile.Profile, entity string, entiti
 	} else if err != nil {
 		return err
 	}
-	st.Phase, st.Link, st.HighWater, st.Pages, st.Read = PhaseBlocked, "", 0, 0, 0
+	st.Phase, st.Link, st.HighWater, st.Pages, st.Read = state.PhaseBlocked, "", 0, 0, 0
 	st.LastError = "re-baseline in progress; if this stays, run the re-baseline again"
 	if err := entities.SaveEntity(ctx, &st); err != nil {
 		return fmt.Errorf("blocking %s for the re-baseline: %w", entity, err)
@@ -43,7 +43,7 @@ func Rebaseline(ctx context.Context, prof profile.Profile, entity string, entiti
 	if err := dropTable(ctx, prof, entity, dest); err != nil {
 		return err
 	}
-	st.Phase, st.LastError = PhaseInitial, ""
+	st.Phase, st.LastError = state.PhaseInitial, ""
 	return entities.SaveEntity(ctx, &st)
 }
 
@@ -131,60 +131,4 @@ func CleanupColumns(ctx context.Context, prof profile.Profile, entity string, sr
 		return nil, err
 	}
 	return removed, nil
-}
-
-// ProfileWriter saves Export Profiles.
-type ProfileWriter interface {
-	GetProfile(ctx context.Context, name string) (profile.Profile, error)
-	PutProfile(ctx context.Context, p profile.Profile) error
-}
-
-// EntityResetter lists and forgets entity states.
-type EntityResetter interface {
-	ListEntities(ctx context.Context, profile string) ([]state.EntityState, error)
-	DeleteEntity(ctx context.Context, profile, entity string) error
-}
-
-// SaveProfile saves p. When it replaces a profile that wrote somewhere else
-// (another destination, schema or prefix), the entity states go too: their
-// delta links describe the old database, and the new one must be filled by a
-// full read, not by the changes since. It returns the entities that will be
-// read again. The states are forgotten before and after the save, so that a
-// poll running meanwhile cannot leave a link of the old destination behind.
-func SaveProfile(ctx context.Context, profiles ProfileWriter, entities EntityResetter, p profile.Profile) ([]string, error) {
-	old, err := profiles.GetProfile(ctx, p.Name)
-	moved := err == nil && !old.SameDestination(p)
-	if err != nil && !errors.Is(err, state.ErrNotFound) {
-		return nil, err
-	}
-	var reset []string
-	forget := func() error {
-		sts, err := entities.ListEntities(ctx, p.Name)
-		if err != nil {
-			return fmt.Errorf("listing the entity states of %s: %w", p.Name, err)
-		}
-		for _, st := range sts {
-			if err := entities.DeleteEntity(ctx, p.Name, st.Entity); err != nil && !errors.Is(err, state.ErrNotFound) {
-				return fmt.Errorf("forgetting the state of %s/%s: %w", p.Name, st.Entity, err)
-			}
-			if !contains(reset, st.Entity) {
-				reset = append(reset, st.Entity)
-			}
-		}
-		return nil
-	}
-	if moved {
-		if err := forget(); err != nil {
-			return nil, err
-		}
-	}
-	if err := profiles.PutProfile(ctx, p); err != nil {
-		return nil, err
-	}
-	if moved {
-		if err := forget(); err != nil {
-			return nil, err
-		}
-	}
-	return reset, nil
 }

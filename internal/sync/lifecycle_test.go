@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 
@@ -63,15 +62,15 @@ func (m memEntities) DeleteEntity(_ context.Context, p, e string) error {
 func TestLifecycleNeverLeavesALinkWithoutItsTable(t *testing.T) {
 	prof := profile.Profile{Name: "p", Entities: []string{"account"}}
 	delta := func() memEntities {
-		return memEntities{"p/account": {Profile: "p", Entity: "account", Phase: PhaseDelta, Link: "accounts?$deltatoken=9!x", HighWater: 9},
-			"p/contact": {Profile: "p", Entity: "contact", Phase: PhaseDelta, Link: "contacts?$deltatoken=9!x"}}
+		return memEntities{"p/account": {Profile: "p", Entity: "account", Phase: state.PhaseDelta, Link: "accounts?$deltatoken=9!x", HighWater: 9},
+			"p/contact": {Profile: "p", Entity: "contact", Phase: state.PhaseDelta, Link: "contacts?$deltatoken=9!x"}}
 	}
 
 	t.Run("rebaseline whose drop fails stays blocked", func(t *testing.T) {
 		m := delta()
 		err := Rebaseline(t.Context(), prof, "account", m, dropDest{&dropSink{dropErr: errors.New("connection reset")}})
 		st := m["p/account"]
-		if err == nil || st.Phase != PhaseBlocked || st.Link != "" || !strings.Contains(st.LastError, "run the re-baseline again") {
+		if err == nil || st.Phase != state.PhaseBlocked || st.Link != "" || !strings.Contains(st.LastError, "run the re-baseline again") {
 			t.Fatalf("err %v, state %+v; want an error and the entity blocked without its link", err, st)
 		}
 	})
@@ -80,7 +79,7 @@ func TestLifecycleNeverLeavesALinkWithoutItsTable(t *testing.T) {
 		if err := Rebaseline(t.Context(), prof, "account", m, dropDest{s}); err != nil {
 			t.Fatal(err)
 		}
-		if st := m["p/account"]; st.Phase != PhaseInitial || st.Link != "" || st.HighWater != 0 || len(s.dropped) != 1 {
+		if st := m["p/account"]; st.Phase != state.PhaseInitial || st.Link != "" || st.HighWater != 0 || len(s.dropped) != 1 {
 			t.Fatalf("state %+v, dropped %v; want a read from the start after the drop", st, s.dropped)
 		}
 	})
@@ -122,55 +121,4 @@ func (m memProfiles) GetProfile(_ context.Context, name string) (profile.Profile
 func (m memProfiles) PutProfile(_ context.Context, p profile.Profile) error {
 	m[p.Name] = p
 	return nil
-}
-
-// Delta links are only valid for the database they were built in: a
-// profile saved with another destination, schema or prefix starts every
-// entity over; any other change (entities, retries) keeps them.
-func TestSaveProfileResetsStatesOnlyWhenTheDestinationMoves(t *testing.T) {
-	base := profile.Profile{Name: "p", Entities: []string{"account", "contact"},
-		Destination: profile.Destination{Type: profile.Postgres, Connection: "postgres://a/db1"}}
-	retries := 3
-	tests := []struct {
-		name  string
-		edit  func(p *profile.Profile)
-		reset bool
-	}{
-		{"another connection", func(p *profile.Profile) { p.Destination.Connection = "postgres://a/db2" }, true},
-		{"another schema", func(p *profile.Profile) { p.Schema = "crm" }, true},
-		{"another prefix", func(p *profile.Profile) { p.Prefix = "x" }, true},
-		{"an entity added", func(p *profile.Profile) { p.Entities = append(p.Entities, "lead") }, false},
-		{"retries changed", func(p *profile.Profile) { p.RetryCount = &retries }, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			profs := memProfiles{"p": base}
-			ents := memEntities{
-				"p/account": {Profile: "p", Entity: "account", Phase: PhaseDelta, Link: "l1"},
-				"p/contact": {Profile: "p", Entity: "contact", Phase: PhaseDelta, Link: "l2"},
-				"q/account": {Profile: "q", Entity: "account", Phase: PhaseDelta, Link: "l3"},
-			}
-			next := base
-			next.Entities = slices.Clone(base.Entities)
-			tt.edit(&next)
-			reset, err := SaveProfile(t.Context(), profs, ents, next)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if profs["p"].Version() != next.Version() {
-				t.Fatal("the profile was not saved")
-			}
-			_, kept := ents["p/account"]
-			if tt.reset == kept || (len(reset) == 2) != tt.reset {
-				t.Fatalf("reset %v, account state kept %v; want reset=%v", reset, kept, tt.reset)
-			}
-			if _, ok := ents["q/account"]; !ok {
-				t.Fatal("another profile's state was touched")
-			}
-		})
-	}
-	// A new profile has nothing to reset.
-	if reset, err := SaveProfile(t.Context(), memProfiles{}, memEntities{}, base); err != nil || len(reset) != 0 {
-		t.Fatalf("new profile: %v, %v", reset, err)
-	}
 }

@@ -55,8 +55,9 @@ type Message struct {
 	// destination could not take it (unreachable, schema behind, settings):
 	// those do not count as attempts, and set the next wait's length.
 	Waits int
-	// ProfileVersion is profile.Profile.Version of the profile the poller
-	// read: an applier holding another version reads the profile again.
+	// ProfileVersion is the Revision of the profile the poller read (random
+	// per save, never derived from the profile's content): an applier
+	// holding another revision reads the profile again.
 	ProfileVersion string
 }
 

@@ -50,17 +50,6 @@ type Destinations interface {
 	Sink(ctx context.Context, p profile.Profile) (sink.Sink, error)
 }
 
-// Phases of an entity's replication.
-const (
-	PhaseInitial    = "initial"
-	PhaseDelta      = "delta"
-	PhaseRebaseline = "rebaseline"
-	// PhaseBlocked: the entity's table cannot follow its metadata in place
-	// (a column changed type). The poller skips it until an operator
-	// re-baselines it (drops the table and reads the entity again).
-	PhaseBlocked = "blocked"
-)
-
 // PollerOptions tune one poll. Zero values are the defaults.
 type PollerOptions struct {
 	// MaxPages bounds the pages read per entity in one invocation (default 50),
@@ -128,7 +117,7 @@ func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Des
 // EntityResult reports what one poll did for one entity.
 type EntityResult struct {
 	Profile, Entity string
-	Phase           string
+	Phase           state.Phase
 	Pages           int
 	Upserts         int
 	Deletes         int
@@ -140,8 +129,22 @@ type EntityResult struct {
 	Err        error
 }
 
-// PollAll polls every entity of every profile. One failing entity does not
-// stop the others; their errors are in the results and joined in the error.
+// ResultsErr joins the errors of failed entities, each naming its profile
+// and entity; nil when every entity was polled.
+func ResultsErr(results []EntityResult) error {
+	var errs []error
+	for _, r := range results {
+		if r.Err != nil {
+			errs = append(errs, fmt.Errorf("profile %s entity %s: %w", r.Profile, r.Entity, r.Err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PollAll polls every entity of every Active profile. One failing entity
+// does not stop the others: its error is in its result, in its state row
+// (the status route shows it) and in one log line. The error is non-nil
+// only when nothing could be polled: the profiles could not be listed.
 func (p *Poller) PollAll(ctx context.Context) ([]EntityResult, error) {
 	profiles, err := p.profiles.ListProfiles(ctx)
 	if err != nil {
@@ -149,17 +152,61 @@ func (p *Poller) PollAll(ctx context.Context) ([]EntityResult, error) {
 	}
 	deadline := p.o.Now().Add(p.o.Budget)
 	var results []EntityResult
-	var errs []error
 	for _, prof := range profiles {
+		if !prof.IsActive() {
+			// Deactivated: no reads. Messages already queued are still
+			// applied (the applier does not look at the state).
+			continue
+		}
 		for _, ent := range prof.Entities {
 			r := p.pollEntity(ctx, prof, ent, deadline)
 			if r.Err != nil {
-				errs = append(errs, fmt.Errorf("profile %s entity %s: %w", prof.Name, ent, r.Err))
+				p.entityFailed(ctx, prof.Name, ent, r.Err)
 			}
 			results = append(results, r)
 		}
 	}
-	return results, errors.Join(errs...)
+	return results, nil
+}
+
+// errBlocked marks the result of an entity skipped because it is blocked:
+// its state row already says why.
+var errBlocked = errors.New("entity is blocked until it is re-baselined")
+
+// entityFailed logs a failed entity poll once and keeps the error in the
+// entity's state row, so that the status shows the entity as not
+// progressing and why, until a page is read again.
+func (p *Poller) entityFailed(ctx context.Context, prof, entity string, err error) {
+	log := p.o.Logger.With("profile", prof, "entity", entity, "err", err)
+	switch {
+	case errors.Is(err, state.ErrConflict):
+		// Another poll of the same entity won the race; its position
+		// stands and what this one sent is a harmless duplicate.
+		log.Info("another poller advanced this entity first; this poll of it stopped")
+		return
+	case errors.Is(err, errBlocked):
+		log.Warn("entity skipped: it is blocked until it is re-baselined (dataexport profile rebaseline)")
+		return
+	case ctx.Err() != nil:
+		log.Info("entity poll interrupted", "cause", context.Cause(ctx))
+		return
+	case dataverse.IsRebaseline(err):
+		log.Warn("delta token expired; the entity will be read again in full")
+	default:
+		log.Error("entity poll failed; the other entities go on")
+	}
+	st, gerr := p.entities.GetEntity(ctx, prof, entity)
+	if errors.Is(gerr, state.ErrNotFound) {
+		st, gerr = state.EntityState{Profile: prof, Entity: entity, Phase: state.PhaseInitial}, nil
+	}
+	if gerr != nil {
+		log.Warn("the error could not be kept in the entity state", "stateErr", gerr)
+		return
+	}
+	st.LastError, st.LastErrorAt = err.Error(), p.o.Now().UTC()
+	if serr := p.entities.SaveEntity(ctx, &st); serr != nil && !errors.Is(serr, state.ErrConflict) {
+		log.Warn("the error could not be kept in the entity state", "stateErr", serr)
+	}
 }
 
 func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity string, deadline time.Time) EntityResult {
@@ -168,20 +215,21 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	st, err := p.entities.GetEntity(ctx, prof.Name, entity)
 	switch {
 	case errors.Is(err, state.ErrNotFound):
-		st = state.EntityState{Profile: prof.Name, Entity: entity, Phase: PhaseInitial}
+		st = state.EntityState{Profile: prof.Name, Entity: entity, Phase: state.PhaseInitial}
 	case err != nil:
 		res.Err = fmt.Errorf("reading entity state: %w", err)
 		return res
 	}
-	if st.Phase == PhaseBlocked {
-		res.Err = fmt.Errorf("entity is blocked until it is re-baselined: %s", st.LastError)
+	if st.Phase == state.PhaseBlocked {
+		res.Phase = st.Phase
+		res.Err = fmt.Errorf("%w: %s", errBlocked, st.LastError)
 		return res
 	}
-	if st.Phase == PhaseRebaseline {
+	if st.Phase == state.PhaseRebaseline {
 		// The old delta token expired: read everything again. Rows deleted
 		// meanwhile cannot be seen by a full read; DeleteLog/tombstones keep
 		// what was seen, and reconciliation is a separate step.
-		st.Phase, st.Link = PhaseInitial, ""
+		st.Phase, st.Link = state.PhaseInitial, ""
 	}
 	res.Phase = st.Phase
 
@@ -190,7 +238,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		res.Err = fmt.Errorf("reading metadata: %w", err)
 		return res
 	}
-	if added := p.noteColumns(prof.Name, meta); len(added) > 0 && st.Phase == PhaseDelta {
+	if added := p.noteColumns(prof.Name, meta); len(added) > 0 && st.Phase == state.PhaseDelta {
 		// Found by the periodic refresh, not announced on a page (no
 		// globalmetadataversion): rows changed since the last refresh were
 		// read without these columns. Say so rather than let it pass.
@@ -210,8 +258,8 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	}
 	if err := p.ensureTable(ctx, prof, meta); err != nil {
 		if errors.Is(err, schema.ErrIncompatibleChange) {
-			log.Error("the entity's table cannot follow its metadata; the entity is blocked until it is re-baselined", "err", err)
-			st.Phase, st.LastError = PhaseBlocked, err.Error()
+			// Logged once by PollAll; from the next poll on, skipped.
+			st.Phase, st.LastError, st.LastErrorAt = state.PhaseBlocked, err.Error(), p.o.Now().UTC()
 			if serr := p.entities.SaveEntity(ctx, &st); serr != nil {
 				err = errors.Join(err, fmt.Errorf("saving blocked state: %w", serr))
 			}
@@ -246,8 +294,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		}
 		if err != nil {
 			if dataverse.IsRebaseline(err) {
-				log.Warn("delta token expired; the entity will be read again in full", "err", err)
-				st.Phase, st.Link = PhaseRebaseline, ""
+				st.Phase, st.Link = state.PhaseRebaseline, ""
 				st.LastError = err.Error()
 				if serr := p.entities.SaveEntity(ctx, &st); serr != nil {
 					err = errors.Join(err, fmt.Errorf("saving re-baseline state: %w", serr))
@@ -273,13 +320,13 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			st.Link = page.NextLink
 		} else {
 			st.Link = page.DeltaLink
-			st.Phase = PhaseDelta
+			st.Phase = state.PhaseDelta
 			res.CaughtUp = true
 		}
 		st.Pages++
 		st.Read += int64(len(page.Upserts) + len(page.Deletes))
 		st.LastPoll = p.o.Now().UTC()
-		st.LastError = ""
+		st.LastError, st.LastErrorAt = "", time.Time{}
 		if err := p.entities.SaveEntity(ctx, &st); err != nil {
 			if errors.Is(err, state.ErrConflict) {
 				return p.superseded(log, res, st.Pages)
@@ -362,7 +409,7 @@ func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity s
 	base := Message{
 		ID:             fmt.Sprintf("%s/%s/%s%d", prof.Name, entity, readPrefix(st.ReadID), st.Pages+1),
 		Profile:        prof.Name,
-		ProfileVersion: prof.Version(),
+		ProfileVersion: prof.Revision,
 		Entity:         entity,
 		Kind:           kind,
 		Page:           st.Pages + 1,

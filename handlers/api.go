@@ -1,0 +1,339 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dataexport/dataexport/internal/manage"
+	"github.com/dataexport/dataexport/internal/profile"
+)
+
+// Manager is the management service as the HTTP functions use it.
+type Manager interface {
+	List(ctx context.Context) ([]manage.ProfileView, error)
+	Get(ctx context.Context, name string) (manage.ProfileView, error)
+	Create(ctx context.Context, p profile.Profile, activate bool) (manage.ProfileView, error)
+	Update(ctx context.Context, name string, p profile.Profile, ifMatch string) (manage.ProfileView, error)
+	Delete(ctx context.Context, name, ifMatch string) (manage.DeleteResult, error)
+	Activate(ctx context.Context, name, ifMatch string) (manage.ProfileView, error)
+	Deactivate(ctx context.Context, name, ifMatch string) (manage.ProfileView, error)
+	Validate(ctx context.Context, p profile.Profile) error
+	Test(ctx context.Context, name string) (manage.TestReport, error)
+	Status(ctx context.Context, name string) (manage.ProfileStatus, error)
+	SourceEntities(ctx context.Context) (manage.SourceCatalog, error)
+}
+
+// RoutePrefix is the host's default extensions.http.routePrefix.
+const RoutePrefix = "api"
+
+// Route is one HTTP function: a route template (under /api/) and what each
+// method does there. Adding a route is one entry in apiRoutes.
+type Route struct {
+	Function string // the function's name (its folder under functions/)
+	Template string // route template: literal segments and {param}s
+	Ops      map[string]Op
+}
+
+func (rt Route) methods() []string {
+	var ms []string
+	for m := range rt.Ops {
+		ms = append(ms, m)
+	}
+	slices.SortFunc(ms, func(a, b string) int { return methodOrder(a) - methodOrder(b) })
+	return ms
+}
+
+func methodOrder(m string) int {
+	return slices.Index([]string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}, m)
+}
+
+// Params are the route's {param} names, in order.
+func (rt Route) Params() []string {
+	var out []string
+	for _, seg := range strings.Split(rt.Template, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			out = append(out, seg[1:len(seg)-1])
+		}
+	}
+	return out
+}
+
+// Op is one operation: what it reads and answers (for the OpenAPI
+// document) and the call to the service.
+type Op struct {
+	ID      string
+	Summary string
+	// Body is a value of the request body's type; nil: no body.
+	Body any
+	// Query lists the query parameters it reads.
+	Query []QueryParam
+	// IfMatch: the operation honours If-Match (412 when stale).
+	IfMatch bool
+	// Result is a value of the success answer's type; Status its code
+	// (default 200).
+	Result any
+	Status int
+	// Errors lists the problem statuses it can answer besides 401 and 500.
+	Errors []int
+	call   func(ctx context.Context, m Manager, c *apiCall) (any, error)
+}
+
+// QueryParam is a documented query parameter.
+type QueryParam struct {
+	Name, Description, Type string // Type: boolean, string
+}
+
+// apiCall is one request to an operation.
+type apiCall struct {
+	req  *HTTPRequest
+	name string // {name}
+}
+
+func (c *apiCall) profileBody() (profile.Profile, error) {
+	p, err := profile.Decode(c.req.Body)
+	if err != nil {
+		return profile.Profile{}, &badRequestError{fields: profile.FieldErrors(err)}
+	}
+	return p, nil
+}
+
+func (c *apiCall) boolQuery(name string) (bool, error) {
+	v, ok := c.req.Query[name]
+	if !ok || v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest("?"+name, fmt.Sprintf("%q is not true or false", v))
+	}
+	return b, nil
+}
+
+func (c *apiCall) ifMatch() string { return strings.TrimSpace(c.req.Header("If-Match")) }
+
+// ProfileList is the answer of GET /api/profiles.
+type ProfileList struct {
+	Profiles []manage.ProfileView `json:"profiles"`
+}
+
+// ValidationResult is the answer of POST /api/profiles/validate for a
+// valid document (an invalid one is a 422 problem).
+type ValidationResult struct {
+	Valid bool `json:"valid"`
+}
+
+// apiRoutes is every HTTP function of the management API.
+func apiRoutes() []Route {
+	view := manage.ProfileView{}
+	doc := profile.Profile{}
+	nameErrs := []int{http.StatusNotFound}
+	return []Route{
+		{"Profiles", "profiles", map[string]Op{
+			http.MethodGet: {ID: "listProfiles", Summary: "List the Export Profiles", Result: ProfileList{},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					ps, err := m.List(ctx)
+					if ps == nil {
+						ps = []manage.ProfileView{}
+					}
+					return ProfileList{Profiles: ps}, err
+				}},
+			http.MethodPost: {ID: "createProfile", Summary: "Create an Export Profile (Inactive unless ?activate=true)", Body: doc, Result: view, Status: http.StatusCreated,
+				Query:  []QueryParam{{"activate", "create and activate (DES: Create and Activate)", "boolean"}},
+				Errors: []int{http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					activate, err := c.boolQuery("activate")
+					if err != nil {
+						return nil, err
+					}
+					p, err := c.profileBody()
+					if err != nil {
+						return nil, err
+					}
+					return m.Create(ctx, p, activate)
+				}},
+		}},
+		{"ProfileValidate", "profiles/validate", map[string]Op{
+			http.MethodPost: {ID: "validateProfile", Summary: "Check a profile document without saving it", Body: doc, Result: ValidationResult{},
+				Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					p, err := c.profileBody()
+					if err != nil {
+						return nil, err
+					}
+					if err := m.Validate(ctx, p); err != nil {
+						return nil, err
+					}
+					return ValidationResult{Valid: true}, nil
+				}},
+		}},
+		{"Profile", "profiles/{name}", map[string]Op{
+			http.MethodGet: {ID: "getProfile", Summary: "Read an Export Profile (its ETag in the ETag header)", Result: view, Errors: nameErrs,
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) { return m.Get(ctx, c.name) }},
+			http.MethodPut: {ID: "updateProfile", Summary: "Replace an Export Profile's document", Body: doc, Result: view, IfMatch: true,
+				Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					p, err := c.profileBody()
+					if err != nil {
+						return nil, err
+					}
+					return m.Update(ctx, c.name, p, c.ifMatch())
+				}},
+			http.MethodDelete: {ID: "deleteProfile", Summary: "Delete an Export Profile, its state and failed records (the destination tables stay)", Result: manage.DeleteResult{}, IfMatch: true,
+				Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					return m.Delete(ctx, c.name, c.ifMatch())
+				}},
+		}},
+		{"ProfileActivate", "profiles/{name}/activate", map[string]Op{
+			http.MethodPost: {ID: "activateProfile", Summary: "Start replicating (resumes from the saved positions)", Result: view, IfMatch: true,
+				Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					return m.Activate(ctx, c.name, c.ifMatch())
+				}},
+		}},
+		{"ProfileDeactivate", "profiles/{name}/deactivate", map[string]Op{
+			http.MethodPost: {ID: "deactivateProfile", Summary: "Stop polling (queued changes are still applied)", Result: view, IfMatch: true,
+				Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					return m.Deactivate(ctx, c.name, c.ifMatch())
+				}},
+		}},
+		{"ProfileTest", "profiles/{name}/test", map[string]Op{
+			http.MethodPost: {ID: "testProfile", Summary: "Check the secret, destination, permissions and entities of a saved profile", Result: manage.TestReport{}, Errors: nameErrs,
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) { return m.Test(ctx, c.name) }},
+		}},
+		{"ProfileStatus", "profiles/{name}/status", map[string]Op{
+			http.MethodGet: {ID: "profileStatus", Summary: "State, Failed Notifications and each entity's phase, counters, last sync, lag and last error", Result: manage.ProfileStatus{}, Errors: nameErrs,
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) { return m.Status(ctx, c.name) }},
+		}},
+		{"SourceEntities", "source/entities", map[string]Op{
+			http.MethodGet: {ID: "sourceEntities", Summary: "The org's tables (change tracking, display names) and N:N relationships", Result: manage.SourceCatalog{},
+				Errors: []int{http.StatusServiceUnavailable},
+				call:   func(ctx context.Context, m Manager, c *apiCall) (any, error) { return m.SourceEntities(ctx) }},
+		}},
+		{"OpenAPI", "openapi.json", map[string]Op{
+			http.MethodGet: {ID: "openapi", Summary: "This API's OpenAPI 3 document", Result: map[string]any{},
+				call: func(context.Context, Manager, *apiCall) (any, error) { return OpenAPI(), nil }},
+		}},
+	}
+}
+
+// routes is apiRoutes, built once.
+var routes = apiRoutes()
+
+// RouteOf returns the route of a function.
+func RouteOf(function string) (Route, bool) {
+	for _, rt := range routes {
+		if rt.Function == function {
+			return rt, true
+		}
+	}
+	return Route{}, false
+}
+
+// httpFunction answers one HTTP trigger invocation: the request is in
+// Data.req, the answer goes to the "res" output. The invocation itself
+// succeeds (200) whatever the API answers, as the host requires.
+func (s *server) httpFunction(w http.ResponseWriter, r *http.Request) {
+	fn := r.URL.Path[1:]
+	req, ok := s.decode(w, r)
+	if !ok {
+		return
+	}
+	rt, _ := RouteOf(fn)
+	var res HTTPResponse
+	var hreq *HTTPRequest
+	name, raw, err := s.trigger(fn, req.Data, HTTPRequestBinding)
+	if err == nil {
+		if hreq, err = DecodeHTTPRequest(raw); err != nil {
+			err = fmt.Errorf("invalid %s value of the invocation: %w", name, err)
+		}
+	}
+	if err != nil {
+		res = problemResponse(Problem{Status: http.StatusBadRequest, Title: "Invalid HTTP invocation", Detail: err.Error()}, "")
+	} else {
+		res = s.serveAPI(r.Context(), rt, hreq)
+	}
+	line := fmt.Sprintf("%s %s → %d", methodOf(hreq), instance(hreq, rt), res.Status)
+	s.ok(w, InvokeResponse{Outputs: map[string]any{HTTPResponseBinding: res.output()}, Logs: []string{line}})
+}
+
+func methodOf(r *HTTPRequest) string {
+	if r == nil {
+		return "?"
+	}
+	return r.Method
+}
+
+// instance is the request's path, for logs and problem details.
+func instance(r *HTTPRequest, rt Route) string {
+	if r != nil {
+		if u, err := url.Parse(r.URL); err == nil && u.Path != "" {
+			return u.Path
+		}
+	}
+	return "/" + RoutePrefix + "/" + rt.Template
+}
+
+// serveAPI runs the operation of a request and builds its answer.
+func (s *server) serveAPI(ctx context.Context, rt Route, r *HTTPRequest) HTTPResponse {
+	path := instance(r, rt)
+	op, ok := rt.Ops[r.Method]
+	if !ok {
+		res := problemResponse(Problem{Status: http.StatusMethodNotAllowed, Title: "Method not allowed", Detail: fmt.Sprintf("%s does not answer %s; it answers %s", path, r.Method, strings.Join(rt.methods(), ", "))}, path)
+		res.Headers["Allow"] = strings.Join(rt.methods(), ", ")
+		return res
+	}
+	if s.o.Manager == nil && op.ID != "openapi" {
+		return problemResponse(Problem{Status: http.StatusServiceUnavailable, Title: "The management service is not configured", Detail: "this handler was started without the management service"}, path)
+	}
+	c := &apiCall{req: r, name: r.Params["name"]}
+	if slices.Contains(rt.Params(), "name") && c.name == "" {
+		return problemResponse(Problem{Status: http.StatusNotFound, Title: "Not found", Detail: "the route value {name} is missing"}, path)
+	}
+	out, err := op.call(ctx, s.o.Manager, c)
+	if err != nil {
+		p := problemFor(err)
+		if p.Status >= 500 {
+			s.o.Logger.ErrorContext(ctx, "management API call failed", "method", r.Method, "path", path, "status", p.Status, "err", err)
+		}
+		return problemResponse(p, path)
+	}
+	status := op.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	res := jsonResponse(status, out)
+	if v, ok := out.(manage.ProfileView); ok {
+		res.Headers["ETag"] = v.ETag
+		if status == http.StatusCreated {
+			res.Headers["Location"] = "/" + RoutePrefix + "/profiles/" + url.PathEscape(v.Name)
+		}
+	}
+	return res
+}
+
+func jsonResponse(status int, v any) HTTPResponse {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return problemResponse(Problem{Status: http.StatusInternalServerError, Title: "The answer cannot be encoded", Detail: err.Error()}, "")
+	}
+	return HTTPResponse{Status: status, Headers: map[string]string{"Content-Type": "application/json; charset=utf-8"}, Body: append(b, '\n')}
+}
+
+func problemResponse(p Problem, path string) HTTPResponse {
+	if p.Type == "" {
+		p.Type = "about:blank"
+	}
+	if p.Instance == "" {
+		p.Instance = path
+	}
+	b, _ := json.MarshalIndent(p, "", "  ")
+	return HTTPResponse{Status: p.Status, Headers: map[string]string{"Content-Type": ProblemContentType}, Body: append(b, '\n')}
+}
