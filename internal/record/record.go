@@ -148,6 +148,12 @@ type Batch struct {
 	Columns []Column
 	Upserts []Record
 	Deletes []Delete
+	// Overwrite writes an upsert over a stored row of the same version too
+	// (normally only a newer version replaces a row): a backfill sends rows
+	// read again for columns added since they were written, at their own
+	// version. A newer stored row and a tombstone at or above the version
+	// still win.
+	Overwrite bool
 }
 
 func canonicalDecimal(s string) string {

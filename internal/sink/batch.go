@@ -23,6 +23,9 @@ type Prepared struct {
 	// Rejected are the records refused here, without a round trip: they
 	// are in neither Upserts nor Deletes.
 	Rejected []Rejection
+	// Overwrite is the batch's record.Batch.Overwrite: an upsert also
+	// replaces a stored row of the same version.
+	Overwrite bool
 }
 
 // Prepare checks b against the data columns of table (name → type, as the
@@ -33,7 +36,7 @@ type Prepared struct {
 // values, decimal text, strings no longer than their column. A record that
 // does not is rejected alone. It never modifies b.
 func Prepare(table schema.TableName, b record.Batch, columns map[string]schema.ColumnType) (Prepared, error) {
-	p := Prepared{Table: table, Columns: b.Columns}
+	p := Prepared{Table: table, Columns: b.Columns, Overwrite: b.Overwrite}
 	seenCol := make(map[string]bool, len(b.Columns))
 	// Bounded string columns: a longer value is refused here, the same way
 	// in every dialect (PostgreSQL would silently cut trailing spaces,

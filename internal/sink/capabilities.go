@@ -1,13 +1,14 @@
 package sink
 
 // Destination is every capability a dialect implements: what the pipeline
-// writes with (Sink), what reconciliation and tests read with (Reader,
+// writes with (Sink), what a schema change reads (SchemaReader), what reconciliation and tests read with (Reader,
 // Scanner), the DES metadata tables (MetadataWriter) and the explicit
 // cleanups (TableDropper, ColumnDropper). The acceptance suite takes a
 // Destination, so a dialect that lacks a capability does not compile
 // against it, and capabilities_test.go asserts the matrix per dialect.
 type Destination interface {
 	Sink
+	SchemaReader
 	Reader
 	Scanner
 	MetadataWriter

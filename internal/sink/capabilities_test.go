@@ -12,6 +12,7 @@ import (
 // never meets a dialect without one (it fails to build rather than skip).
 var (
 	_ sink.SchemaApplier  = (*sqlite.Sink)(nil)
+	_ sink.SchemaReader   = (*sqlite.Sink)(nil)
 	_ sink.BatchApplier   = (*sqlite.Sink)(nil)
 	_ sink.Reader         = (*sqlite.Sink)(nil)
 	_ sink.Scanner        = (*sqlite.Sink)(nil)
@@ -21,6 +22,7 @@ var (
 	_ sink.Destination    = (*sqlite.Sink)(nil)
 
 	_ sink.SchemaApplier  = (*postgres.Sink)(nil)
+	_ sink.SchemaReader   = (*postgres.Sink)(nil)
 	_ sink.BatchApplier   = (*postgres.Sink)(nil)
 	_ sink.Reader         = (*postgres.Sink)(nil)
 	_ sink.Scanner        = (*postgres.Sink)(nil)
@@ -30,6 +32,7 @@ var (
 	_ sink.Destination    = (*postgres.Sink)(nil)
 
 	_ sink.SchemaApplier  = (*sqlserver.Sink)(nil)
+	_ sink.SchemaReader   = (*sqlserver.Sink)(nil)
 	_ sink.BatchApplier   = (*sqlserver.Sink)(nil)
 	_ sink.Reader         = (*sqlserver.Sink)(nil)
 	_ sink.Scanner        = (*sqlserver.Sink)(nil)

@@ -51,6 +51,15 @@ type SchemaApplier interface {
 	EnsureTable(ctx context.Context, t schema.Table) error
 }
 
+// SchemaReader reads what a table holds now, so that a schema change can
+// tell which columns it adds (and which rows must be read again for them)
+// before it evolves the table.
+type SchemaReader interface {
+	// TableColumns lists the data columns of table (system columns left
+	// out) in table order, as stored; a missing table is a *NoTableError.
+	TableColumns(ctx context.Context, table schema.TableName) ([]schema.Column, error)
+}
+
 // BatchApplier writes batches of changes.
 type BatchApplier interface {
 	// Apply writes every good change of b to table and reports the bad
@@ -73,7 +82,10 @@ type BatchApplier interface {
 	// the highest version read before it, so a row at that very version is
 	// older than the delete) and raises the tombstone to that Version.
 	// Apply is therefore idempotent and order-free: any replay, duplicate
-	// or reordering of batches leaves the same destination. Every column of
+	// or reordering of batches leaves the same destination. With
+	// b.Overwrite an upsert also replaces a stored row of the same version
+	// (a backfill: the same version read again with columns added since),
+	// never a newer one, and the tombstone rule is unchanged. Every column of
 	// b must exist in the table (EnsureTable first); an unknown column fails
 	// the Apply with an *UnknownColumnError (errclass.Schema) that names it.
 	Apply(ctx context.Context, table schema.TableName, b record.Batch) (Result, error)

@@ -149,7 +149,7 @@ func (s *Sink) applyUpserts(ctx context.Context, tx pgx.Tx, table schema.TableNa
 		// cannot hold stops the COPY at its line.
 		return 0, fmt.Errorf("copy to staging table: %w", failedAt(err, func(i int) (int, bool) { return i, 0 <= i && i < len(p.Upserts) }))
 	}
-	tag, err := tx.Exec(ctx, upsertSQL(table, s.opts.Tombstones(), stage, quoted), now, table.Name)
+	tag, err := tx.Exec(ctx, upsertSQL(table, s.opts.Tombstones(), stage, quoted, p.Overwrite), now, table.Name)
 	if err != nil {
 		return 0, fmt.Errorf("upsert: %w", err)
 	}
@@ -158,11 +158,11 @@ func (s *Sink) applyUpserts(ctx context.Context, tx pgx.Tx, table schema.TableNa
 
 // upsertSQL moves the staging rows into table: rows without a tombstone at
 // least as new are inserted, and on conflict update the stored row only if
-// it is older. The tombstone check is a scalar subquery, one primary-key
+// it is older (with overwrite, not newer: a backfill). The tombstone check is a scalar subquery, one primary-key
 // probe per row: as NOT EXISTS the planner may hash every tombstone of the
 // table for each batch, a cost that grows with the deletes ever seen. $1 is now, $2 the table name in the tombstone table.
 // cols are the quoted staging columns: Id, versionnumber, data columns.
-func upsertSQL(table, tombs schema.TableName, stage string, cols []string) string {
+func upsertSQL(table, tombs schema.TableName, stage string, cols []string, overwrite bool) string {
 	var sel, sets strings.Builder
 	for _, c := range cols {
 		fmt.Fprintf(&sel, ", s.%s", c)
@@ -175,12 +175,21 @@ func upsertSQL(table, tombs schema.TableName, stage string, cols []string) strin
 SELECT $1, $1%s FROM %s s
 WHERE coalesce((SELECT x."VersionNumber" FROM %s x WHERE x."TableName" = $2 AND x."Id" = s.%s), -1) < s.%s
 ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s, %s = EXCLUDED.%s%s
-WHERE t.%s < EXCLUDED.%s`,
+WHERE t.%s %s EXCLUDED.%s`,
 		qualified(table), quote(schema.ColSinkCreatedOn), quote(schema.ColSinkModifiedOn), strings.Join(cols, ", "),
 		sel.String(), quote(stage),
 		qualified(tombs), id, v,
 		id, quote(schema.ColSinkModifiedOn), quote(schema.ColSinkModifiedOn), v, v, sets.String(),
-		v, v)
+		v, older(overwrite), v)
+}
+
+// older is the comparison a stored row's version must pass to be replaced
+// by an upsert: strictly older, or with overwrite (a backfill) not newer.
+func older(overwrite bool) string {
+	if overwrite {
+		return "<="
+	}
+	return "<"
 }
 
 // stageSource feeds prepared records to the staging COPY (Id,

@@ -195,6 +195,25 @@ func (s *Sink) RemovedColumns(ctx context.Context, t schema.Table) ([]string, er
 	return sink.Removed(have, t), nil
 }
 
+// TableColumns lists the data columns of table as stored (see
+// sink.SchemaReader).
+func (s *Sink) TableColumns(ctx context.Context, table schema.TableName) ([]schema.Column, error) {
+	table = s.resolve(table)
+	var have []schema.Column
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		var err error
+		have, err = readColumns(ctx, c, table)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if have == nil {
+		return nil, &sink.NoTableError{Table: table}
+	}
+	return have, nil
+}
+
 // DropColumns drops columns of removed attributes (see sink.ColumnDropper),
 // under the table's writer lock so no batch is half-way through.
 func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) error {

@@ -18,15 +18,16 @@ import (
 // $3 table name) with the SinkCreatedOn of the row they replace (null for a
 // new row). An upsert is written if no tombstone is at least as new and the
 // stored row, if any, is older. The final SELECT sees the snapshot before
-// the DELETE, hence the join to what it removed.
-func replaceSQL(table, tombs schema.TableName) string {
+// the DELETE, hence the join to what it removed. With overwrite (a
+// backfill) a stored row of the same version is replaced too.
+func replaceSQL(table, tombs schema.TableName, overwrite bool) string {
 	id, v := quote(schema.ColID), quote(schema.ColVersion)
 	return fmt.Sprintf(`WITH d AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS d(id, v, i)),
 ok AS (SELECT d.* FROM d WHERE coalesce((SELECT x."VersionNumber" FROM %[2]s x WHERE x."TableName" = $3 AND x."Id" = d.id), -1) < d.v),
-gone AS (DELETE FROM %[1]s t USING ok WHERE t.%[3]s = ok.id AND t.%[4]s < ok.v RETURNING t.%[3]s AS id, t.%[5]s AS created)
+gone AS (DELETE FROM %[1]s t USING ok WHERE t.%[3]s = ok.id AND t.%[4]s %[6]s ok.v RETURNING t.%[3]s AS id, t.%[5]s AS created)
 SELECT ok.i, g.created FROM ok LEFT JOIN gone g ON g.id = ok.id
 WHERE g.id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM %[1]s t WHERE t.%[3]s = ok.id)
-ORDER BY ok.i`, qualified(table), qualified(tombs), id, v, quote(schema.ColSinkCreatedOn))
+ORDER BY ok.i`, qualified(table), qualified(tombs), id, v, quote(schema.ColSinkCreatedOn), older(overwrite))
 }
 
 // replace writes a batch that carries every data column of the table as
@@ -47,7 +48,7 @@ func (s *Sink) replace(ctx context.Context, tx pgx.Tx, table schema.TableName, p
 		}
 		vers[i] = r.Version
 	}
-	rows, err := tx.Query(ctx, replaceSQL(table, s.opts.Tombstones()), ids, vers, table.Name)
+	rows, err := tx.Query(ctx, replaceSQL(table, s.opts.Tombstones(), p.Overwrite), ids, vers, table.Name)
 	if err != nil {
 		return 0, fmt.Errorf("replace: %w", err)
 	}

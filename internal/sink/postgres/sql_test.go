@@ -50,9 +50,11 @@ func TestGeneratedSQL(t *testing.T) {
 	for _, f := range dataverse.Fields(e)[:4] {
 		quoted = append(quoted, quote(f.Column.Name))
 	}
-	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), "dataexport_stage_0123456789abcdef", quoted)+"\n", *update)
+	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), "dataexport_stage_0123456789abcdef", quoted, false)+"\n", *update)
+	sinktest.Golden(t, "testdata/upsert_account_overwrite.sql", upsertSQL(tbl.TableName, o.Tombstones(), "dataexport_stage_0123456789abcdef", quoted, true)+"\n", *update)
 	sinktest.Golden(t, "testdata/delete_account.sql", deleteSQL(tbl.TableName, o.Tombstones())+"\n", *update)
-	sinktest.Golden(t, "testdata/replace_account.sql", replaceSQL(tbl.TableName, o.Tombstones())+"\n", *update)
+	sinktest.Golden(t, "testdata/replace_account.sql", replaceSQL(tbl.TableName, o.Tombstones(), false)+"\n", *update)
+	sinktest.Golden(t, "testdata/replace_account_overwrite.sql", replaceSQL(tbl.TableName, o.Tombstones(), true)+"\n", *update)
 
 	var meta []string
 	for _, m := range schema.MetadataTables() {

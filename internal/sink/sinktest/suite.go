@@ -1,7 +1,7 @@
 // Package sinktest is the acceptance suite every sink dialect passes: tables
 // from metadata, exact round trips of every kind, the version-guarded write
 // contract of sink.BatchApplier (replays, reordering, tombstones), the delete
-// log, errors, and schema evolution.
+// log, errors, schema evolution and the backfill of added columns.
 package sinktest
 
 import (
@@ -52,6 +52,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Errors", func(t *testing.T) { testErrors(t, open) })
 	t.Run("RejectedRecords", func(t *testing.T) { testRejected(t, open) })
 	t.Run("AddColumn", func(t *testing.T) { testAddColumn(t, open) })
+	t.Run("TableColumns", func(t *testing.T) { testTableColumns(t, open) })
+	t.Run("Backfill", func(t *testing.T) { testBackfill(t, open) })
 	t.Run("Widen", func(t *testing.T) { testWiden(t, open) })
 	t.Run("IncompatibleChange", func(t *testing.T) { testIncompatible(t, open) })
 	t.Run("Prefix", func(t *testing.T) { testPrefix(t, open) })

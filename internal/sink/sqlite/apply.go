@@ -98,7 +98,7 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 		return int(c), nil
 	}
 	prepare := func(rows int) (*sql.Stmt, error) {
-		st, err := tx.PrepareContext(ctx, upsertSQL(table, s.opts.Tombstones(), p.Columns, rows))
+		st, err := tx.PrepareContext(ctx, upsertSQL(table, s.opts.Tombstones(), p.Columns, rows, p.Overwrite))
 		if err != nil {
 			return nil, fmt.Errorf("sqlite sink: apply to %s: prepare upsert: %w", table, err)
 		}
@@ -178,12 +178,13 @@ const (
 )
 
 // upsertSQL inserts rows rows unless a tombstone at least as new exists,
-// and on conflict updates a row only if the stored version is older. The
+// and on conflict updates a row only if the stored version is older (with
+// overwrite, not newer: a backfill rewrites a row at its own version). The
 // ids of one statement are distinct (Prepare deduplicates). Parameters, in
 // order: now twice, per row its id, version and columns, the table name.
 // They are anonymous: the driver looks a numbered one up by a linear scan,
 // which made a statement of 1,400 parameters cost more than its rows.
-func upsertSQL(table, tombs schema.TableName, cols []record.Column, rows int) string {
+func upsertSQL(table, tombs schema.TableName, cols []record.Column, rows int, overwrite bool) string {
 	var names, sel, sets, vals strings.Builder
 	for i, c := range cols {
 		q := quote(c.Name)
@@ -206,17 +207,21 @@ func upsertSQL(table, tombs schema.TableName, cols []record.Column, rows int) st
 		vals.WriteString(")")
 	}
 	v := quote(schema.ColVersion)
+	older := "<"
+	if overwrite {
+		older = "<="
+	}
 	return fmt.Sprintf(`INSERT INTO %s (%s, %s, %s, %s%s)
 SELECT v.column1, ?, ?, v.column2%s FROM (VALUES
 %s) AS v
 WHERE NOT EXISTS (SELECT 1 FROM %s x WHERE x."TableName" = ? AND x."Id" = v.column1 AND x."VersionNumber" >= v.column2)
 ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s%s
-WHERE %s < excluded.%s`,
+WHERE %s %s excluded.%s`,
 		qualified(table), quote(schema.ColID), quote(schema.ColSinkCreatedOn), quote(schema.ColSinkModifiedOn), v, names.String(),
 		sel.String(), vals.String(),
 		qualified(tombs),
 		quote(schema.ColID), quote(schema.ColSinkModifiedOn), quote(schema.ColSinkModifiedOn), v, v, sets.String(),
-		v, v)
+		v, older, v)
 }
 
 func (s *Sink) applyDeletes(ctx context.Context, tx *sql.Tx, table schema.TableName, entity string, dels []record.Delete, now string) (int, error) {

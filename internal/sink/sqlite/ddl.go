@@ -161,6 +161,20 @@ func (s *Sink) RemovedColumns(ctx context.Context, t schema.Table) ([]string, er
 	return sink.Removed(have, t), nil
 }
 
+// TableColumns lists the data columns of table as declared (see
+// sink.SchemaReader).
+func (s *Sink) TableColumns(ctx context.Context, table schema.TableName) ([]schema.Column, error) {
+	table = s.resolve(table)
+	have, err := readColumns(ctx, s.db, table)
+	if err != nil {
+		return nil, err
+	}
+	if have == nil {
+		return nil, &sink.NoTableError{Table: table}
+	}
+	return have, nil
+}
+
 // DropColumns drops columns of removed attributes (see sink.ColumnDropper).
 func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) error {
 	t.TableName = s.resolve(t.TableName)

@@ -30,7 +30,8 @@ func TestGeneratedSQL(t *testing.T) {
 	for _, f := range dataverse.Fields(e)[:4] {
 		cols = append(cols, f.Column)
 	}
-	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols, 2)+"\n", *update)
+	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols, 2, false)+"\n", *update)
+	sinktest.Golden(t, "testdata/upsert_account_overwrite.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols, 2, true)+"\n", *update)
 
 	var meta []string
 	for _, m := range schema.MetadataTables() {

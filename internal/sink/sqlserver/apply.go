@@ -93,7 +93,7 @@ func (s *Sink) upsert(ctx context.Context, tx querierTx, w writeTarget, p sink.P
 	}
 	// The staging table goes in the same round trip, after the count.
 	var n int
-	if err := tx.QueryRowContext(ctx, upsertSQL(w, names, qi(stageTable))+"\n"+dropTempStmt(stageTable)).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, upsertSQL(w, names, qi(stageTable), p.Overwrite)+"\n"+dropTempStmt(stageTable)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("merge: %w", err)
 	}
 	return n, nil

@@ -148,7 +148,7 @@ func BenchmarkGenerateUpsertSQL(b *testing.B) {
 	}
 	for b.Loop() {
 		_ = stageUpsertStmt(w.Table, names)
-		_ = upsertSQL(w, names, qi(stageTable))
+		_ = upsertSQL(w, names, qi(stageTable), false)
 		_ = deleteSQL(w, qi(stageIDs))
 	}
 }

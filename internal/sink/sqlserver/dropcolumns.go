@@ -28,6 +28,23 @@ func (s *Sink) RemovedColumns(ctx context.Context, t schema.Table) ([]string, er
 	return removedColumns(have, t), nil
 }
 
+// TableColumns lists the data columns of table as stored (see
+// sink.SchemaReader), read from sys.columns.
+func (s *Sink) TableColumns(ctx context.Context, table schema.TableName) ([]schema.Column, error) {
+	table = s.resolve(table)
+	if err := checkName(table); err != nil {
+		return nil, fmt.Errorf("sqlserver sink: %w", err)
+	}
+	have, err := readDBColumns(ctx, s.db, tableColumnsQuery, qn(table))
+	if err != nil {
+		return nil, fmt.Errorf("sqlserver sink: read columns of %s: %w", table, err)
+	}
+	if len(have) == 0 {
+		return nil, &sink.NoTableError{Table: table}
+	}
+	return dataColumns(have), nil
+}
+
 // removedColumns is sink.Removed with SQL Server's case-insensitive names:
 // a stored column that a declared one matches in another case is that
 // declared column (EnsureTable's COL_LENGTH check found it and added

@@ -146,9 +146,12 @@ func TestGoldenApply(t *testing.T) {
 				dropTempStmt(stageTable),
 				stageUpsertStmt(tn, cols),
 				"-- bulk copy: " + strings.Join(append([]string{"Id", "versionnumber"}, cols...), ", "),
-				upsertSQL(w, cols, qi(stageTable)) + "\n" + dropTempStmt(stageTable),
+				upsertSQL(w, cols, qi(stageTable), false) + "\n" + dropTempStmt(stageTable),
 			})
 			golden(t, "apply_"+c.name+".sql", got)
+			// A backfill (record.Batch.Overwrite) replaces a row of the
+			// same version too; nothing else of the write differs.
+			golden(t, "apply_"+c.name+"_overwrite.sql", upsertSQL(w, cols, qi(stageTable), true)+"\n")
 		})
 	}
 }

@@ -25,14 +25,14 @@ type writeTarget struct {
 // @rows parameter or the session's staging table; same text either way):
 // the batch is deduplicated by Id keeping the highest version, rows whose
 // version is not above the entity's tombstone are dropped, and a stored row
-// is only replaced by a strictly newer version. It ends by selecting the
-// number of rows written.
+// is only replaced by a strictly newer version (with overwrite, a backfill,
+// by one not older). It ends by selecting the number of rows written.
 //
 // HOLDLOCK makes MERGE's read-then-write atomic against a concurrent batch
 // (without it two inserts of one new Id can race into a key violation), and
 // on the tombstone read it keeps a concurrent delete from slipping between
 // the check and the insert, which would resurrect the row.
-func upsertSQL(w writeTarget, cols []string, source string) string {
+func upsertSQL(w writeTarget, cols []string, source string, overwrite bool) string {
 	id, ver := qi(schema.ColID), qi(schema.ColVersion)
 	var b strings.Builder
 	b.WriteString(batchHeader)
@@ -46,7 +46,11 @@ func upsertSQL(w writeTarget, cols []string, source string) string {
 	fmt.Fprintf(&b, "      AND NOT EXISTS (SELECT 1 FROM %s AS [d] WITH (HOLDLOCK)\n", qn(w.Tombstone))
 	fmt.Fprintf(&b, "          WHERE [d].[TableName] = %s AND [d].[Id] = [r].%s AND [d].[VersionNumber] >= [r].%s)\n", ql(w.Table.Name), id, ver)
 	fmt.Fprintf(&b, ") AS [s]\nON [t].%s = [s].%s\n", id, id)
-	fmt.Fprintf(&b, "WHEN MATCHED AND ([t].%s IS NULL OR [t].%s < [s].%s) THEN UPDATE SET\n", ver, ver, ver)
+	older := "<"
+	if overwrite {
+		older = "<="
+	}
+	fmt.Fprintf(&b, "WHEN MATCHED AND ([t].%s IS NULL OR [t].%s %s [s].%s) THEN UPDATE SET\n", ver, ver, older, ver)
 	fmt.Fprintf(&b, "    [t].%s = GETUTCDATE(),\n    [t].%s = [s].%s", qi(schema.ColSinkModifiedOn), ver, ver)
 	for _, c := range cols {
 		fmt.Fprintf(&b, ",\n    [t].%s = [s].%s", qi(c), qi(c))

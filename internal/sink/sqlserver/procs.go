@@ -74,7 +74,7 @@ func procStmts(o objects, w writeTarget, cols []column) []string {
 	}
 	return []string{
 		fmt.Sprintf("CREATE OR ALTER PROCEDURE %s\n    @rows %s READONLY\nAS\nBEGIN\n%s\nEND;",
-			qn(o.UpsertProc), qn(o.Type), indent(upsertSQL(w, names, "@rows"))),
+			qn(o.UpsertProc), qn(o.Type), indent(upsertSQL(w, names, "@rows", false))),
 		fmt.Sprintf("CREATE OR ALTER PROCEDURE %s\n    @ids %s READONLY\nAS\nBEGIN\n%s\nEND;",
 			qn(o.DeleteProc), qn(o.IDType), indent(deleteSQL(w, "@ids"))),
 	}
