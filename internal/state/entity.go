@@ -52,9 +52,53 @@ type EntityState struct {
 	// ids carry it, so that pages of a new full read (after a re-baseline or
 	// a destination change) never look like duplicates of the last one.
 	ReadID string
+	// Schema is the fingerprint of the entity's table as the SchemaChange
+	// function last evolved it ("<generation>.<hash>", see sync); messages
+	// carry the one they were read with. "" until it first did: the poller
+	// reads nothing of the entity before.
+	Schema string
+	// MetadataVersion is the globalmetadataversion that goes with Schema
+	// (pages announcing another one send the poller to the definition
+	// again); "" when unknown.
+	MetadataVersion string
+	// SchemaWanted is the hash of a definition the poller read that the
+	// table does not follow: the entity is handed to SchemaChange and its
+	// polls wait, checkpointing nothing, until Schema is evolved. "" when
+	// nothing is asked.
+	SchemaWanted string
+	// SchemaSince is, with SchemaWanted, the version after which rows may
+	// lack the new columns, when the poller knew it (the high water when a
+	// page announced the change); 0: unknown, every row.
+	SchemaSince int64
+	// WantedMetadataVersion is the globalmetadataversion of the page that
+	// announced the change.
+	WantedMetadataVersion string
+	// Backfill is the rows to read again for columns the table gained
+	// after they were read.
+	Backfill Backfill
 	// ETag is set by GetEntity and SaveEntity; empty means "not stored yet".
 	ETag azcore.ETag
 }
+
+// Backfill is a pending read of an entity's rows again, for columns added
+// to its table after the rows were read: the rows changed after Since (0:
+// every row) are read at their current version and overwrite the stored
+// row of the same version (record.Batch.Overwrite).
+type Backfill struct {
+	Pending bool
+	Since   int64
+	// Columns are the columns added, for logs and the status.
+	Columns []string
+	// Link resumes the read in progress ("" before its first page).
+	Link string
+	// ID names this backfill's messages, so that they are never taken for
+	// duplicates of another backfill's.
+	ID    string
+	Pages int64
+}
+
+// maxColumnsText bounds the listed column names kept with a backfill.
+const maxColumnsText = 4 * 1024
 
 // maxLastError keeps a runaway error text from pushing the row over the
 // property limit; the head of an error says what went wrong.
@@ -78,6 +122,22 @@ type entityRow struct {
 	LastErrorAt     *edmTime `json:"LastErrorAt,omitempty"`
 	LastErrorAtType string   `json:"LastErrorAt@odata.type,omitempty"`
 	ReadID          string   `json:"ReadID,omitempty"`
+	// The schema and backfill properties were added later: older rows
+	// lack them (no schema yet, no backfill).
+	Schema                string    `json:"Schema,omitempty"`
+	MetadataVersion       string    `json:"MetadataVersion,omitempty"`
+	SchemaWanted          string    `json:"SchemaWanted,omitempty"`
+	SchemaSince           *edmInt64 `json:"SchemaSince,omitempty"`
+	SchemaSinceType       string    `json:"SchemaSince@odata.type,omitempty"`
+	WantedMetadataVersion string    `json:"WantedMetadataVersion,omitempty"`
+	BackfillPending       bool      `json:"BackfillPending,omitempty"`
+	BackfillSince         *edmInt64 `json:"BackfillSince,omitempty"`
+	BackfillSinceType     string    `json:"BackfillSince@odata.type,omitempty"`
+	BackfillColumns       string    `json:"BackfillColumns,omitempty"`
+	BackfillLink          string    `json:"BackfillLink,omitempty"`
+	BackfillID            string    `json:"BackfillID,omitempty"`
+	BackfillPages         *edmInt64 `json:"BackfillPages,omitempty"`
+	BackfillPagesType     string    `json:"BackfillPages@odata.type,omitempty"`
 	// ODataETag is only read: list responses carry the ETag in the body.
 	ODataETag string `json:"odata.etag,omitempty"`
 }
@@ -95,6 +155,9 @@ func (st *EntityState) row() ([]byte, error) {
 	if err := checkProperty(fmt.Sprintf("link of %s/%s", st.Profile, st.Entity), st.Link); err != nil {
 		return nil, err
 	}
+	if err := checkProperty(fmt.Sprintf("backfill link of %s/%s", st.Profile, st.Entity), st.Backfill.Link); err != nil {
+		return nil, err
+	}
 	lastErr := st.LastError
 	if len(lastErr) > maxLastError {
 		lastErr = strings.ToValidUTF8(lastErr[:maxLastError], "")
@@ -109,6 +172,20 @@ func (st *EntityState) row() ([]byte, error) {
 	r.LastPoll, r.LastPollType = timeProp(st.LastPoll)
 	if lastErr != "" {
 		r.LastErrorAt, r.LastErrorAtType = timeProp(st.LastErrorAt)
+	}
+	r.Schema, r.MetadataVersion = st.Schema, st.MetadataVersion
+	if st.SchemaWanted != "" {
+		r.SchemaWanted, r.WantedMetadataVersion = st.SchemaWanted, st.WantedMetadataVersion
+		r.SchemaSince, r.SchemaSinceType = int64Prop(st.SchemaSince)
+	}
+	if b := st.Backfill; b.Pending {
+		cols := strings.Join(b.Columns, ",")
+		if len(cols) > maxColumnsText {
+			cols = cols[:strings.LastIndexByte(cols[:maxColumnsText], ',')] + ",…"
+		}
+		r.BackfillPending, r.BackfillColumns, r.BackfillLink, r.BackfillID = true, cols, b.Link, b.ID
+		r.BackfillSince, r.BackfillSinceType = int64Prop(b.Since)
+		r.BackfillPages, r.BackfillPagesType = int64Prop(b.Pages)
 	}
 	return json.Marshal(r)
 }
@@ -127,8 +204,33 @@ func (r *entityRow) state(etag azcore.ETag) EntityState {
 		Phase: r.Phase, Link: r.Link,
 		HighWater: int64(r.HighWater), Pages: int64(r.Pages), Read: int64(r.Read),
 		LastPoll: timeValue(r.LastPoll), LastError: r.LastError, LastErrorAt: timeValue(r.LastErrorAt), ReadID: r.ReadID,
+		Schema: r.Schema, MetadataVersion: r.MetadataVersion,
+		SchemaWanted: r.SchemaWanted, SchemaSince: int64Value(r.SchemaSince), WantedMetadataVersion: r.WantedMetadataVersion,
+		Backfill: Backfill{
+			Pending: r.BackfillPending, Since: int64Value(r.BackfillSince), Link: r.BackfillLink, ID: r.BackfillID,
+			Pages: int64Value(r.BackfillPages), Columns: splitList(r.BackfillColumns),
+		},
 		ETag: etag,
 	}
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func int64Prop(v int64) (*edmInt64, string) {
+	e := edmInt64(v)
+	return &e, edmInt64Type
+}
+
+func int64Value(v *edmInt64) int64 {
+	if v == nil {
+		return 0
+	}
+	return int64(*v)
 }
 
 // GetEntity returns the state of one entity, or ErrNotFound.

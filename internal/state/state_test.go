@@ -207,6 +207,10 @@ func TestEntityStateRoundTrip(t *testing.T) {
 		LastPoll:  time.Date(2026, 11, 25, 10, 0, 0, 123456700, time.UTC),
 		LastError: "throttled: 429",
 		ReadID:    "0a1b2c3d",
+		Schema:    "1764700000123.0123456789abcdef", MetadataVersion: "88",
+		SchemaWanted: "fedcba9876543210", SchemaSince: 1<<40 + 3, WantedMetadataVersion: "91",
+		Backfill: Backfill{Pending: true, Since: 1<<40 + 1, Columns: []string{"new_region", "new_code"},
+			Link: "https://org.crm.dynamics.com/api/data/v9.2/accounts?$select=name&$skiptoken=x", ID: "b1c2", Pages: 2},
 	}
 	if err := s.SaveEntity(ctx, &st); err != nil {
 		t.Fatal(err)
@@ -225,8 +229,10 @@ func TestEntityStateRoundTrip(t *testing.T) {
 		t.Fatalf("GetEntity = %+v\nwant %+v", got, st)
 	}
 
-	// A zero LastPoll and an empty Link survive too.
+	// A zero LastPoll and an empty Link survive too, and so do no request
+	// to SchemaChange and no backfill.
 	got.Phase, got.Link, got.LastPoll, got.LastError = PhaseDelta, "", time.Time{}, ""
+	got.SchemaWanted, got.SchemaSince, got.WantedMetadataVersion, got.Backfill = "", 0, "", Backfill{}
 	if err := s.SaveEntity(ctx, &got); err != nil {
 		t.Fatal(err)
 	}
