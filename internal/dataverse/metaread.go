@@ -236,8 +236,7 @@ func (c *Client) Entity(ctx context.Context, logicalName string) (*Entity, error
 
 // getJSON GETs a metadata resource and decodes it into v.
 func (c *Client) getJSON(ctx context.Context, entity, u string, v any) error {
-	strong, _ := ctx.Value(strongKey{}).(bool)
-	resp, err := c.get(ctx, request{url: u, entity: entity, strong: strong})
+	resp, err := c.get(ctx, request{url: u, entity: entity, strong: IsStrongConsistency(ctx)})
 	if err != nil {
 		return err
 	}
@@ -391,4 +390,10 @@ type strongKey struct{}
 // read that follows a known schema change, not for every refresh.
 func StrongConsistency(ctx context.Context) context.Context {
 	return context.WithValue(ctx, strongKey{}, true)
+}
+
+// IsStrongConsistency reports whether ctx asks for StrongConsistency.
+func IsStrongConsistency(ctx context.Context) bool {
+	strong, _ := ctx.Value(strongKey{}).(bool)
+	return strong
 }

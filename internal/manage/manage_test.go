@@ -487,15 +487,18 @@ func TestStatus(t *testing.T) {
 	f := newFixture(t, profile.Policy{})
 	ctx := t.Context()
 	p := doc()
-	p.Entities = []string{"account", "contact", "new_note", "lead"}
+	p.Entities = []string{"account", "contact", "new_note", "lead", "opportunity"}
 	if err := f.store.PutProfile(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	states := []state.EntityState{
-		{Profile: "crm", Entity: "account", Phase: state.PhaseDelta, Read: 40, LastPoll: t0},
+		{Profile: "crm", Entity: "account", Phase: state.PhaseDelta, Read: 40, LastPoll: t0,
+			Backfill: state.Backfill{Pending: true, Since: 915244, Columns: []string{"new_region"}, Pages: 1}},
 		{Profile: "crm", Entity: "contact", Phase: state.PhaseInitial, Read: 14, LastPoll: t0},
 		{Profile: "crm", Entity: "new_note", Phase: state.PhaseDelta, Read: 5, LastError: "dataverse: new_note: change tracking not enabled", LastErrorAt: t0.Add(time.Minute)},
+		{Profile: "crm", Entity: "opportunity", Phase: state.PhaseDelta, Read: 3, SchemaWanted: "0123456789abcdef",
+			LastError: "schema change: opening destination: connection refused", LastErrorAt: t0},
 	}
 	for i := range states {
 		if err := f.store.SaveEntity(ctx, &states[i]); err != nil {
@@ -515,10 +518,10 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.State != profile.Active || st.FailedNotifications != 3 || len(st.Entities) != 4 {
+	if st.State != profile.Active || st.FailedNotifications != 3 || len(st.Entities) != 5 {
 		t.Fatalf("status %+v", st)
 	}
-	acct, cont, note, lead := st.Entities[0], st.Entities[1], st.Entities[2], st.Entities[3]
+	acct, cont, note, lead, opp := st.Entities[0], st.Entities[1], st.Entities[2], st.Entities[3], st.Entities[4]
 	if acct.Phase != state.PhaseDelta || acct.RowsRead != 40 || acct.RowsApplied != 39 || acct.Deleted != 2 || *acct.LagSeconds != 1.5 || acct.LastError != nil || !acct.LastSuccessfulSync.Equal(t0) {
 		t.Errorf("account %+v", acct)
 	}
@@ -530,6 +533,12 @@ func TestStatus(t *testing.T) {
 	}
 	if lead.Phase != state.PhaseNotStarted {
 		t.Errorf("lead %+v", lead)
+	}
+	if b := acct.Backfill; b == nil || b.ChangedAfter != 915244 || b.PagesRead != 1 || !strings.Contains(acct.Description, "new_region") || acct.WaitingForSchemaChange {
+		t.Errorf("account's backfill: %+v %q", b, acct.Description)
+	}
+	if !opp.WaitingForSchemaChange || opp.Phase != state.PhaseDelta || !strings.Contains(opp.Description, "SchemaChange") || !strings.Contains(opp.Description, "connection refused") {
+		t.Errorf("opportunity %+v", opp)
 	}
 	if _, err := f.svc.Status(ctx, "missing"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Status(missing) = %v", err)

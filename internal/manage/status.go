@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dataexport/dataexport/internal/profile"
@@ -54,6 +55,22 @@ type EntityStatus struct {
 	LagSeconds    *float64   `json:"lagSeconds,omitempty"`
 	LagMeasuredAt *time.Time `json:"lagMeasuredAt,omitempty"`
 	LastError     *LastError `json:"lastError,omitempty"`
+	// WaitingForSchemaChange: the entity's table does not follow its
+	// metadata yet (a new entity, or one whose metadata changed); nothing
+	// of it is read until the SchemaChange function has evolved the table.
+	WaitingForSchemaChange bool `json:"waitingForSchemaChange,omitempty"`
+	// Backfill is set while rows are read again for columns added to the
+	// table after they were read.
+	Backfill *BackfillStatus `json:"backfill,omitempty"`
+}
+
+// BackfillStatus is a read of rows again for added columns.
+type BackfillStatus struct {
+	Columns []string `json:"columns"`
+	// ChangedAfter: the rows whose version is above it are read again (0:
+	// every row).
+	ChangedAfter int64 `json:"changedAfter"`
+	PagesRead    int64 `json:"pagesRead"`
 }
 
 // LastError is the latest error of an entity that has not been followed
@@ -120,6 +137,12 @@ func entityStatus(ent string, st state.EntityState, stored bool, c state.Counter
 		}
 	case st.Phase == state.PhaseBlocked:
 		es.Phase, es.Description = state.PhaseBlocked, "blocked until it is re-baselined: "+st.LastError
+	case st.SchemaWanted != "":
+		es.Phase, es.WaitingForSchemaChange = st.Phase, true
+		es.Description = "waiting for the SchemaChange function to bring the table in line with the entity's metadata"
+		if st.LastError != "" {
+			es.Description += "; last attempt: " + st.LastError
+		}
 	case st.LastError != "" && st.Phase != state.PhaseRebaseline:
 		// Not progressing: every poll of it fails (change tracking turned
 		// off, the entity removed from the org, ...).
@@ -134,6 +157,10 @@ func entityStatus(ent string, st state.EntityState, stored bool, c state.Counter
 		es.Phase, es.Description = st.Phase, "running: initial sync done, changes are followed"
 	default:
 		es.Phase, es.Description = st.Phase, string(st.Phase)
+	}
+	if b := st.Backfill; b.Pending && es.Phase != state.PhaseBlocked {
+		es.Backfill = &BackfillStatus{Columns: b.Columns, ChangedAfter: b.Since, PagesRead: b.Pages}
+		es.Description += fmt.Sprintf("; reading rows again for the added columns %s", strings.Join(b.Columns, ", "))
 	}
 	if stored && !active && es.Phase != state.PhaseBlocked {
 		es.Description += " (paused: the profile is inactive)"

@@ -84,8 +84,18 @@ type ApplierOptions struct {
 	// MaxWait caps the growing wait of a batch whose destination cannot
 	// take it (default 5 minutes).
 	MaxWait time.Duration
+	// Tables reads the fingerprint of each entity's table (the entity
+	// state's Schema), for messages read for a newer one: those wait
+	// (errclass.Schema) until the SchemaChange function evolved the table.
+	// Nil: messages are applied as the table is.
+	Tables EntityReader
 	Logger  *slog.Logger
 	Now     func() time.Time
+}
+
+// EntityReader reads an entity's state.
+type EntityReader interface {
+	GetEntity(ctx context.Context, profile, entity string) (state.EntityState, error)
 }
 
 // Applier applies batch messages to the profile's destination.
@@ -96,8 +106,9 @@ type Applier struct {
 	failures FailureStore
 	o        ApplierOptions
 
-	mu    gosync.Mutex
-	cache map[string]cachedProfile
+	mu     gosync.Mutex
+	cache  map[string]cachedProfile
+	tables map[string]Fingerprint // profile/entity -> table fingerprint last read
 }
 
 type cachedProfile struct {
@@ -107,7 +118,7 @@ type cachedProfile struct {
 }
 
 func NewApplier(profiles ProfileStore, dest Destinations, counters CounterStore, failures FailureStore, o *ApplierOptions) *Applier {
-	a := &Applier{profiles: profiles, dest: dest, counters: counters, failures: failures, cache: map[string]cachedProfile{}}
+	a := &Applier{profiles: profiles, dest: dest, counters: counters, failures: failures, cache: map[string]cachedProfile{}, tables: map[string]Fingerprint{}}
 	if o != nil {
 		a.o = *o
 	}
@@ -188,7 +199,7 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	if err != nil {
 		// Our own state store did not answer: not the records' fault.
 		err = errclass.With(errclass.Transient, fmt.Errorf("reading profile %s: %w", m.Profile, err))
-	} else {
+	} else if err = a.tableReady(ctx, m); err == nil {
 		var s sink.Sink
 		if s, err = a.dest.Sink(ctx, prof); err == nil {
 			table := tableOptions(prof).TableName(m.Entity)
@@ -526,6 +537,58 @@ func (a *Applier) profile(ctx context.Context, name string, fresh bool) (cachedP
 	a.cache[name] = c
 	a.mu.Unlock()
 	return c, nil
+}
+
+// SchemaBehindError says an entity's table is behind the schema a message
+// was read for: rows may carry columns it lacks. It waits (errclass.Schema,
+// no retry used) until the SchemaChange function has evolved the table.
+type SchemaBehindError struct {
+	Profile, Entity string
+	Table, Message  string // fingerprints: the table's ("" none yet) and the message's
+}
+
+func (e *SchemaBehindError) Error() string {
+	table := e.Table
+	if table == "" {
+		table = "none yet"
+	}
+	return fmt.Sprintf("the table of %s/%s is at schema %s, behind the %s its batch was read for; it waits for the SchemaChange function", e.Profile, e.Entity, table, e.Message)
+}
+
+func (e *SchemaBehindError) ErrorClass() errclass.Class { return errclass.Schema }
+
+// tableReady returns a *SchemaBehindError when m was read for a newer
+// schema than its entity's table follows. The table's fingerprint is read
+// from the entity state only when the one seen last is older than m's, so
+// the usual message costs no read.
+func (a *Applier) tableReady(ctx context.Context, m *Message) error {
+	if m.Schema == "" || a.o.Tables == nil {
+		return nil
+	}
+	want, err := ParseFingerprint(m.Schema)
+	if err != nil {
+		return nil // DecodeMessage refused it already
+	}
+	key := m.Profile + "/" + m.Entity
+	a.mu.Lock()
+	have := a.tables[key]
+	a.mu.Unlock()
+	if have.Generation >= want.Generation {
+		return nil
+	}
+	st, err := a.o.Tables.GetEntity(ctx, m.Profile, m.Entity)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		// Our own state store did not answer: not the records' fault.
+		return errclass.With(errclass.Transient, fmt.Errorf("reading the table's schema of %s/%s: %w", m.Profile, m.Entity, err))
+	}
+	have, _ = ParseFingerprint(st.Schema)
+	a.mu.Lock()
+	a.tables[key] = have
+	a.mu.Unlock()
+	if have.Generation >= want.Generation {
+		return nil
+	}
+	return &SchemaBehindError{Profile: m.Profile, Entity: m.Entity, Table: st.Schema, Message: m.Schema}
 }
 
 func contains(list []string, s string) bool {

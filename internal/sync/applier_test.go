@@ -61,7 +61,7 @@ func (s *fakeSink) Apply(_ context.Context, _ schema.TableName, b record.Batch) 
 		return sink.Result{}, s.err
 	}
 	var res sink.Result
-	good := record.Batch{Entity: b.Entity, Columns: b.Columns}
+	good := record.Batch{Entity: b.Entity, Columns: b.Columns, Overwrite: b.Overwrite}
 	for _, r := range b.Upserts {
 		if err, bad := s.reject[r.ID]; bad {
 			res.Rejected = append(res.Rejected, sink.Rejection{ID: r.ID, Version: r.Version, Err: err, Class: errclass.Record})
@@ -678,4 +678,82 @@ func TestApplierRereadsAChangedProfile(t *testing.T) {
 	if len(fails.unprocessable) != 0 {
 		t.Fatalf("unprocessable: %q", fails.unprocessable)
 	}
+}
+
+// countingEntities counts the state reads of the applier's schema check.
+type countingEntities struct {
+	memEntities
+	reads int
+}
+
+func (c *countingEntities) GetEntity(ctx context.Context, p, e string) (state.EntityState, error) {
+	c.reads++
+	return c.memEntities.GetEntity(ctx, p, e)
+}
+
+// A message read for a newer schema than the entity's table follows waits
+// for the SchemaChange function (class schema, no retry used, the sink
+// untouched); once the state says the table follows, it applies. Messages
+// of the table's schema or an older one, and those without one, apply at
+// once without reading the state again. A backfill reaches the sink with
+// Overwrite set.
+func TestApplierWaitsForTheTablesSchema(t *testing.T) {
+	profs := fakeProfiles{"p": {Name: "p", Entities: []string{"account"}}}
+	ents := &countingEntities{memEntities: memEntities{"p/account": {Profile: "p", Entity: "account", Schema: "1000.00000000000000aa"}}}
+	s := &fakeSink{}
+	q := &fakeRequeue{}
+	counters := &fakeCounters{}
+	a := NewApplier(profs, fakeDest{s: s}, counters, &fakeFailures{}, &ApplierOptions{Tables: ents, Requeue: q, Logger: slog.New(slog.DiscardHandler)})
+	msg := func(schema string, kind Kind) []byte {
+		m := sampleMessage()
+		m.Profile, m.Schema, m.Kind = "p", schema, kind
+		if kind == KindBackfill {
+			m.Batch.Deletes = nil
+		}
+		return m.Encode()
+	}
+
+	rep, err := a.Apply(t.Context(), msg("2000.00000000000000bb", KindDelta), Delivery{DequeueCount: 1})
+	var behind *SchemaBehindError
+	if err != nil || rep.Outcome != Waiting || rep.Class != errclass.Schema || !errors.As(rep.Err, &behind) {
+		t.Fatalf("newer schema: %+v, %v", rep, err)
+	}
+	if behind.Table != "1000.00000000000000aa" || behind.Message != "2000.00000000000000bb" || s.calls != 0 || len(q.sent) != 1 {
+		t.Fatalf("error %v, %d sink calls, %d sent again", behind, s.calls, len(q.sent))
+	}
+	if again, err := DecodeMessage(q.sent[0].body); err != nil || again.Attempt != 0 || again.Waits != 1 || again.Schema != "2000.00000000000000bb" {
+		t.Fatalf("sent again: %+v, %v", again, err)
+	}
+	if c := counters.sum(); c.LastErrorClass != "schema" || !strings.Contains(c.LastError, "SchemaChange") {
+		t.Errorf("counters keep %q (%s)", c.LastError, c.LastErrorClass)
+	}
+
+	ents.memEntities["p/account"] = state.EntityState{Profile: "p", Entity: "account", Schema: "2000.00000000000000bb"}
+	if rep, err := a.Apply(t.Context(), q.sent[0].body, Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Applied || s.calls != 1 {
+		t.Fatalf("after the table followed: %+v, %v, %d sink calls", rep, err, s.calls)
+	}
+	reads := ents.reads
+	for _, body := range [][]byte{msg("2000.00000000000000bb", KindDelta), msg("1500.00000000000000cc", KindInitial), msg("", KindDelta), msg("2000.00000000000000bb", KindBackfill)} {
+		if rep, err := a.Apply(t.Context(), body, Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Applied {
+			t.Fatalf("%s: %+v, %v", body[:80], rep, err)
+		}
+	}
+	if ents.reads != reads {
+		t.Errorf("%d state reads for messages the table is not behind, want none", ents.reads-reads)
+	}
+	if n := len(s.batches); n != 5 || s.batches[n-2].Overwrite || !s.batches[n-1].Overwrite {
+		t.Errorf("%d batches; overwrite of the last two: %v %v, want false true", n, s.batches[n-2].Overwrite, s.batches[n-1].Overwrite)
+	}
+
+	// A state store that does not answer is not the records' fault.
+	a = NewApplier(profs, fakeDest{s: s}, &fakeCounters{}, &fakeFailures{}, &ApplierOptions{Tables: brokenEntities{}, Requeue: q, Logger: slog.New(slog.DiscardHandler)})
+	if rep, err := a.Apply(t.Context(), msg("3000.00000000000000dd", KindDelta), Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Waiting || rep.Class != errclass.Transient {
+		t.Fatalf("state store down: %+v, %v", rep, err)
+	}
+}
+
+type brokenEntities struct{}
+
+func (brokenEntities) GetEntity(context.Context, string, string) (state.EntityState, error) {
+	return state.EntityState{}, errors.New("table service unavailable")
 }

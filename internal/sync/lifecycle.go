@@ -17,8 +17,9 @@ type EntityForgetter interface {
 	DeleteEntity(ctx context.Context, profile, entity string) error
 }
 
-// Rebaseline drops an entity's table and makes the next poll read the entity
-// again in full: the way out of PhaseBlocked (a column changed type) or of a
+// Rebaseline drops an entity's table and makes the entity read again in
+// full once the SchemaChange function created the table anew: the way out
+// of PhaseBlocked (a column changed type) or of a
 // destination that drifted. Run it with the queue drained: the dropped table
 // takes its tombstones along, so a stale message still in flight could bring
 // a deleted record back.
@@ -37,6 +38,10 @@ func Rebaseline(ctx context.Context, prof profile.Profile, entity string, entiti
 	}
 	st.Phase, st.Link, st.HighWater, st.Pages, st.Read = state.PhaseBlocked, "", 0, 0, 0
 	st.LastError = "re-baseline in progress; if this stays, run the re-baseline again"
+	// The table goes: the SchemaChange function creates it again before
+	// the entity is read (a schema change that blocked it is gone with it).
+	st.Schema, st.MetadataVersion, st.Backfill = "", "", state.Backfill{}
+	st.SchemaWanted, st.SchemaSince, st.WantedMetadataVersion = "", 0, ""
 	if err := entities.SaveEntity(ctx, &st); err != nil {
 		return fmt.Errorf("blocking %s for the re-baseline: %w", entity, err)
 	}

@@ -25,6 +25,10 @@ const (
 	KindInitial Kind = "initial" // a page of the initial full read
 	KindDelta   Kind = "delta"   // a page of a change-tracking delta read
 	KindResync  Kind = "resync"  // records re-sent by a resync
+	// KindBackfill: rows read again, at their own version, for columns
+	// added to the table after they were read; applied with
+	// record.Batch.Overwrite so that they fill a row of the same version.
+	KindBackfill Kind = "backfill"
 )
 
 // Message is one batch of changes to one entity of one profile: the unit the
@@ -33,6 +37,7 @@ const (
 // to decode it:
 //
 //	{"v":1,"id":"…","profile":"p","entity":"account","kind":"delta","page":3,"part":0,
+//	 "schema":"1764700000123.0123456789abcdef",
 //	 "columns":[["accountid","guid"],["name","string"]],
 //	 "upserts":[["<id>",1234,["<guid>","Contoso"]]],
 //	 "deletes":[["<id>",1240]]}
@@ -59,13 +64,18 @@ type Message struct {
 	// per save, never derived from the profile's content): an applier
 	// holding another revision reads the profile again.
 	ProfileVersion string
+	// Schema is the fingerprint of the table the rows were read for (see
+	// Fingerprint): an applier finding the table behind it waits for the
+	// SchemaChange function. "" (messages from before, resyncs): applied
+	// as the table is.
+	Schema string
 }
 
 // envelope is m's identity (id, profile and its version, entity, kind,
 // page, part) without its records, claim or attempt count: the start of a
 // message that carries part or all of m in another form.
 func (m *Message) envelope() Message {
-	return Message{ID: m.ID, Profile: m.Profile, ProfileVersion: m.ProfileVersion, Entity: m.Entity, Kind: m.Kind, Page: m.Page, Part: m.Part}
+	return Message{ID: m.ID, Profile: m.Profile, ProfileVersion: m.ProfileVersion, Schema: m.Schema, Entity: m.Entity, Kind: m.Kind, Page: m.Page, Part: m.Part}
 }
 
 // MalformedError says a message body cannot be understood; retrying it cannot help.
@@ -100,6 +110,9 @@ func (m *Message) Encode() []byte {
 	}
 	if m.ProfileVersion != "" {
 		b = appendField(b, "pv", m.ProfileVersion)
+	}
+	if m.Schema != "" {
+		b = appendField(b, "schema", m.Schema)
 	}
 	if m.Attempt > 0 {
 		b = append(b, `,"attempt":`...)
@@ -264,6 +277,8 @@ func decodeMessage(body []byte) (*Message, error) {
 			m.Claim, err = readString(d, name)
 		case "pv":
 			m.ProfileVersion, err = readString(d, name)
+		case "schema":
+			m.Schema, err = readString(d, name)
 		case "attempt":
 			var a int64
 			a, err = readInt(d, name)
@@ -293,14 +308,18 @@ func decodeMessage(body []byte) (*Message, error) {
 		return nil, &MalformedError{Reason: `message has no "entity"`}
 	case m.Kind == "":
 		return nil, &MalformedError{Reason: `message has no "kind"`}
-	case m.Kind != KindInitial && m.Kind != KindDelta && m.Kind != KindResync:
+	case m.Kind != KindInitial && m.Kind != KindDelta && m.Kind != KindResync && m.Kind != KindBackfill:
 		return nil, &MalformedError{Reason: fmt.Sprintf("unknown kind %q", m.Kind)}
 	case len(rawUpserts) > 0 && !seenColumns:
 		return nil, &MalformedError{Reason: `"upserts" without "columns"`}
 	case m.Claim != "" && (len(rawUpserts) > 2 || len(rawDeletes) > 2):
 		return nil, &MalformedError{Reason: `a "claim" message carries records of its own`}
 	}
+	if _, err := ParseFingerprint(m.Schema); err != nil {
+		return nil, &MalformedError{Reason: `"schema"`, Err: err}
+	}
 	m.Batch.Entity = m.Entity
+	m.Batch.Overwrite = m.Kind == KindBackfill
 	if len(rawUpserts) > 0 {
 		ups, err := readUpserts(jsontext.NewDecoder(bytes.NewReader(rawUpserts)), m.Batch.Columns)
 		if err != nil {
@@ -314,6 +333,9 @@ func decodeMessage(body []byte) (*Message, error) {
 			return nil, err
 		}
 		m.Batch.Deletes = dels
+	}
+	if m.Kind == KindBackfill && len(m.Batch.Deletes) > 0 {
+		return nil, &MalformedError{Reason: `a "backfill" message carries deletes`}
 	}
 	return m, nil
 }

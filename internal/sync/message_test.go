@@ -62,6 +62,34 @@ func TestMessageRoundTrip(t *testing.T) {
 	if got.Batch.Entity != "account" {
 		t.Errorf("batch entity %q", got.Batch.Entity)
 	}
+	if got.Schema != "" || got.Batch.Overwrite {
+		t.Errorf("schema %q, overwrite %v; want neither", got.Schema, got.Batch.Overwrite)
+	}
+}
+
+// A backfill message carries its schema fingerprint and decodes into a
+// batch that overwrites rows of the same version; other kinds never do.
+func TestBackfillMessage(t *testing.T) {
+	m := sampleMessage()
+	m.Kind, m.Batch.Deletes, m.Schema = KindBackfill, nil, "1764700000123.0123456789abcdef"
+	body := m.Encode()
+	if !strings.Contains(string(body), `"schema":"1764700000123.0123456789abcdef"`) {
+		t.Fatalf("encoded without its schema: %s", body)
+	}
+	got, err := DecodeMessage(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != KindBackfill || !got.Batch.Overwrite || got.Schema != m.Schema || len(got.Batch.Upserts) != 2 {
+		t.Fatalf("decoded %s overwrite=%v schema %q, %d upserts", got.Kind, got.Batch.Overwrite, got.Schema, len(got.Batch.Upserts))
+	}
+	if env := got.envelope(); env.Schema != m.Schema || env.Kind != KindBackfill {
+		t.Errorf("envelope lost the schema or kind: %+v", env)
+	}
+	f, err := ParseFingerprint(got.Schema)
+	if err != nil || f.Generation != 1764700000123 || f.Hash != "0123456789abcdef" || f.String() != m.Schema {
+		t.Errorf("ParseFingerprint = %+v, %v", f, err)
+	}
 }
 
 func TestDecodeMessageRejects(t *testing.T) {
@@ -88,6 +116,9 @@ func TestDecodeMessageRejects(t *testing.T) {
 		{"bad id", strings.Replace(valid, `"2e451703-c686-e711-80e5-00155db19e6e"`, `"DROP TABLE"`, 1), `deletes[0] id "DROP TABLE" is not a lowercase GUID`},
 		{"bad guid value", strings.Replace(valid, `["60c4e274-0d87-e711-80e5-00155db19e6d","Monte`, `["x","Monte`, 1), `column "accountid"`},
 		{"bad date", strings.Replace(valid, `"1815-12-10"`, `"1815-13-10"`, 1), `column "birthdate"`},
+		{"schema not a fingerprint", strings.Replace(valid, `"kind":"delta"`, `"kind":"delta","schema":"12.xyz"`, 1), `schema fingerprint "12.xyz" is not <generation>.<hash>`},
+		{"schema of no generation", strings.Replace(valid, `"kind":"delta"`, `"kind":"delta","schema":"0.0123456789abcdef"`, 1), `is not <generation>.<hash>`},
+		{"backfill with deletes", strings.Replace(valid, `"kind":"delta"`, `"kind":"backfill"`, 1), `a "backfill" message carries deletes`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

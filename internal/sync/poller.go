@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	gosync "sync"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/record"
-	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
 	"github.com/dataexport/dataexport/internal/state"
 )
@@ -24,6 +22,8 @@ import (
 type Source interface {
 	Entity(ctx context.Context, logicalName string) (*dataverse.Entity, error)
 	NewChangesPager(e *dataverse.Entity, o *dataverse.ChangesOptions) *dataverse.ChangesPager
+	// NewRowsPager reads rows again for a backfill.
+	NewRowsPager(e *dataverse.Entity, o *dataverse.RowsOptions) *dataverse.RowsPager
 }
 
 // Sender puts message bodies durably on the queue.
@@ -58,10 +58,6 @@ type PollerOptions struct {
 	// Budget bounds the wall time of one invocation (default 4 minutes); the
 	// page in flight is finished, then the poll stops.
 	Budget time.Duration
-	// MetadataTTL is how long an entity definition is reused before it is read
-	// again (default 10 minutes). A page whose globalmetadataversion differs
-	// from the one seen before makes the next poll read it at once.
-	MetadataTTL time.Duration
 	// Claims keeps messages larger than the transport carries (a record
 	// with a long memo). Nil: such a record stops its entity with a
 	// *TooLargeError.
@@ -78,21 +74,25 @@ type ClaimStore interface {
 
 // Poller reads changes of every profile's entities and enqueues them, saving
 // each entity's position only after the messages read before it are enqueued.
+// It reads an entity only while its table follows the definition it reads
+// with (the fingerprint in the entity's state): otherwise it hands the
+// entity to the SchemaChange function and waits. It runs no DDL itself.
 type Poller struct {
 	src      Source
 	profiles ProfileStore
 	entities EntityStore
-	dest     Destinations
+	dest     Destinations // kept for the callers' one constructor; the poller writes no table
 	out      Sender
 	o        PollerOptions
 	mu       gosync.Mutex
-	ensured  map[string]string   // profile/entity -> table fingerprint last ensured
-	columns  map[string][]string // profile/entity -> replicated columns last seen
-	meta     map[string]cachedMeta
+	// defs caches, per profile/entity, the definition last read and its
+	// hash: a copy of what Dataverse said, reused while the entity's table
+	// fingerprint names it.
+	defs map[string]definition
 }
 
 func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Destinations, out Sender, o *PollerOptions) *Poller {
-	p := &Poller{src: src, profiles: profiles, entities: entities, dest: dest, out: out, ensured: map[string]string{}, columns: map[string][]string{}, meta: map[string]cachedMeta{}}
+	p := &Poller{src: src, profiles: profiles, entities: entities, dest: dest, out: out, defs: map[string]definition{}}
 	if o != nil {
 		p.o = *o
 	}
@@ -101,9 +101,6 @@ func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Des
 	}
 	if p.o.Budget <= 0 {
 		p.o.Budget = 4 * time.Minute
-	}
-	if p.o.MetadataTTL <= 0 {
-		p.o.MetadataTTL = 10 * time.Minute
 	}
 	if p.o.Logger == nil {
 		p.o.Logger = slog.Default()
@@ -126,6 +123,11 @@ type EntityResult struct {
 	// Superseded: another poll of the entity saved its state first; this
 	// one stopped without error.
 	Superseded bool
+	// SchemaPending: the entity waits for the SchemaChange function (its
+	// table does not follow the definition read); nothing was read.
+	SchemaPending bool
+	// Backfilled counts the rows read again for added columns.
+	Backfilled int
 	Err        error
 }
 
@@ -232,66 +234,49 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		st.Phase, st.Link = state.PhaseInitial, ""
 	}
 	res.Phase = st.Phase
-
-	meta, err := p.entity(ctx, entity)
+	if st.SchemaWanted != "" {
+		// Handed over earlier: the SchemaChange function has not evolved
+		// the table yet. Nothing is read or checkpointed meanwhile.
+		log.Debug("waiting for the SchemaChange function", "wanted", st.SchemaWanted)
+		res.SchemaPending = true
+		return res
+	}
+	table, err := ParseFingerprint(st.Schema)
+	if err != nil {
+		table = Fingerprint{} // not one this code wrote: have it evolved again
+	}
+	def, err := p.definition(ctx, prof, entity, table.Hash)
 	if err != nil {
 		res.Err = fmt.Errorf("reading metadata: %w", err)
 		return res
 	}
-	if added := p.noteColumns(prof.Name, meta); len(added) > 0 && st.Phase == state.PhaseDelta {
-		// Found by the periodic refresh, not announced on a page (no
-		// globalmetadataversion): rows changed since the last refresh were
-		// read without these columns. Say so rather than let it pass.
-		log.Warn("columns added in Dataverse were found by the periodic metadata refresh; rows changed since the previous refresh keep them empty until they change again; `dataexport profile rebaseline` fills them", "columns", added)
+	if def.hash != table.Hash {
+		// A new entity, or one whose definition changed since its table was
+		// evolved. Rows read now could need columns the table lacks: hand
+		// it over. When the change happened is unknown, so every row is
+		// read again for the new columns (SchemaSince 0).
+		return p.handOver(ctx, log, &st, res, def.hash, 0, "", "the definition read differs from the table's")
 	}
 	if st.Link == "" {
 		// A new read from the start: its own id in every message id, so a
 		// transport's duplicate detection (Service Bus, by body hash) never
-		// takes its pages for those of an earlier read.
+		// takes its pages for those of an earlier read. It reads every row
+		// with every column, so no backfill is left to do.
 		st.ReadID = newReadID()
-		// A read from the start may follow a re-baseline that dropped the
-		// table (in this process or another): ensure it again rather than
-		// trust what this process remembers.
-		p.mu.Lock()
-		delete(p.ensured, prof.Name+"/"+entity)
-		p.mu.Unlock()
+		st.Backfill = state.Backfill{}
 	}
-	if err := p.ensureTable(ctx, prof, meta); err != nil {
-		if errors.Is(err, schema.ErrIncompatibleChange) {
-			// Logged once by PollAll; from the next poll on, skipped.
-			st.Phase, st.LastError, st.LastErrorAt = state.PhaseBlocked, err.Error(), p.o.Now().UTC()
-			if serr := p.entities.SaveEntity(ctx, &st); serr != nil {
-				err = errors.Join(err, fmt.Errorf("saving blocked state: %w", serr))
-			}
+	if st.Backfill.Pending {
+		done, r := p.backfill(ctx, log, prof, def, &st, res, deadline)
+		if !done {
+			return r
 		}
-		res.Err = err
-		return res
+		res = r
 	}
 
-	pager := p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, meta)})
-	reread := false
+	pager := p.src.NewChangesPager(def.meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, def.meta)})
 	revived := map[string]struct{}{} // ids upserted by this delta read so far
 	for pager.More() && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
 		page, err := pager.NextPage(ctx)
-		if err == nil && p.metadataMoved(entity, page.MetadataVersion) && !reread {
-			// The org's schema changed since the definition was read, so this
-			// page may lack new columns. Drop it (nothing was checkpointed),
-			// read the definition again, evolve the table, and read the same
-			// page with the new $select.
-			log.Info("metadata changed; reading the entity definition and the page again", "metadataVersion", page.MetadataVersion)
-			reread = true
-			if meta, err = p.src.Entity(dataverse.StrongConsistency(ctx), entity); err == nil {
-				p.remember(entity, meta, page.MetadataVersion)
-				p.noteColumns(prof.Name, meta) // announced: this page is read again with them
-				err = p.ensureTable(ctx, prof, meta)
-			}
-			if err != nil {
-				res.Err = fmt.Errorf("reading changed metadata: %w", err)
-				return res
-			}
-			pager = p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, meta)})
-			continue
-		}
 		if err != nil {
 			if dataverse.IsRebaseline(err) {
 				st.Phase, st.Link = state.PhaseRebaseline, ""
@@ -303,10 +288,21 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			res.Err = fmt.Errorf("reading page %d: %w", st.Pages+1, err)
 			return res
 		}
+		if moved, err := p.metadataMoved(ctx, prof, def, &st, page); err != nil {
+			res.Err = fmt.Errorf("reading changed metadata: %w", err)
+			return res
+		} else if moved != "" {
+			// The page announced a schema change that touches this entity:
+			// it may lack new columns. Drop it (nothing was checkpointed)
+			// and hand the entity over. Every version up to the high water
+			// was read before the change, so only rows changed since need
+			// reading again.
+			return p.handOver(ctx, log, &st, res, moved, st.HighWater, page.MetadataVersion, "a page announced a metadata change")
+		}
 		if page.Delta {
 			dropRevived(page, revived)
 		}
-		n, err := p.enqueuePage(ctx, prof, entity, &st, page)
+		n, err := p.enqueuePage(ctx, &st, page, p.pageMessage(prof, entity, &st, page))
 		if errors.Is(err, state.ErrConflict) {
 			return p.superseded(log, res, st.Pages+1)
 		}
@@ -352,6 +348,110 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	return res
 }
 
+// pageMessage is the envelope of the messages of a page of the entity's
+// read: its id names the read and the page, and it carries the table
+// fingerprint the rows were read for.
+func (p *Poller) pageMessage(prof profile.Profile, entity string, st *state.EntityState, page *dataverse.ChangesPage) Message {
+	kind := KindInitial
+	if page.Delta {
+		kind = KindDelta
+	}
+	return Message{
+		ID:             fmt.Sprintf("%s/%s/%s%d", prof.Name, entity, readPrefix(st.ReadID), st.Pages+1),
+		Profile:        prof.Name,
+		ProfileVersion: prof.Revision,
+		Schema:         st.Schema,
+		Entity:         entity,
+		Kind:           kind,
+		Page:           st.Pages + 1,
+	}
+}
+
+// handOver asks the SchemaChange function to evolve the entity's table to
+// the definition of hash (SchemaWanted), with since the version after
+// which rows may lack new columns (0: unknown) and mdv the metadata version
+// of the page that announced it. Nothing is checkpointed: the poll stops
+// and the next ones wait until the table follows.
+func (p *Poller) handOver(ctx context.Context, log *slog.Logger, st *state.EntityState, res EntityResult, hash string, since int64, mdv, why string) EntityResult {
+	st.SchemaWanted, st.SchemaSince, st.WantedMetadataVersion = hash, since, mdv
+	if err := p.entities.SaveEntity(ctx, st); err != nil {
+		if errors.Is(err, state.ErrConflict) {
+			return p.superseded(log, res, st.Pages+1)
+		}
+		res.Err = fmt.Errorf("handing the entity to SchemaChange: %w", err)
+		return res
+	}
+	log.Info("the entity waits for the SchemaChange function to bring its table in line with its metadata; nothing is read meanwhile",
+		"why", why, "table", st.Schema, "wanted", hash, "since", since)
+	res.SchemaPending = true
+	return res
+}
+
+// definition returns the entity's definition, mapped and hashed. The copy
+// read before is reused while want (the hash of the table's fingerprint)
+// names it; otherwise it is read again, and once more from storage
+// (Consistency: Strong) before a difference is believed, since a server's
+// cached copy may lag the definition SchemaChange evolved the table to.
+func (p *Poller) definition(ctx context.Context, prof profile.Profile, entity, want string) (definition, error) {
+	key := prof.Name + "/" + entity
+	p.mu.Lock()
+	d, ok := p.defs[key]
+	p.mu.Unlock()
+	if ok && want != "" && d.hash == want {
+		return d, nil
+	}
+	read := func(ctx context.Context) (definition, error) {
+		meta, err := p.src.Entity(ctx, entity)
+		if err != nil {
+			return definition{}, err
+		}
+		return define(prof, meta)
+	}
+	d, err := read(ctx)
+	if err == nil && want != "" && d.hash != want {
+		d, err = read(dataverse.StrongConsistency(ctx))
+	}
+	if err != nil {
+		return definition{}, err
+	}
+	p.mu.Lock()
+	p.defs[key] = d
+	p.mu.Unlock()
+	return d, nil
+}
+
+// metadataMoved looks at the globalmetadataversion a page announces. The
+// first one seen with the table's schema is recorded (saved with the
+// page's checkpoint). Another one means some schema of the org changed
+// since: the definition is read again from storage, and if it differs from
+// the one the page was read with, its hash is returned ("" otherwise: the
+// change was elsewhere, and the new version is recorded). Dataverse sends
+// the annotation only when asked and may not at all; without it the
+// SchemaChange function's periodic reads find the change.
+func (p *Poller) metadataMoved(ctx context.Context, prof profile.Profile, def definition, st *state.EntityState, page *dataverse.ChangesPage) (string, error) {
+	v := page.MetadataVersion
+	switch {
+	case v == "" || v == st.MetadataVersion:
+		return "", nil
+	case st.MetadataVersion == "":
+		st.MetadataVersion = v
+		return "", nil
+	}
+	meta, err := p.src.Entity(dataverse.StrongConsistency(ctx), def.meta.LogicalName)
+	if err != nil {
+		return "", err
+	}
+	now, err := define(prof, meta)
+	if err != nil {
+		return "", err
+	}
+	if now.hash != def.hash {
+		return now.hash, nil
+	}
+	st.MetadataVersion = v
+	return "", nil
+}
+
 // superseded ends a poll that lost the race for the entity's state to
 // another poll of the same entity (the Functions timer singleton is not a
 // guarantee): the other's position stands, what this poll sent is a
@@ -363,12 +463,13 @@ func (p *Poller) superseded(log *slog.Logger, res EntityResult, page int64) Enti
 	return res
 }
 
-// enqueuePage turns a page into messages and sends them. Deletes are stamped
+// enqueuePage turns a page into messages with the envelope base and sends
+// them. Deletes are stamped
 // with the highest version seen so far for this entity (rows of earlier reads
 // and sends, the delta tokens, and this page), which orders each delete after
 // every change read before it: any older upsert of the record arriving later
 // is dropped by the sink's tombstone.
-func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity string, st *state.EntityState, page *dataverse.ChangesPage) (int, error) {
+func (p *Poller) enqueuePage(ctx context.Context, st *state.EntityState, page *dataverse.ChangesPage, base Message) (int, error) {
 	hw := st.HighWater
 	if v, ok := dataverse.DeltaTokenVersion(st.Link); ok && v > hw {
 		hw = v
@@ -399,35 +500,23 @@ func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity s
 		st.HighWater = hw
 		if err := p.entities.SaveEntity(ctx, st); err != nil {
 			st.HighWater = saved
-			return 0, fmt.Errorf("page %d: saving the high water before enqueueing: %w", st.Pages+1, err)
+			return 0, fmt.Errorf("page %d: saving the high water before enqueueing: %w", base.Page, err)
 		}
-	}
-	kind := KindInitial
-	if page.Delta {
-		kind = KindDelta
-	}
-	base := Message{
-		ID:             fmt.Sprintf("%s/%s/%s%d", prof.Name, entity, readPrefix(st.ReadID), st.Pages+1),
-		Profile:        prof.Name,
-		ProfileVersion: prof.Revision,
-		Entity:         entity,
-		Kind:           kind,
-		Page:           st.Pages + 1,
 	}
 	base.Batch.Columns = page.Columns
 	msgs, err := Split(base, page.Upserts, dels, p.out.MaxBodyBytes())
 	if err != nil {
-		return 0, fmt.Errorf("page %d: %w", st.Pages+1, err)
+		return 0, fmt.Errorf("page %d: %w", base.Page, err)
 	}
 	for i := range msgs {
 		body := msgs[i].Encode()
 		if len(body) > p.out.MaxBodyBytes() {
 			if body, err = p.claim(ctx, &msgs[i], body); err != nil {
-				return i, fmt.Errorf("page %d part %d: %w", st.Pages+1, i, err)
+				return i, fmt.Errorf("page %d part %d: %w", base.Page, i, err)
 			}
 		}
 		if err := p.out.Send(ctx, body); err != nil {
-			return i, fmt.Errorf("enqueueing page %d part %d: %w", st.Pages+1, i, err)
+			return i, fmt.Errorf("enqueueing page %d part %d: %w", base.Page, i, err)
 		}
 	}
 	return len(msgs), nil
@@ -451,101 +540,6 @@ func (p *Poller) claim(ctx context.Context, m *Message, body []byte) ([]byte, er
 	ref := m.envelope()
 	ref.Claim = name
 	return ref.Encode(), nil
-}
-
-// ensureTable creates or evolves the entity's table when its metadata is new
-// to this process or has changed since it was last ensured.
-func (p *Poller) ensureTable(ctx context.Context, prof profile.Profile, meta *dataverse.Entity) error {
-	t, err := schema.Map(meta, tableOptions(prof))
-	if err != nil {
-		return fmt.Errorf("mapping metadata to a table: %w", err)
-	}
-	key := prof.Name + "/" + meta.LogicalName
-	// The table and the metadata rows: an option added or relabelled
-	// changes no column but must reach the option set tables.
-	fp := fingerprint(t) + "|" + dataverse.Fingerprint(meta)
-	p.mu.Lock()
-	done := p.ensured[key] == fp
-	p.mu.Unlock()
-	if done {
-		return nil
-	}
-	s, err := p.dest.Sink(ctx, prof)
-	if err != nil {
-		return fmt.Errorf("opening destination: %w", err)
-	}
-	if err := s.EnsureTable(ctx, t); err != nil {
-		return fmt.Errorf("ensuring table %s: %w", t.Name, err)
-	}
-	// The DES metadata tables follow the entity's metadata: created on
-	// activation, their rows for this entity replaced whenever it changes.
-	if mw, ok := s.(sink.MetadataWriter); ok {
-		if err := mw.EnsureMetadataTables(ctx); err != nil {
-			return fmt.Errorf("ensuring metadata tables: %w", err)
-		}
-		if err := mw.ReplaceMetadata(ctx, schema.Metadata([]*dataverse.Entity{meta}, p.o.Now().UTC())); err != nil {
-			return fmt.Errorf("writing metadata of %s: %w", meta.LogicalName, err)
-		}
-	}
-	p.mu.Lock()
-	p.ensured[key] = fp
-	p.mu.Unlock()
-	return nil
-}
-
-func fingerprint(t schema.Table) string {
-	return fmt.Sprintf("%s.%s%v", t.Schema, t.Name, t.Columns)
-}
-
-type cachedMeta struct {
-	e       *dataverse.Entity
-	at      time.Time
-	version string // globalmetadataversion of the pages read with e
-}
-
-// entity returns the entity definition, read again when it is older than
-// MetadataTTL.
-func (p *Poller) entity(ctx context.Context, name string) (*dataverse.Entity, error) {
-	p.mu.Lock()
-	c, ok := p.meta[name]
-	p.mu.Unlock()
-	if ok && p.o.Now().Sub(c.at) < p.o.MetadataTTL {
-		return c.e, nil
-	}
-	e, err := p.src.Entity(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	p.remember(name, e, c.version)
-	return e, nil
-}
-
-func (p *Poller) remember(name string, e *dataverse.Entity, version string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.meta[name] = cachedMeta{e: e, at: p.o.Now(), version: version}
-}
-
-// metadataMoved records the metadata version a page announced and reports
-// whether it differs from the one seen with the cached definition. Dataverse
-// sends it only when asked and may not at all; without it, MetadataTTL bounds
-// how long a changed schema goes unnoticed.
-func (p *Poller) metadataMoved(name, version string) bool {
-	if version == "" {
-		return false
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c, ok := p.meta[name]
-	if !ok {
-		return false
-	}
-	if c.version == "" {
-		c.version = version
-		p.meta[name] = c
-		return false
-	}
-	return c.version != version
 }
 
 // withSelect points a stored link at the entity's current columns. Links
@@ -599,29 +593,4 @@ func dropRevived(page *dataverse.ChangesPage, seen map[string]struct{}) {
 		}
 	}
 	page.Deletes = kept
-}
-
-// noteColumns remembers the replicated columns of meta and returns those
-// that are new since the last call for the same profile and entity (none the
-// first time).
-func (p *Poller) noteColumns(prof string, meta *dataverse.Entity) []string {
-	var cols []string
-	for _, f := range dataverse.Fields(meta) {
-		cols = append(cols, f.Column.Name)
-	}
-	key := prof + "/" + meta.LogicalName
-	p.mu.Lock()
-	old, seen := p.columns[key]
-	p.columns[key] = cols
-	p.mu.Unlock()
-	if !seen {
-		return nil
-	}
-	var added []string
-	for _, c := range cols {
-		if !slices.Contains(old, c) {
-			added = append(added, c)
-		}
-	}
-	return added
 }
