@@ -173,7 +173,7 @@ func TestLoadTriggerBindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{ChangePoller: TimerBinding, RecordApplier: QueueBinding, RecordApplierQueue: QueueBinding}
+	want := map[string]string{ChangePoller: TimerBinding, RecordApplier: QueueBinding, RecordApplierQueue: QueueBinding, SchemaChange: SchemaTimerBinding}
 	for _, rt := range routes {
 		want[rt.Function] = HTTPRequestBinding
 	}

@@ -84,13 +84,14 @@ func (t HTTPTrigger) bindings() []binding {
 	}
 }
 
-// Functions is every function of the app. Adding one (SchemaChange, say)
-// is one entry here; an HTTP route is one entry in routes.
+// Functions is every function of the app. Adding one is one entry here;
+// an HTTP route is one entry in routes.
 func Functions() []Function {
 	fns := []Function{
 		{ChangePoller, TimerTrigger{Binding: TimerBinding, Schedule: "%POLL_SCHEDULE%", UseMonitor: true}, (*server).changePoller},
 		{RecordApplier, ServiceBusTrigger{Binding: QueueBinding, Queue: "%RECORDS_QUEUE%", Connection: "ServiceBusConnection"}, (*server).recordApplier},
 		{RecordApplierQueue, QueueTrigger{Binding: QueueBinding, Queue: "%RECORDS_QUEUE%", Connection: "AzureWebJobsStorage"}, (*server).recordApplier},
+		{SchemaChange, TimerTrigger{Binding: SchemaTimerBinding, Schedule: "%SCHEMA_SCHEDULE%", UseMonitor: true}, (*server).schemaChange},
 	}
 	for _, rt := range routes {
 		fns = append(fns, Function{Name: rt.Function, Trigger: HTTPTrigger{Route: rt.Template, Methods: rt.methods()}, handle: (*server).httpFunction})

@@ -19,18 +19,25 @@ const (
 	ChangePoller       = "ChangePoller"
 	RecordApplier      = "RecordApplier"      // Service Bus trigger (Azure)
 	RecordApplierQueue = "RecordApplierQueue" // Storage queue trigger (Azurite, standalone)
+	SchemaChange       = "SchemaChange"       // timer trigger: tables follow the metadata
 )
 
 // Default trigger binding names, those of the function.json files under
 // functions/. Options.Bindings overrides them per function.
 const (
-	TimerBinding = "pollTimer"
-	QueueBinding = "record"
+	TimerBinding       = "pollTimer"
+	SchemaTimerBinding = "schemaTimer"
+	QueueBinding       = "record"
 )
 
 // Poller is the timer-triggered change poller.
 type Poller interface {
 	PollAll(ctx context.Context) ([]dsync.EntityResult, error)
+}
+
+// SchemaChanger is the timer-triggered SchemaChange function.
+type SchemaChanger interface {
+	RunAll(ctx context.Context) ([]dsync.SchemaResult, error)
 }
 
 // Applier is the queue-triggered record applier.
@@ -40,8 +47,9 @@ type Applier interface {
 
 // Options wire the handler server to the core.
 type Options struct {
-	Poller  Poller
-	Applier Applier
+	Poller        Poller
+	Applier       Applier
+	SchemaChanger SchemaChanger
 	// Manager answers the HTTP functions (the management API).
 	Manager Manager
 	Logger  *slog.Logger
@@ -96,19 +104,27 @@ func (s *server) decode(w http.ResponseWriter, r *http.Request) (*InvokeRequest,
 	return &req, true
 }
 
-func (s *server) changePoller(w http.ResponseWriter, r *http.Request) {
+// timer decodes a timer invocation. The timer value only says whether the
+// run is past due: without it the run still happens.
+func (s *server) timer(w http.ResponseWriter, r *http.Request, fn, binding string) (TimerInfo, bool) {
+	var timer TimerInfo
 	req, ok := s.decode(w, r)
 	if !ok {
-		return
+		return timer, false
 	}
-	// The timer value only says whether the run is past due: without it the
-	// poll still runs.
-	var timer TimerInfo
-	if name, raw, err := s.trigger(ChangePoller, req.Data, TimerBinding); err == nil {
+	if name, raw, err := s.trigger(fn, req.Data, binding); err == nil {
 		if err := json.Unmarshal(raw, &timer); err != nil {
 			s.fail(w, r, http.StatusBadRequest, fmt.Errorf("invalid %s timer value: %w", name, err))
-			return
+			return timer, false
 		}
+	}
+	return timer, true
+}
+
+func (s *server) changePoller(w http.ResponseWriter, r *http.Request) {
+	timer, ok := s.timer(w, r, ChangePoller, TimerBinding)
+	if !ok {
+		return
 	}
 	results, err := s.o.Poller.PollAll(r.Context())
 	logs := make([]string, 0, len(results)+1)
@@ -118,6 +134,12 @@ func (s *server) changePoller(w http.ResponseWriter, r *http.Request) {
 	for _, res := range results {
 		line := fmt.Sprintf("%s/%s phase=%s pages=%d upserts=%d deletes=%d messages=%d caughtUp=%t",
 			res.Profile, res.Entity, res.Phase, res.Pages, res.Upserts, res.Deletes, res.Messages, res.CaughtUp)
+		if res.SchemaPending {
+			line += " waiting=SchemaChange"
+		}
+		if res.Backfilled > 0 {
+			line += fmt.Sprintf(" backfilled=%d", res.Backfilled)
+		}
 		if res.Err != nil {
 			line += " error=" + res.Err.Error()
 		}
@@ -129,6 +151,45 @@ func (s *server) changePoller(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
+	s.ok(w, InvokeResponse{Outputs: map[string]any{}, Logs: logs})
+}
+
+func (s *server) schemaChange(w http.ResponseWriter, r *http.Request) {
+	timer, ok := s.timer(w, r, SchemaChange, SchemaTimerBinding)
+	if !ok {
+		return
+	}
+	if s.o.SchemaChanger == nil {
+		s.fail(w, r, http.StatusInternalServerError, fmt.Errorf("function %s is not configured in this handler", SchemaChange))
+		return
+	}
+	results, err := s.o.SchemaChanger.RunAll(r.Context())
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	var logs []string
+	if timer.IsPastDue {
+		logs = append(logs, "timer is past due; catching up")
+	}
+	for _, res := range results {
+		if res.Action == dsync.SchemaSkipped {
+			continue // nothing was due: no line per entity per run
+		}
+		line := fmt.Sprintf("%s/%s %s schema=%s", res.Profile, res.Entity, res.Action, res.Schema)
+		if len(res.Added) > 0 {
+			line += " added=" + strings.Join(res.Added, ",")
+		}
+		if res.Backfill {
+			line += fmt.Sprintf(" backfill=changedAfter:%d", res.BackfillSince)
+		}
+		if res.Err != nil {
+			line += " error=" + res.Err.Error()
+		}
+		logs = append(logs, line)
+	}
+	// One entity's failure does not fail the invocation: its line says
+	// why, and the next run tries it again.
 	s.ok(w, InvokeResponse{Outputs: map[string]any{}, Logs: logs})
 }
 

@@ -136,6 +136,76 @@ func TestTimerInvocation(t *testing.T) {
 	}
 }
 
+type fakeSchemaChanger struct {
+	calls   int
+	results []dsync.SchemaResult
+	err     error
+}
+
+func (f *fakeSchemaChanger) RunAll(context.Context) ([]dsync.SchemaResult, error) {
+	f.calls++
+	return f.results, f.err
+}
+
+// The host's timer invocation of SchemaChange: the same shape as the
+// poller's, under its own binding name (function.json's schemaTimer).
+const schemaTimerInvocation = `{
+  "Data": {
+    "schemaTimer": {
+      "Schedule": { "AdjustForDST": true },
+      "ScheduleStatus": {
+        "Last": "2026-11-25T09:00:00.0040000+00:00",
+        "Next": "2026-11-25T09:00:30+00:00",
+        "LastUpdated": "2026-11-25T09:00:00.0040000+00:00"
+      },
+      "IsPastDue": false
+    }
+  },
+  "Metadata": {
+    "sys": { "MethodName": "SchemaChange", "UtcNow": "2026-11-25T09:00:30.008Z", "RandGuid": "5d0c3a51-8e64-4b2a-9a52-3f0f2a0e7c11" }
+  }
+}`
+
+// SchemaChange answers the host's timer invocation with the host's
+// envelope: one log line per entity it did something for (none for the
+// entities it skipped), a failing entity named in its line without failing
+// the invocation, and 500 when it could not run at all.
+func TestSchemaChangeInvocation(t *testing.T) {
+	c := &fakeSchemaChanger{results: []dsync.SchemaResult{
+		{Profile: "p", Entity: "account", Action: dsync.SchemaEvolved, Schema: "1764669630008.0123456789abcdef", Added: []string{"new_region"}, Backfill: true, BackfillSince: 915244},
+		{Profile: "p", Entity: "contact", Action: dsync.SchemaSkipped},
+		{Profile: "p", Entity: "lead", Action: dsync.SchemaFailed, Err: errors.New("opening destination: connection refused")},
+	}}
+	bindings := map[string]string{SchemaChange: SchemaTimerBinding}
+	status, out := post(t, New(Options{SchemaChanger: c, Bindings: bindings}), "/SchemaChange", schemaTimerInvocation)
+	if status != 200 || c.calls != 1 {
+		t.Fatalf("status %d, calls %d", status, c.calls)
+	}
+	want := []string{
+		"p/account evolved schema=1764669630008.0123456789abcdef added=new_region backfill=changedAfter:915244",
+		"p/lead failed schema= error=opening destination: connection refused",
+	}
+	if strings.Join(out.Logs, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("logs %q\nwant %q", out.Logs, want)
+	}
+	if out.Outputs == nil || out.ReturnValue != nil {
+		t.Fatalf("outputs %v, return %v", out.Outputs, out.ReturnValue)
+	}
+	// The binding name comes from function.json: an invocation under
+	// another name is not taken for the timer.
+	if status, _ := post(t, New(Options{SchemaChanger: c, Bindings: bindings}), "/SchemaChange", strings.Replace(schemaTimerInvocation, `"schemaTimer"`, `"pollTimer"`, 1)); status != 200 {
+		t.Fatalf("timer value under another name: status %d (the run does not need it)", status)
+	}
+	if status, _ := post(t, New(Options{SchemaChanger: c}), "/SchemaChange", `{"Data":{"schemaTimer":"x"}}`); status != 400 {
+		t.Fatalf("a timer value that is not one: status %d, want 400", status)
+	}
+	c.err = errors.New("listing profiles: table service unavailable")
+	status, out = post(t, New(Options{SchemaChanger: c}), "/SchemaChange", schemaTimerInvocation)
+	if status != 500 || len(out.Logs) != 1 || !strings.Contains(out.Logs[0], "table service unavailable") {
+		t.Fatalf("failing run: status %d logs %q", status, out.Logs)
+	}
+}
+
 func TestQueueInvocations(t *testing.T) {
 	tests := []struct {
 		path, body, wantBody, wantID string

@@ -208,6 +208,7 @@ var testValues = map[string]string{
 	"ServiceBusConnection__fullyQualifiedNamespace": "sb-fake.servicebus.windows.net",
 	"RECORDS_QUEUE":                                 "records",
 	"POLL_SCHEDULE":                                 "0 */1 * * * *",
+	"SCHEMA_SCHEDULE":                               "*/30 * * * * *",
 	"STATE_PROFILES_TABLE":                          "profiles",
 	"STATE_ENTITIES_TABLE":                          "entitystate",
 	"FAILURES_CONTAINER_PREFIX":                     "failed-",
@@ -339,7 +340,7 @@ func TestBicepSetsWhatTheAppRequires(t *testing.T) {
 			}
 			// The check itself must be able to fail: without any one of
 			// these the deployment cannot work.
-			required := []string{"QUEUE_TRANSPORT", "ServiceBusConnection__fullyQualifiedNamespace", "DATAVERSE_URL", "AzureWebJobs.RecordApplierQueue.Disabled", "POLL_SCHEDULE"}
+			required := []string{"QUEUE_TRANSPORT", "ServiceBusConnection__fullyQualifiedNamespace", "DATAVERSE_URL", "AzureWebJobs.RecordApplierQueue.Disabled", "POLL_SCHEDULE", "SCHEMA_SCHEDULE"}
 			if auth == "key" {
 				required = append(required, "AzureWebJobsStorage")
 			} else {

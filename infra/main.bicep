@@ -18,6 +18,9 @@ param dataverseUrl string
 @description('NCRONTAB schedule of the ChangePoller timer (six fields, with seconds).')
 param pollSchedule string = '0 */1 * * * *'
 
+@description('NCRONTAB schedule of the SchemaChange timer: how soon a new entity gets its table and a metadata change reaches its table (the poller waits for it meanwhile).')
+param schemaSchedule string = '*/30 * * * * *'
+
 @description('Service Bus queue the poller sends batches to and the RecordApplier reads.')
 param recordsQueueName string = 'records'
 
@@ -280,6 +283,7 @@ var appSettings = concat(storageAuth == 'key' ? storageKeySettings : storageIden
   { name: 'ServiceBusConnection__credential', value: 'managedidentity' }
   { name: 'RECORDS_QUEUE', value: recordsQueue.name }
   { name: 'POLL_SCHEDULE', value: pollSchedule }
+  { name: 'SCHEMA_SCHEDULE', value: schemaSchedule }
   { name: 'STATE_PROFILES_TABLE', value: profilesTable.name }
   { name: 'STATE_ENTITIES_TABLE', value: entitiesTable.name }
   { name: 'FAILURES_CONTAINER_PREFIX', value: failedContainerPrefix }

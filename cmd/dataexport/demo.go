@@ -77,6 +77,7 @@ func cmdDemo(ctx context.Context, args []string, log *slog.Logger) error {
 		"DATAVERSE_URL":        orgURL,
 		"DATAVERSE_TOKEN":      dvemu.DefaultToken,
 		"POLL_SCHEDULE":        "*/2 * * * * *",
+		"SCHEMA_SCHEDULE":      "*/2 * * * * *",
 		"RECORDS_QUEUE":        "demo-records-" + run,
 		"STATE_PROFILES_TABLE": "demoprofiles" + run,
 		"STATE_ENTITIES_TABLE": "demoentities" + run,
@@ -106,7 +107,7 @@ func cmdDemo(ctx context.Context, args []string, log *slog.Logger) error {
 	hostDone := make(chan error, 1)
 	go func() { hostDone <- h.Run(hctx) }()
 	defer func() { stopHost(); <-hostDone }()
-	step("standalone Functions host: ChangePoller every 2 s, RecordApplierQueue on queue %s", s.Get("RECORDS_QUEUE"))
+	step("standalone Functions host: SchemaChange and ChangePoller every 2 s, RecordApplierQueue on queue %s", s.Get("RECORDS_QUEUE"))
 
 	snk, err := c.Pool.Sink(ctx, prof)
 	if err != nil {

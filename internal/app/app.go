@@ -60,6 +60,9 @@ type App struct {
 	Secrets  *secrets.Resolver
 	Poller   *dsync.Poller
 	Applier  *dsync.Applier
+	// SchemaChanger creates and evolves the entities' tables (the
+	// SchemaChange function).
+	SchemaChanger *dsync.SchemaChanger
 	// Manage is the management service: the CLI, the HTTP functions and
 	// the web UI call it for every profile operation.
 	Manage  *manage.Service
@@ -131,7 +134,8 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
-	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
+	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount, Tables: store})
+	schemas := dsync.NewSchemaChanger(src, store, store, pool, fails, &dsync.SchemaChangeOptions{Logger: log})
 	// The trigger binding names, from the function.json files beside
 	// host.json (Azure: the app root) or in functions/ (this repository).
 	var bindings map[string]string
@@ -150,8 +154,8 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 		Destinations: pool, Checker: destinationChecker{log},
 	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
 	return &App{
-		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, Manage: svc,
-		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Manager: svc, Logger: log, Bindings: bindings}),
+		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, SchemaChanger: schemas, Manage: svc,
+		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, SchemaChanger: schemas, Manager: svc, Logger: log, Bindings: bindings}),
 	}, nil
 }
 
