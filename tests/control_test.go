@@ -77,6 +77,7 @@ func newControlEnv(t *testing.T, records int) *controlEnv {
 		"DATAVERSE_REQUESTS_PER_SECOND": "-1",
 		"DATAVERSE_PAGE_SIZE":           "7",
 		"POLL_SCHEDULE":                 "*/1 * * * * *",
+		"SCHEMA_SCHEDULE":               "*/1 * * * * *",
 		"RECORDS_QUEUE":                 e.queue,
 		"STATE_PROFILES_TABLE":          e.profilesTable,
 		"STATE_ENTITIES_TABLE":          e.entitiesTable,

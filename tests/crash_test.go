@@ -110,6 +110,7 @@ func TestCrashDuringPoll(t *testing.T) {
 func TestPollerRunsTwice(t *testing.T) {
 	dest, schemaName := destinations(t)["postgres"](t)
 	e := newEnv(t, dest, schemaName)
+	e.schemaChange() // the tables, before the pollers read anything
 	var superseded atomic.Int64
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&syncWriter{buf: logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -33,9 +33,10 @@ import (
 )
 
 const (
-	pollFn  = "ChangePoller"
-	applyFn = "RecordApplierQueue"
-	pgURL   = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	pollFn   = "ChangePoller"
+	applyFn  = "RecordApplierQueue"
+	schemaFn = "SchemaChange"
+	pgURL    = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 )
 
 // entities are the entities a test env replicates unless it names others.
@@ -80,6 +81,7 @@ func newEnvFrom(t *testing.T, dest profile.Destination, schemaName string, emu *
 		"DATAVERSE_REQUESTS_PER_SECOND": "-1",
 		"DATAVERSE_PAGE_SIZE":           "7", // several pages per read, several messages per poll
 		"POLL_SCHEDULE":                 "0 0 0 1 1 *",
+		"SCHEMA_SCHEDULE":               "0 0 0 1 1 *",
 		"RECORDS_QUEUE":                 "e2e-" + id,
 		"STATE_PROFILES_TABLE":          "e2eprofiles" + id,
 		"STATE_ENTITIES_TABLE":          "e2eentities" + id,
@@ -114,12 +116,14 @@ func newEnvFrom(t *testing.T, dest profile.Destination, schemaName string, emu *
 	return &env{t: t, emu: emu, app: a, host: h, handlerURL: url, settings: s, prof: prof, logs: logs}
 }
 
-// sync fires the poller and drains the queue until a poll finds nothing new
-// and every entity has reached its delta link.
+// sync fires SchemaChange and the poller and drains the queue until a poll
+// finds nothing new and every entity has reached its delta link, with its
+// table following its metadata and no backfill left.
 func (e *env) sync() {
 	e.t.Helper()
 	ctx := e.t.Context()
 	for round := 0; round < 30; round++ {
+		e.schemaChange()
 		if err := e.host.FireTimer(ctx, pollFn); err != nil {
 			e.t.Fatalf("round %d: %v", round, err)
 		}
@@ -137,11 +141,20 @@ func (e *env) sync() {
 func (e *env) caughtUp() bool {
 	for _, ent := range e.prof.Entities {
 		st, err := e.app.Store.GetEntity(e.t.Context(), e.prof.Name, ent)
-		if err != nil || st.Phase != state.PhaseDelta {
+		if err != nil || st.Phase != state.PhaseDelta || st.SchemaWanted != "" || st.Backfill.Pending {
 			return false
 		}
 	}
 	return true
+}
+
+// schemaChange fires the SchemaChange function once, as its timer does:
+// tables of new entities are created, handed-over ones evolved.
+func (e *env) schemaChange() {
+	e.t.Helper()
+	if err := e.host.FireTimer(e.t.Context(), schemaFn); err != nil {
+		e.t.Fatalf("SchemaChange: %v", err)
+	}
 }
 
 func (e *env) table(entity string) schema.TableName {

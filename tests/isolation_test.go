@@ -129,8 +129,9 @@ func TestOneBadRecordFailsAlone(t *testing.T) {
 			const refused = 4242
 			e.check(e.emu.Update("account", ids[57], map[string]any{"numberofemployees": refused}))
 
-			// The poll creates the table and enqueues the page; the
-			// constraint goes in before anything is applied.
+			// SchemaChange creates the table, the poll enqueues the page;
+			// the constraint goes in before anything is applied.
+			e.schemaChange()
 			e.check(e.host.FireTimer(ctx, pollFn))
 			e.refuse("account", "numberofemployees", refused)
 			st, err := e.app.Store.GetEntity(ctx, e.prof.Name, "account")

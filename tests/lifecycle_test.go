@@ -17,9 +17,9 @@ import (
 )
 
 // TestBlockedThenRebaselined meets a destination table whose column cannot
-// take the entity's type (name is an integer there): the entity is blocked
-// with an error that names table and column, the other entity goes on, and
-// a re-baseline drops the table and reads the entity again.
+// take the entity's type (name is an integer there): SchemaChange blocks
+// the entity with an error that names table and column, the other entity
+// goes on, and a re-baseline drops the table and reads the entity again.
 func TestBlockedThenRebaselined(t *testing.T) {
 	dest, schemaName := destinations(t)["postgres"](t)
 	conn, err := pgx.Connect(t.Context(), pgURL)
@@ -31,8 +31,9 @@ func TestBlockedThenRebaselined(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, dest, schemaName)
-	// The invocation succeeds (the other entity was polled); the blocked
+	// The invocations succeed (the other entity was polled); the blocked
 	// entity's state says why, naming the column.
+	e.schemaChange()
 	e.check(e.host.FireTimer(t.Context(), pollFn))
 	st, err := e.app.Store.GetEntity(t.Context(), e.prof.Name, "account")
 	if err != nil {
@@ -89,8 +90,9 @@ func TestCleanupRemovedEntity(t *testing.T) {
 }
 
 // TestRebaselineHealthyEntity drops and reads again an entity whose table
-// this process has already created: the poller must create it again rather
-// than trust its memory of having done so.
+// this process has already created: the table must be created again (the
+// entity state loses its schema fingerprint with the table) before the
+// entity is read.
 //
 // The pages of the new read must not repeat the message ids or bodies of
 // the first one: Service Bus duplicate detection (by body hash, one hour)
@@ -100,6 +102,7 @@ func TestRebaselineHealthyEntity(t *testing.T) {
 	e := newEnv(t, dest, schemaName)
 	ctx := t.Context()
 	pages := func() map[string]bool {
+		e.schemaChange()
 		e.check(e.host.FireTimer(ctx, pollFn))
 		bodies := e.capture()
 		seen := map[string]bool{}

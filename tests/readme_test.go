@@ -63,6 +63,7 @@ func TestReadmeExamples(t *testing.T) {
 		"DATAVERSE_TOKEN":               dvemu.DefaultToken,
 		"DATAVERSE_REQUESTS_PER_SECOND": "-1",
 		"POLL_SCHEDULE":                 "*/1 * * * * *",
+		"SCHEMA_SCHEDULE":               "*/1 * * * * *",
 		"RECORDS_QUEUE":                 "readme-" + id,
 		"STATE_PROFILES_TABLE":          "readmeprofiles" + id,
 		"STATE_ENTITIES_TABLE":          "readmeentities" + id,
