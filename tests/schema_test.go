@@ -272,3 +272,39 @@ func TestSchemaChangeBlocksATypeChange(t *testing.T) {
 	e.sync()
 	e.assertMatch("after the re-baseline")
 }
+
+// TestSchemaChangeHostInvocation drives a schema change through the
+// handler with the host's exact invocation JSON: the poll that meets the
+// change says it waits, SchemaChange's timer invocation answers the host's
+// envelope naming what it did, and the poll after it fills the column.
+func TestSchemaChangeHostInvocation(t *testing.T) {
+	dest, schemaName := destinations(t)["sqlite"](t)
+	e := newEnv(t, dest, schemaName)
+	e.sync()
+	e.check(e.emu.AddAttribute("contact", dvemu.Attribute{LogicalName: "new_tier", SchemaName: "new_Tier", Type: dvemu.String, MaxLength: 20, IsCustomAttribute: true}))
+	x := e.emu.IDs("contact")[2]
+	e.check(e.emu.Update("contact", x, map[string]any{"new_tier": "Gold"}))
+
+	poll := `{"Data":{"pollTimer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"2026-11-25T09:00:00.0040000+00:00","Next":"2026-11-25T09:05:00+00:00","LastUpdated":"2026-11-25T09:00:00.0040000+00:00"},"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"ChangePoller","UtcNow":"2026-11-25T09:05:00.012Z","RandGuid":"fa3b2fbc-26ed-4fcb-be75-82db8773b519"}}}`
+	schemaInv := `{"Data":{"schemaTimer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"2026-11-25T09:00:00.0040000+00:00","Next":"2026-11-25T09:00:30+00:00","LastUpdated":"2026-11-25T09:00:00.0040000+00:00"},"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"SchemaChange","UtcNow":"2026-11-25T09:00:30.008Z","RandGuid":"5d0c3a51-8e64-4b2a-9a52-3f0f2a0e7c11"}}}`
+	status, resp := postJSON(t, e.handlerURL+"/ChangePoller", poll)
+	if status != 200 || !strings.Contains(resp, "/contact phase=delta pages=0 upserts=0 deletes=0 messages=0 caughtUp=false waiting=SchemaChange") {
+		t.Fatalf("poll after the change: %d %s", status, resp)
+	}
+	status, resp = postJSON(t, e.handlerURL+"/SchemaChange", schemaInv)
+	if status != 200 || !strings.Contains(resp, `"Outputs":{}`) || !strings.Contains(resp, `"ReturnValue":null`) ||
+		!strings.Contains(resp, "/contact evolved schema=") || !strings.Contains(resp, "added=new_tier backfill=changedAfter:") {
+		t.Fatalf("SchemaChange invocation: %d %s", status, resp)
+	}
+	if strings.Contains(resp, "/account ") {
+		t.Errorf("SchemaChange logged account, which it had nothing to do for: %s", resp)
+	}
+	status, resp = postJSON(t, e.handlerURL+"/ChangePoller", poll)
+	if status != 200 || !strings.Contains(resp, "/contact phase=delta") || !strings.Contains(resp, "backfilled=") {
+		t.Fatalf("poll after SchemaChange: %d %s", status, resp)
+	}
+	if _, err := e.host.DrainQueue(t.Context(), applyFn); err != nil {
+		t.Fatal(err)
+	}
+	e.assertMatch("after the host-shaped invocations")
+}
