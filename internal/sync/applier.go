@@ -89,8 +89,8 @@ type ApplierOptions struct {
 	// (errclass.Schema) until the SchemaChange function evolved the table.
 	// Nil: messages are applied as the table is.
 	Tables EntityReader
-	Logger  *slog.Logger
-	Now     func() time.Time
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // EntityReader reads an entity's state.

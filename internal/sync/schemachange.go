@@ -192,14 +192,24 @@ func (c *SchemaChanger) entity(ctx context.Context, prof profile.Profile, entity
 	c.mark(key)
 	if def.hash == have.Hash {
 		res.Action = SchemaUnchanged
-		if asked {
-			// The poller read another definition (a server's stale copy, or
-			// a change undone since): the table follows the stored one.
-			if err := c.update(ctx, &st, func(st *state.EntityState) {
-				st.SchemaWanted, st.SchemaSince, st.WantedMetadataVersion = "", 0, ""
-			}); err != nil {
-				return fail(fmt.Errorf("saving the entity state: %w", err))
+		if !asked {
+			// The fingerprint says the table follows; look at the table
+			// itself too, so that one dropped or altered behind our back
+			// (or a destination replaced without its state) is made whole.
+			if ok, err := c.tableFollows(ctx, def); err != nil {
+				return fail(err)
+			} else if !ok {
+				log.Warn("the table does not hold what its schema fingerprint says; it is ensured again", "table", def.table.TableName.String())
+				return c.evolve(ctx, log, res, &st, have, def)
 			}
+			return res
+		}
+		// The poller read another definition (a server's stale copy, or a
+		// change undone since): the table follows the stored one.
+		if err := c.update(ctx, &st, func(st *state.EntityState) {
+			st.SchemaWanted, st.SchemaSince, st.WantedMetadataVersion = "", 0, ""
+		}); err != nil {
+			return fail(fmt.Errorf("saving the entity state: %w", err))
 		}
 		return res
 	}
@@ -295,6 +305,27 @@ func (c *SchemaChanger) evolve(ctx context.Context, log *slog.Logger, res Schema
 	log.Info("table follows the entity's metadata", "action", res.Action, "table", def.table.TableName.String(),
 		"schema", st.Schema, "added", res.Added, "backfill", res.Backfill, "backfillSince", res.BackfillSince)
 	return res
+}
+
+// tableFollows reports whether def's table exists with every column of
+// def.
+func (c *SchemaChanger) tableFollows(ctx context.Context, def definition) (bool, error) {
+	s, err := c.dest.Sink(ctx, def.prof)
+	if err != nil {
+		return false, fmt.Errorf("opening destination: %w", err)
+	}
+	reader, ok := s.(sink.SchemaReader)
+	if !ok {
+		return false, errors.New("the destination cannot list a table's columns")
+	}
+	cols, err := reader.TableColumns(ctx, def.table.TableName)
+	if errors.Is(err, sink.ErrNoTable) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the columns of %s: %w", def.table.TableName, err)
+	}
+	return len(addedColumns(cols, def.table)) == 0, nil
 }
 
 // schemaErrorPrefix marks the errors SchemaChange keeps in an entity's
@@ -409,9 +440,11 @@ func (c *SchemaChanger) update(ctx context.Context, st *state.EntityState, mod f
 		if !errors.Is(err, state.ErrConflict) || attempt == 4 {
 			return err
 		}
-		fresh, err := c.state(ctx, st.Profile, st.Entity)
+		// Gone meanwhile (the profile deleted, the entity cleaned up): not
+		// created again.
+		fresh, err := c.entities.GetEntity(ctx, st.Profile, st.Entity)
 		if err != nil {
-			return err
+			return fmt.Errorf("reading entity state: %w", err)
 		}
 		*st = fresh
 	}

@@ -454,3 +454,33 @@ func (e *schemaEnv) check(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A table dropped behind the fingerprint's back (or a destination replaced
+// without its state) is found by the periodic look at the table and
+// created again; a column dropped is added again and every row read again
+// for it. The fingerprint stays: the definition did not change.
+func TestSchemaChangeRepairsTheTable(t *testing.T) {
+	e := newSchemaEnv(t)
+	e.run(t)
+	name := schema.TableName{Schema: "main", Name: "account"}
+	fp := e.state(t).Schema
+	delete(e.sink.tables, name)
+	e.now = e.now.Add(2 * time.Minute)
+	if r := e.run(t); r.Action != SchemaCreated || r.Backfill || e.state(t).Schema != fp {
+		t.Fatalf("missing table: %+v, schema %s (was %s)", r, e.state(t).Schema, fp)
+	}
+
+	st := e.state(t)
+	st.Phase, st.Link = state.PhaseDelta, "https://org/api/data/v9.2/accounts?$deltatoken=9"
+	e.check(t, e.entities.SaveEntity(t.Context(), &st))
+	cols := e.sink.tables[name]
+	e.sink.tables[name] = slices.DeleteFunc(slices.Clone(cols), func(c schema.Column) bool { return c.Name == "description" })
+	e.now = e.now.Add(2 * time.Minute)
+	r := e.run(t)
+	if r.Action != SchemaEvolved || !slices.Equal(r.Added, []string{"description"}) || !r.Backfill || r.BackfillSince != 0 || e.state(t).Schema != fp {
+		t.Fatalf("dropped column: %+v", r)
+	}
+	if r := e.run(t); r.Action != SchemaSkipped {
+		t.Fatalf("run right after: %+v", r)
+	}
+}
