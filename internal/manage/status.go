@@ -160,7 +160,11 @@ func entityStatus(ent string, st state.EntityState, stored bool, c state.Counter
 	}
 	if b := st.Backfill; b.Pending && es.Phase != state.PhaseBlocked {
 		es.Backfill = &BackfillStatus{Columns: b.Columns, ChangedAfter: b.Since, PagesRead: b.Pages}
-		es.Description += fmt.Sprintf("; reading rows again for the added columns %s", strings.Join(b.Columns, ", "))
+		if len(b.Columns) > 0 {
+			es.Description += "; reading rows again for the added columns " + strings.Join(b.Columns, ", ")
+		} else {
+			es.Description += "; reading every row again into its table, created again"
+		}
 	}
 	if stored && !active && es.Phase != state.PhaseBlocked {
 		es.Description += " (paused: the profile is inactive)"

@@ -239,13 +239,18 @@ func (c *SchemaChanger) evolve(ctx context.Context, log *slog.Logger, res Schema
 	if err != nil {
 		return fail(fmt.Errorf("reading the columns of %s: %w", def.table.TableName, err))
 	}
-	res.Added = addedColumns(existing, def.table)
+	if exists {
+		res.Added = addedColumns(existing, def.table)
+	}
 	// Rows already read lack the added columns: order them read again
 	// before the table changes, so that a crash between the two cannot
 	// lose the order (the next run finds the columns there and adds none).
-	if exists && len(res.Added) > 0 && st.Link != "" && st.Phase != state.PhaseRebaseline {
+	// A table that is gone although the entity was read (dropped behind
+	// our back) gets every row again.
+	read := st.Link != "" && st.Phase != state.PhaseRebaseline
+	if read && (len(res.Added) > 0 || !exists) {
 		since := int64(0)
-		if st.SchemaWanted == def.hash {
+		if exists && st.SchemaWanted == def.hash {
 			// The poller saw this very change announced on a page: rows
 			// changed before it were read before the columns existed.
 			since = st.SchemaSince

@@ -483,4 +483,16 @@ func TestSchemaChangeRepairsTheTable(t *testing.T) {
 	if r := e.run(t); r.Action != SchemaSkipped {
 		t.Fatalf("run right after: %+v", r)
 	}
+
+	// Gone while the entity is read: created again and every row read
+	// again into it, not only the changes from the delta link on.
+	st = e.state(t)
+	st.Backfill = state.Backfill{}
+	e.check(t, e.entities.SaveEntity(t.Context(), &st))
+	delete(e.sink.tables, name)
+	e.now = e.now.Add(2 * time.Minute)
+	r = e.run(t)
+	if b := e.state(t).Backfill; r.Action != SchemaCreated || len(r.Added) != 0 || !r.Backfill || !b.Pending || b.Since != 0 || len(b.Columns) != 0 {
+		t.Fatalf("table gone while read: %+v, backfill %+v", r, b)
+	}
 }
