@@ -76,7 +76,7 @@ func attrObj(ent *Entity, a *Attribute, col int) obj {
 	if req == "" {
 		req = "None"
 	}
-	writable := a.stored() && !a.IsPrimaryID && a.LogicalName != "versionnumber" && a.LogicalName != "createdon" && a.LogicalName != "modifiedon"
+	writable := writable(a)
 	return obj{
 		{"@odata.type", a.odataType()},
 		{"MetadataId", metadataID(ent.LogicalName, a.LogicalName)},
