@@ -36,7 +36,7 @@ func Map(e *dataverse.Entity, o Options) (Table, error) {
 // TypeOf is the DES column type of one replicated field.
 func TypeOf(f dataverse.Field) (ColumnType, error) {
 	a := f.Attribute
-	if f.EntityType {
+	if f.Helper == dataverse.HelperEntityType {
 		return StringType(EntityTypeLength), nil
 	}
 	switch a.Type {

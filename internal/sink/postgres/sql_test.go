@@ -25,6 +25,15 @@ func TestGeneratedSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	sinktest.Golden(t, "testdata/create_account.sql", strings.Join(create, ";\n")+"\n", *update)
+	ctbl, err := schema.Map(sinktest.Contact("contact"), o.TableOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccreate, err := ensureSQL(ctbl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinktest.Golden(t, "testdata/create_contact.sql", strings.Join(ccreate, ";\n")+"\n", *update)
 
 	// Evolution: a new column, a longer name, more decimal places, bigint.
 	old := make([]schema.Column, len(tbl.Columns))

@@ -26,6 +26,15 @@ func TestGeneratedSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	sinktest.Golden(t, "testdata/create_account.sql", create+"\n", *update)
+	ctbl, err := schema.Map(sinktest.Contact("contact"), o.TableOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccreate, err := createSQL(ctbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinktest.Golden(t, "testdata/create_contact.sql", ccreate+"\n", *update)
 	var cols []record.Column
 	for _, f := range dataverse.Fields(e)[:4] {
 		cols = append(cols, f.Column)

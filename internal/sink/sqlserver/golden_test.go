@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
+	"github.com/dataexport/dataexport/internal/sink/sinktest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.sql from the generators")
@@ -117,6 +119,24 @@ func TestGoldenSchemaScript(t *testing.T) {
 			}
 			golden(t, "schema_"+c.name+".sql", got)
 		})
+	}
+}
+
+// TestGoldenDESTables pins the CREATE TABLE of account and contact as
+// schema.Map makes them from DES-shaped metadata: the lookup helpers
+// (owneridname, owneridyominame, owneridtype, parentcustomeridname,
+// parentcustomeridtype, ...) beside <lookup>_entitytype, a money _base.
+func TestGoldenDESTables(t *testing.T) {
+	for _, e := range []*dataverse.Entity{sinktest.Account("account"), sinktest.Contact("contact")} {
+		tbl, err := schema.Map(e, sink.Options{Prefix: "crm", Schema: "dbo"}.TableOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, err := columnsOf(tbl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "des_"+e.LogicalName+".sql", joinBatches([]string{createTableStmt(tbl.TableName, cols)}))
 	}
 }
 
