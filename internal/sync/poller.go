@@ -342,6 +342,9 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		if page.UntypedLookups > 0 {
 			log.Warn("polymorphic lookups arrived without a target entity type; their _entitytype columns are empty", "count", page.UntypedLookups, "page", st.Pages)
 		}
+		if page.UnnamedLookups > 0 {
+			log.Warn("lookups arrived without a FormattedValue annotation; their name columns are empty", "count", page.UnnamedLookups, "page", st.Pages)
+		}
 		if res.CaughtUp {
 			break
 		}
