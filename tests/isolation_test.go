@@ -227,8 +227,7 @@ func TestDestinationOutage(t *testing.T) {
 	proxy.Restore()
 	matches := func() bool {
 		for _, ent := range e.prof.Entities {
-			cols := e.columns(ent)
-			if record.Diff(e.source(ent, cols), e.destination(ent, cols)) != "" {
+			if d, _, _ := e.diff(ent); d != "" {
 				return false
 			}
 		}
