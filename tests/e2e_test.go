@@ -54,6 +54,8 @@ type env struct {
 	// born is the emulator's version when the env was made: rows at or
 	// below it existed before anything was read.
 	born int64
+	// view is the account table's label view, for the tests that read it.
+	view string
 }
 
 func suffix() string { return fmt.Sprintf("%08x", rand.Uint32()) }

@@ -29,7 +29,7 @@ func label(text string, id string) obj {
 	if text == "" {
 		return obj{{"LocalizedLabels", []obj{}}, {"UserLocalizedLabel", nil}}
 	}
-	l := obj{{"Label", text}, {"LanguageCode", 1033}, {"IsManaged", true}, {"MetadataId", id}, {"HasChanged", nil}}
+	l := obj{{"Label", text}, {"LanguageCode", BaseLanguage}, {"IsManaged", true}, {"MetadataId", id}, {"HasChanged", nil}}
 	return obj{{"LocalizedLabels", []obj{l}}, {"UserLocalizedLabel", l}}
 }
 

@@ -68,6 +68,10 @@ var typeInfos = map[AttrType]typeInfo{
 // IsLookup reports whether values travel as _<name>_value GUIDs.
 func (t AttrType) IsLookup() bool { return t == Lookup || t == Customer || t == Owner }
 
+// BaseLanguage is the emulated org's base language: every label is in it
+// (organization.languagecode, LanguageCode of each localized label).
+const BaseLanguage = 1033
+
 // Option is one choice of an option set.
 type Option struct {
 	Value         int

@@ -56,6 +56,9 @@ type Profile struct {
 	RetryCount *int `json:"retryCount,omitempty"`
 	// RetryIntervalSeconds is the wait between retries (DES: 0-3600, default 5).
 	RetryIntervalSeconds *int `json:"retryIntervalSeconds,omitempty"`
+	// LabelViews configures the view beside each entity table that shows
+	// every choice column's label (ours; DES had none).
+	LabelViews *LabelViews `json:"labelViews,omitempty"`
 
 	// The store sets these when it reads a profile; they are not part of
 	// the profile document a client sends.
@@ -70,6 +73,34 @@ type Profile struct {
 	Revision string `json:"-"`
 	// ETag is the stored row's ETag, for conditional updates (If-Match).
 	ETag string `json:"-"`
+}
+
+// LabelViews names the label views and picks their language. The zero
+// value is <table>_labels in the org's base language.
+type LabelViews struct {
+	// Name is the view's name, {table} standing for the table's
+	// ("{table}_labels" when empty).
+	Name string `json:"name,omitempty"`
+	// Language is the language code (LCID, e.g. 1031) of the labels; 0
+	// or absent: the org's base language.
+	Language int `json:"language,omitempty"`
+}
+
+// LabelViewName is the label views' name template ("" = the default).
+func (p *Profile) LabelViewName() string {
+	if p.LabelViews == nil {
+		return ""
+	}
+	return p.LabelViews.Name
+}
+
+// LabelLanguage is the language of the label views (0 = the org's base
+// language).
+func (p *Profile) LabelLanguage() int {
+	if p.LabelViews == nil {
+		return 0
+	}
+	return p.LabelViews.Language
 }
 
 // IsActive reports whether the poller reads the profile's entities.
@@ -124,6 +155,7 @@ var (
 	alnum      = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 	nameRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
 	entityRe   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	viewRe     = regexp.MustCompile(`^[A-Za-z0-9_]{1,63}$`)
 	ErrInvalid = errors.New("invalid profile")
 )
 
@@ -228,6 +260,14 @@ func (p *Profile) Validate() error {
 	}
 	if p.RetryIntervalSeconds != nil && (*p.RetryIntervalSeconds < 0 || *p.RetryIntervalSeconds > 3600) {
 		bad("/retryIntervalSeconds", "%d: must be 0-3600", *p.RetryIntervalSeconds)
+	}
+	if lv := p.LabelViews; lv != nil {
+		if n := lv.Name; n != "" && (strings.Count(n, "{table}") != 1 || n == "{table}" || !viewRe.MatchString(strings.Replace(n, "{table}", "t", 1))) {
+			bad("/labelViews/name", "%q: must hold {table} once and add letters, digits or '_' to it, e.g. {table}_labels", n)
+		}
+		if lv.Language < 0 || lv.Language > 65535 {
+			bad("/labelViews/language", "%d: must be a language code (LCID) such as 1033 or 1031, or 0 for the org's base language", lv.Language)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -537,9 +537,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// tableOptions is how the profile names its tables; poller and applier must agree.
+// tableOptions is how the profile names its tables; poller and applier must
+// agree. The label views' language is the profile's, 0 for the org's base
+// language (see Poller.labelOptions).
 func tableOptions(p profile.Profile) schema.Options {
-	return schema.Options{Schema: p.SchemaOrDefault(), Prefix: p.Prefix}
+	return schema.Options{Schema: p.SchemaOrDefault(), Prefix: p.Prefix, LabelView: p.LabelViewName(), LabelLanguage: p.LabelLanguage()}
 }
 
 // TableName is the destination table of an entity of p.

@@ -459,7 +459,7 @@ func (p *Poller) claim(ctx context.Context, m *Message, body []byte) ([]byte, er
 // ensureTable creates or evolves the entity's table when its metadata is new
 // to this process or has changed since it was last ensured.
 func (p *Poller) ensureTable(ctx context.Context, prof profile.Profile, meta *dataverse.Entity) error {
-	t, err := schema.Map(meta, tableOptions(prof))
+	t, err := schema.Map(meta, labelOptions(ctx, prof, p.src, p.o.Logger))
 	if err != nil {
 		return fmt.Errorf("mapping metadata to a table: %w", err)
 	}
@@ -497,7 +497,39 @@ func (p *Poller) ensureTable(ctx context.Context, prof profile.Profile, meta *da
 }
 
 func fingerprint(t schema.Table) string {
-	return fmt.Sprintf("%s.%s%v", t.Schema, t.Name, t.Columns)
+	fp := fmt.Sprintf("%s.%s%v", t.Schema, t.Name, t.Columns)
+	if t.Labels != nil {
+		fp += fmt.Sprintf(" view %s lang %d", t.Labels.Name, t.Labels.Language)
+	}
+	return fp
+}
+
+// LanguageSource knows the org's base language (dataverse.Client does).
+type LanguageSource interface {
+	BaseLanguage(ctx context.Context) (int, error)
+}
+
+// labelOptions is tableOptions with the label views' language resolved:
+// the profile's, else the org's base language when src knows it. Without
+// it the labels are those of the user the metadata is read as (the
+// application user's language, usually the base language), and a warning
+// says so.
+func labelOptions(ctx context.Context, prof profile.Profile, src any, log *slog.Logger) schema.Options {
+	o := tableOptions(prof)
+	if o.LabelLanguage != 0 {
+		return o
+	}
+	ls, ok := src.(LanguageSource)
+	if !ok {
+		return o
+	}
+	lang, err := ls.BaseLanguage(ctx)
+	if err != nil {
+		log.Warn("the org's base language could not be read; label views show the labels of the metadata's user", "profile", prof.Name, "err", err)
+		return o
+	}
+	o.LabelLanguage = lang
+	return o
 }
 
 type cachedMeta struct {

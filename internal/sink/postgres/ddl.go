@@ -72,10 +72,17 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 	}
 	defer s.cols.Forget(t.TableName)
 	var stmts []string
+	view := s.labelViewOf(t.TableName, t.Labels)
+	var viewErr error
 	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockTable(ctx, tx, t.TableName); err != nil {
 			return err
 		}
+		// The label view is made again around the table's DDL. Failing
+		// that (a view of the user's own reads it) keeps the old view and
+		// the table follows its metadata all the same, unless a column the
+		// view reads must change type: PostgreSQL's error then says why.
+		keepView := inSavepoint(ctx, tx, func(tx pgx.Tx) error { return dropLabelView(ctx, tx, view) })
 		existing, err := readColumns(ctx, tx, t.TableName)
 		if err != nil {
 			return err
@@ -88,6 +95,10 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 				return err
 			}
 		}
+		viewErr = keepView
+		if keepView == nil && t.Labels != nil {
+			viewErr = inSavepoint(ctx, tx, func(tx pgx.Tx) error { return createLabelView(ctx, tx, view, t.TableName, t.Labels) })
+		}
 		return nil
 	})
 	if err != nil {
@@ -96,6 +107,9 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 	if len(stmts) > 0 {
 		s.pool.bump()
 		s.opts.Log().InfoContext(ctx, "postgres sink: table ensured", "table", t.TableName.String(), "statements", len(stmts))
+	}
+	if viewErr != nil {
+		s.opts.Log().WarnContext(ctx, "postgres sink: label view not made again; the table is up to date", "table", t.TableName.String(), "view", view.String(), "err", viewErr)
 	}
 	return nil
 }
@@ -162,6 +176,9 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 		if err := lockTable(ctx, tx, table); err != nil {
 			return err
 		}
+		if err := dropLabelView(ctx, tx, s.labelViewOf(table, nil)); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+qualified(table)); err != nil {
 			return err
 		}
@@ -221,8 +238,17 @@ func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) 
 		for i, n := range names {
 			drops[i] = "DROP COLUMN " + quote(n)
 		}
-		_, err = tx.Exec(ctx, "ALTER TABLE "+qualified(t.TableName)+" "+strings.Join(drops, ", "))
-		return err
+		view := s.labelViewOf(t.TableName, t.Labels)
+		if err := dropLabelView(ctx, tx, view); err != nil {
+			return err
+		}
+		if _, err = tx.Exec(ctx, "ALTER TABLE "+qualified(t.TableName)+" "+strings.Join(drops, ", ")); err != nil {
+			return err
+		}
+		if t.Labels == nil {
+			return nil
+		}
+		return createLabelView(ctx, tx, view, t.TableName, t.Labels)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres sink: drop columns of %s: %w", t.TableName, err)

@@ -79,6 +79,26 @@ func (s target) Refuse(ctx context.Context, table schema.TableName, column strin
 	})
 }
 
+// ViewColumn reads one column of a view per row id.
+func (s target) ViewColumn(ctx context.Context, view schema.TableName, column string) (map[string]*string, error) {
+	view = s.resolve(view)
+	out := map[string]*string{}
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, fmt.Sprintf("SELECT %s::text, %s::text FROM %s", quote(schema.ColID), quote(column), qualified(view)))
+		if err != nil {
+			return err
+		}
+		var id string
+		var v *string
+		_, err = pgx.ForEachRow(rows, []any{&id, &v}, func() error {
+			out[id] = v
+			return nil
+		})
+		return err
+	})
+	return out, err
+}
+
 func TestSuite(t *testing.T) { sinktest.Run(t, open) }
 
 // Connection strings are secrets: no error repeats them.

@@ -41,6 +41,18 @@ func TestGeneratedSQL(t *testing.T) {
 	}
 	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols, 2)+"\n", *update)
 
+	lo := o.TableOptions()
+	lo.LabelLanguage = 1031
+	ltbl, err := schema.Map(e, lo)
+	if err != nil || ltbl.Labels == nil {
+		t.Fatalf("label view: %v", err)
+	}
+	vcols := []string{schema.ColID, schema.ColSinkCreatedOn, schema.ColSinkModifiedOn, schema.ColVersion}
+	for _, c := range ltbl.Columns {
+		vcols = append(vcols, c.Name)
+	}
+	sinktest.Golden(t, "testdata/view_account.sql", labelViewSQL(ltbl.Labels.Name, ltbl.TableName, vcols, ltbl.Labels)+"\n", *update)
+
 	var meta []string
 	for _, m := range schema.MetadataTables() {
 		meta = append(meta, metadataCreateSQL(o.TableOptions().TableName(m.Name), m))

@@ -134,6 +134,37 @@ func openRecorded(t *testing.T, o sink.Options, sc *script) (*Sink, *recorder) {
 	return s, r
 }
 
+// TestFlowEnsureLabelView: the label view is made after the table's
+// transaction commits, over the table as it then is; a refused view (no
+// CREATE VIEW permission) leaves EnsureTable successful.
+func TestFlowEnsureLabelView(t *testing.T) {
+	tbl := account
+	tbl.Labels = &schema.LabelView{Name: schema.TableName{Name: "crm_account_labels"}, Labels: map[string]schema.ColumnLabels{
+		"creditonhold": {Bool: true, Options: []schema.OptionLabel{{Value: 0, Label: "No"}, {Value: 1, Label: "Yes"}}},
+		"statecode":    {Options: []schema.OptionLabel{{Value: 0, Label: "Active"}, {Value: 1, Label: "Inactive"}}},
+	}}
+	full := catalogOf(t, account.Columns)
+	sc := &script{tableCols: [][]dbColumn{nil, full, full}}
+	s, r := openRecorded(t, sink.Options{Prefix: "crm"}, sc)
+	if err := s.EnsureTable(t.Context(), tbl); err != nil {
+		t.Fatal(err)
+	}
+	got := r.transcript()
+	commit, view := strings.LastIndex(got, "COMMIT"), strings.Index(got, "CREATE OR ALTER VIEW [dbo].[crm_account_labels]")
+	if view < 0 || commit < 0 || view < commit {
+		t.Fatalf("the view is not made after the commit:\n%s", got)
+	}
+	golden(t, "flow_ensure_view.sql", got)
+
+	sc.tableCols = [][]dbColumn{full, full, full}
+	sc.typeCols = [][]dbColumn{typeCatalogOf(full)}
+	sc.failOn = "CREATE OR ALTER VIEW"
+	sc.failErr = mssql.Error{Number: 262, Message: "CREATE VIEW permission denied in database 'crm'."}
+	if err := s.EnsureTable(t.Context(), tbl); err != nil {
+		t.Fatalf("EnsureTable failed on the view: %v", err)
+	}
+}
+
 func TestFlowEnsureNewTable(t *testing.T) {
 	full := catalogOf(t, account.Columns)
 	sc := &script{tableCols: [][]dbColumn{nil, full}}

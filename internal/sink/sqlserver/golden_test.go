@@ -140,6 +140,26 @@ func TestGoldenDESTables(t *testing.T) {
 	}
 }
 
+// TestGoldenLabelView pins the label view of the DES-shaped account: every
+// column, each choice column followed by its label (German where the
+// metadata has it, else the user's label), the multi-select's label list.
+func TestGoldenLabelView(t *testing.T) {
+	o := sink.Options{Prefix: "crm", Schema: "dbo"}.TableOptions()
+	o.LabelLanguage = 1031
+	tbl, err := schema.Map(sinktest.Account("account"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tbl.Labels == nil {
+		t.Fatal("no label view")
+	}
+	cols := []string{schema.ColID, schema.ColSinkCreatedOn, schema.ColSinkModifiedOn, schema.ColVersion}
+	for _, c := range tbl.Columns {
+		cols = append(cols, c.Name)
+	}
+	golden(t, "view_account.sql", joinBatches([]string{labelViewStmt(tbl.Labels.Name, tbl.TableName, cols, tbl.Labels)}))
+}
+
 // TestGoldenApply pins the statements Apply sends for a batch that carries
 // a subset of the columns.
 func TestGoldenApply(t *testing.T) {

@@ -28,7 +28,9 @@ func optionsOf(o *sink.Options) (sink.Options, naming, error) {
 	if opts.Schema == "" {
 		opts.Schema = DefaultSchema
 	}
-	return opts, newNaming(opts.Schema, opts.Prefix), nil
+	n := newNaming(opts.Schema, opts.Prefix)
+	n.labelView = opts.LabelView
+	return opts, n, nil
 }
 
 // SchemaScript is the full, rerunnable DDL of one entity table under o: the
@@ -167,8 +169,9 @@ func CleanupProfileScript(o *sink.Options, entities []string) (string, error) {
 	return joinBatches(transaction(stmts)), nil
 }
 
-// dropTableStmts drops one entity table with its procedures and types
-// (procedures first: a type in use cannot be dropped) and its tombstones.
+// dropTableStmts drops one entity table with its label view, procedures
+// and types (procedures first: a type in use cannot be dropped) and its
+// tombstones.
 func dropTableStmts(n naming, t schema.TableName) ([]string, error) {
 	ob := objectsOf(t)
 	if err := ob.check(); err != nil {
@@ -176,6 +179,7 @@ func dropTableStmts(n naming, t schema.TableName) ([]string, error) {
 	}
 	tb := n.tombstone()
 	return []string{
+		"DROP VIEW IF EXISTS " + qn(n.view(t)) + ";",
 		"DROP PROCEDURE IF EXISTS " + qn(ob.UpsertProc) + ";",
 		"DROP PROCEDURE IF EXISTS " + qn(ob.DeleteProc) + ";",
 		"DROP TABLE IF EXISTS " + qn(ob.Table) + ";",

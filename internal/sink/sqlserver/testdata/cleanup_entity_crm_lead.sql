@@ -1,5 +1,6 @@
 SET XACT_ABORT ON;
 BEGIN TRANSACTION;
+DROP VIEW IF EXISTS [dbo].[crm_lead_labels];
 DROP PROCEDURE IF EXISTS [dbo].[crm_lead_Upsert];
 DROP PROCEDURE IF EXISTS [dbo].[crm_lead_Delete];
 DROP TABLE IF EXISTS [dbo].[crm_lead];

@@ -1,5 +1,6 @@
 SET XACT_ABORT ON;
 BEGIN TRANSACTION;
+DROP VIEW IF EXISTS [dbo].[lead_labels];
 DROP PROCEDURE IF EXISTS [dbo].[lead_Upsert];
 DROP PROCEDURE IF EXISTS [dbo].[lead_Delete];
 DROP TABLE IF EXISTS [dbo].[lead];
