@@ -27,7 +27,7 @@ func TestBlockedThenRebaselined(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(t.Context())
-	if _, err := conn.Exec(t.Context(), `CREATE TABLE `+schemaName+`.account ("Id" uuid PRIMARY KEY, name integer)`); err != nil {
+	if _, err := conn.Exec(t.Context(), `CREATE TABLE `+schemaName+`.account (id uuid PRIMARY KEY, name integer)`); err != nil {
 		t.Fatal(err)
 	}
 	e := newEnv(t, dest, schemaName)

@@ -49,7 +49,7 @@ FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDE
 
 func isSystem(name string) bool {
 	for _, c := range schema.SystemColumns {
-		if c.Name == name {
+		if lower(c.Name) == name {
 			return true
 		}
 	}
@@ -132,14 +132,14 @@ func ensureSQL(t schema.Table, existing []schema.Column) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", c.Name, err)
 		}
-		actions = append(actions, fmt.Sprintf("ADD COLUMN IF NOT EXISTS %s %s", quote(c.Name), ts))
+		actions = append(actions, fmt.Sprintf("ADD COLUMN IF NOT EXISTS %s %s", ident(c.Name), ts))
 	}
 	for _, w := range plan.Widen {
 		ts, err := typeSQL(w.To)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", w.Column, err)
 		}
-		actions = append(actions, fmt.Sprintf("ALTER COLUMN %s TYPE %s", quote(w.Column), ts))
+		actions = append(actions, fmt.Sprintf("ALTER COLUMN %s TYPE %s", ident(w.Column), ts))
 	}
 	if len(actions) == 0 {
 		return nil, nil
@@ -151,14 +151,14 @@ func ensureSQL(t schema.Table, existing []schema.Column) ([]string, error) {
 func createSQL(t schema.Table) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", qualified(t.TableName))
-	fmt.Fprintf(&b, "\t%s uuid NOT NULL PRIMARY KEY", quote(schema.ColID))
+	fmt.Fprintf(&b, "\t%s uuid NOT NULL PRIMARY KEY", ident(schema.ColID))
 	sys := schema.SystemColumns[1:]
 	for _, c := range append(sys[:len(sys):len(sys)], t.Columns...) {
 		ts, err := typeSQL(c.Type)
 		if err != nil {
 			return "", fmt.Errorf("column %s: %w", c.Name, err)
 		}
-		fmt.Fprintf(&b, ",\n\t%s %s", quote(c.Name), ts)
+		fmt.Fprintf(&b, ",\n\t%s %s", ident(c.Name), ts)
 	}
 	b.WriteString("\n)")
 	return b.String(), nil
@@ -182,7 +182,7 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 		if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+qualified(table)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM `+qualified(s.opts.Tombstones())+` WHERE "TableName" = $1`, table.Name)
+		_, err := tx.Exec(ctx, `DELETE FROM `+qualified(s.opts.Tombstones())+` WHERE tablename = $1`, table.Name)
 		return err
 	})
 	if err != nil {
@@ -236,7 +236,7 @@ func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) 
 		}
 		drops := make([]string, len(names))
 		for i, n := range names {
-			drops[i] = "DROP COLUMN " + quote(n)
+			drops[i] = "DROP COLUMN " + ident(n)
 		}
 		view := s.labelViewOf(t.TableName, t.Labels)
 		if err := dropLabelView(ctx, tx, view); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,7 +83,7 @@ func TestMissingPermissions(t *testing.T) {
 	want := []string{"CREATE schema " + schemaName, "USAGE schema " + schemaName}
 	tables := []string{"account", "dataexport_tombstone"}
 	for _, m := range schema.MetadataTables() {
-		tables = append(tables, m.Name)
+		tables = append(tables, strings.ToLower(m.Name))
 	}
 	for _, table := range tables {
 		for _, p := range []string{"DELETE", "INSERT", "OWNER", "SELECT", "UPDATE"} {

@@ -74,7 +74,7 @@ func (s target) Refuse(ctx context.Context, table schema.TableName, column strin
 	table = s.resolve(table)
 	return s.pool.with(ctx, func(c *pgx.Conn) error {
 		_, err := c.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s <> %d) NOT VALID",
-			qualified(table), quote("refuse_"+column), quote(column), value))
+			qualified(table), ident("refuse_"+column), ident(column), value))
 		return err
 	})
 }
@@ -84,7 +84,7 @@ func (s target) ViewColumn(ctx context.Context, view schema.TableName, column st
 	view = s.resolve(view)
 	out := map[string]*string{}
 	err := s.pool.with(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, fmt.Sprintf("SELECT %s::text, %s::text FROM %s", quote(schema.ColID), quote(column), qualified(view)))
+		rows, err := c.Query(ctx, fmt.Sprintf("SELECT %s::text, %s::text FROM %s", ident(schema.ColID), ident(column), qualified(view)))
 		if err != nil {
 			return err
 		}

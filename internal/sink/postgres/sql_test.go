@@ -55,9 +55,9 @@ func TestGeneratedSQL(t *testing.T) {
 	}
 	sinktest.Golden(t, "testdata/evolve_account.sql", strings.Join(evolve, ";\n")+"\n", *update)
 
-	quoted := []string{quote(schema.ColID), quote(schema.ColVersion)}
+	quoted := []string{ident(schema.ColID), ident(schema.ColVersion)}
 	for _, f := range dataverse.Fields(e)[:4] {
-		quoted = append(quoted, quote(f.Column.Name))
+		quoted = append(quoted, ident(f.Column.Name))
 	}
 	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), "dataexport_stage_0123456789abcdef", quoted)+"\n", *update)
 	sinktest.Golden(t, "testdata/delete_account.sql", deleteSQL(tbl.TableName, o.Tombstones())+"\n", *update)

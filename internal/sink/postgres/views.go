@@ -14,7 +14,7 @@ import (
 
 // labelSQL spells label view expressions in PostgreSQL.
 var labelSQL = sink.LabelSQL{
-	Ident: quote, Str: literal, True: "true", False: "false", Concat: "||",
+	Ident: ident, Str: literal, True: "true", False: "false", Concat: "||",
 	Rest: func(s string) string { return "NULLIF(substr(" + s + ", 3), '')" },
 }
 

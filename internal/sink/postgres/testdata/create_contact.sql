@@ -1,7 +1,7 @@
 CREATE TABLE IF NOT EXISTS "dbo"."crm_contact" (
-	"Id" uuid NOT NULL PRIMARY KEY,
-	"SinkCreatedOn" timestamp,
-	"SinkModifiedOn" timestamp,
+	"id" uuid NOT NULL PRIMARY KEY,
+	"sinkcreatedon" timestamp,
+	"sinkmodifiedon" timestamp,
 	"versionnumber" bigint,
 	"contactid" uuid,
 	"fullname" varchar(160),

@@ -1,8 +1,8 @@
 CREATE VIEW "dbo"."crm_account_labels" AS
 SELECT
-	"Id",
-	"SinkCreatedOn",
-	"SinkModifiedOn",
+	"id",
+	"sinkcreatedon",
+	"sinkmodifiedon",
 	"versionnumber",
 	"accountid",
 	"name",
