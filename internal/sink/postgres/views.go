@@ -51,9 +51,16 @@ func tableColumns(ctx context.Context, q queryer, t schema.TableName) ([]string,
 
 // dropLabelView drops the label view of table in tx. PostgreSQL alters and
 // drops no column a view reads, so the view goes before the table's DDL
-// and is made again after it.
+// and is made again after it. Anything else of that name (a table of
+// another entity, say) is not a label view and stays.
 func dropLabelView(ctx context.Context, tx pgx.Tx, view schema.TableName) error {
-	_, err := tx.Exec(ctx, "DROP VIEW IF EXISTS "+qualified(view))
+	var isView bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'v')`, view.Schema, lower(view.Name)).Scan(&isView)
+	if err != nil || !isView {
+		return err
+	}
+	_, err = tx.Exec(ctx, "DROP VIEW "+qualified(view))
 	return err
 }
 

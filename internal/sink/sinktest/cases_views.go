@@ -75,6 +75,20 @@ func testLabelView(t *testing.T, open Opener) {
 	if _, err := s.ViewColumn(ctx, f.table.Labels.Name, "industrycode_label"); err == nil {
 		t.Error("the label view outlived its table")
 	}
+
+	// Another entity's table under the view's name: the view is not made
+	// (a warning), and neither ensuring nor dropping the table touches it.
+	s2 := open(t, sink.Options{})
+	other := addFixture(t, s2, Account("account_labels"))
+	other.apply(t, other.batch(other.recs(rv{1, 1})))
+	acc := addFixture(t, s2, Account("account"))
+	if acc.table.Labels.Name.Name != "account_labels" {
+		t.Fatalf("view %v", acc.table.Labels.Name)
+	}
+	if err := s2.DropTable(ctx, acc.table.TableName); err != nil {
+		t.Fatalf("DropTable beside a table named like its view: %v", err)
+	}
+	other.assertRows(t, other.recs(rv{1, 1}))
 }
 
 // set replaces one column's value in r.

@@ -59,7 +59,16 @@ func tableColumns(ctx context.Context, q querier, t schema.TableName) ([]string,
 // dropLabelView drops a label view. SQLite drops no column a view reads,
 // so the view goes before the table's DDL and is made again after it.
 func dropLabelView(ctx context.Context, q querier, view schema.TableName) error {
-	_, err := q.ExecContext(ctx, "DROP VIEW IF EXISTS "+qualified(view))
+	// Anything else of that name (another entity's table) stays.
+	rows, err := q.QueryContext(ctx, `SELECT 1 FROM sqlite_schema WHERE type = 'view' AND name = ?`, view.Name)
+	if err != nil {
+		return err
+	}
+	isView := rows.Next()
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil || !isView {
+		return err
+	}
+	_, err = q.ExecContext(ctx, "DROP VIEW "+qualified(view))
 	return err
 }
 

@@ -179,7 +179,8 @@ func dropTableStmts(n naming, t schema.TableName) ([]string, error) {
 	}
 	tb := n.tombstone()
 	return []string{
-		"DROP VIEW IF EXISTS " + qn(n.view(t)) + ";",
+		// Only a view: another entity's table may have the name.
+		fmt.Sprintf("IF OBJECT_ID(%s, N'V') IS NOT NULL\n    DROP VIEW %s;", qobj(n.view(t)), qn(n.view(t))),
 		"DROP PROCEDURE IF EXISTS " + qn(ob.UpsertProc) + ";",
 		"DROP PROCEDURE IF EXISTS " + qn(ob.DeleteProc) + ";",
 		"DROP TABLE IF EXISTS " + qn(ob.Table) + ";",

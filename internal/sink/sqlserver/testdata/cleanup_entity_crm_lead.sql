@@ -1,6 +1,7 @@
 SET XACT_ABORT ON;
 BEGIN TRANSACTION;
-DROP VIEW IF EXISTS [dbo].[crm_lead_labels];
+IF OBJECT_ID(N'[dbo].[crm_lead_labels]', N'V') IS NOT NULL
+    DROP VIEW [dbo].[crm_lead_labels];
 DROP PROCEDURE IF EXISTS [dbo].[crm_lead_Upsert];
 DROP PROCEDURE IF EXISTS [dbo].[crm_lead_Delete];
 DROP TABLE IF EXISTS [dbo].[crm_lead];

@@ -1,6 +1,7 @@
 SET XACT_ABORT ON;
 BEGIN TRANSACTION;
-DROP VIEW IF EXISTS [dbo].[lead_labels];
+IF OBJECT_ID(N'[dbo].[lead_labels]', N'V') IS NOT NULL
+    DROP VIEW [dbo].[lead_labels];
 DROP PROCEDURE IF EXISTS [dbo].[lead_Upsert];
 DROP PROCEDURE IF EXISTS [dbo].[lead_Delete];
 DROP TABLE IF EXISTS [dbo].[lead];

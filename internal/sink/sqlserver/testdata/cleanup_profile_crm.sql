@@ -1,6 +1,7 @@
 SET XACT_ABORT ON;
 BEGIN TRANSACTION;
-DROP VIEW IF EXISTS [sales].[crm_account_labels];
+IF OBJECT_ID(N'[sales].[crm_account_labels]', N'V') IS NOT NULL
+    DROP VIEW [sales].[crm_account_labels];
 DROP PROCEDURE IF EXISTS [sales].[crm_account_Upsert];
 DROP PROCEDURE IF EXISTS [sales].[crm_account_Delete];
 DROP TABLE IF EXISTS [sales].[crm_account];
@@ -18,7 +19,8 @@ IF OBJECT_ID(N'[sales].[crm_TargetMetadata]', N'U') IS NOT NULL
     DELETE FROM [sales].[crm_TargetMetadata] WHERE [EntityName] = N'account';
 IF OBJECT_ID(N'[sales].[crm_AttributeMetadata]', N'U') IS NOT NULL
     DELETE FROM [sales].[crm_AttributeMetadata] WHERE [EntityName] = N'account';
-DROP VIEW IF EXISTS [sales].[crm_contact_labels];
+IF OBJECT_ID(N'[sales].[crm_contact_labels]', N'V') IS NOT NULL
+    DROP VIEW [sales].[crm_contact_labels];
 DROP PROCEDURE IF EXISTS [sales].[crm_contact_Upsert];
 DROP PROCEDURE IF EXISTS [sales].[crm_contact_Delete];
 DROP TABLE IF EXISTS [sales].[crm_contact];

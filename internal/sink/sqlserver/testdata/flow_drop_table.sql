@@ -3,7 +3,8 @@ DECLARE @r int;
 EXEC @r = sp_getapplock @Resource = @p1, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;
 IF @r < 0 THROW 51000, N'dataexport: timed out waiting for the schema lock', 1;
 -- args: @p1 = "dataexport:[dbo].[crm_account]"
-DROP VIEW IF EXISTS [dbo].[crm_account_labels];
+IF OBJECT_ID(N'[dbo].[crm_account_labels]', N'V') IS NOT NULL
+    DROP VIEW [dbo].[crm_account_labels];
 DROP PROCEDURE IF EXISTS [dbo].[crm_account_Upsert];
 DROP PROCEDURE IF EXISTS [dbo].[crm_account_Delete];
 DROP TABLE IF EXISTS [dbo].[crm_account];
