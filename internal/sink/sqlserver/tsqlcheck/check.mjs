@@ -21,7 +21,7 @@ const { init, validate } = require('@guanmingchiu/sqlparser-ts');
 // Constructs sqlparser-rs 0.62 does not parse, all documented T-SQL.
 const STRIP = [
   [/ WITH \(HOLDLOCK\)/g, ''],                                  // table hint on MERGE / DELETE targets
-  [/ OUTPUT DELETED\.\[Id\] INTO @hit \(\[Id\]\)/g, ''],       // OUTPUT on DELETE ... FROM
+  [/ OUTPUT DELETED\.\[Id\] INTO @(hit|gone) \(\[Id\]\)/g, ''], // OUTPUT on DELETE ... FROM
   [/INTO @hit \(\[Id\]\)/g, 'INTO @hit'],                       // OUTPUT INTO with a column list
   [/^CREATE OR ALTER PROCEDURE[\s\S]*?\nBEGIN\n/, ''],          // procedure header (body is checked)
   [/\nEND;$/, ''],
