@@ -127,7 +127,7 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 		return nil, fmt.Errorf("claim-check blobs: %w", err)
 	}
 	pool := destination.New(&destination.Options{Logger: log, Secrets: resolver})
-	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore})
+	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore, Failures: fails})
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)

@@ -451,9 +451,9 @@ func isMalformed(err error) bool {
 // keepFailed writes one failed record per rejected record of m, with that
 // record's reason.
 func (a *Applier) keepFailed(ctx context.Context, m *Message, rejected []sink.Rejection) error {
-	change := "Update"
+	change := failureChangeUpdate
 	if m.Kind == KindInitial {
-		change = "Trigger Initial Export"
+		change = failureChangeInitial
 	}
 	// Each failed record keeps a message of its own (the batch's envelope
 	// and columns, that record only), ready to be sent again by a resync:
@@ -475,7 +475,7 @@ func (a *Applier) keepFailed(ctx context.Context, m *Message, rejected []sink.Re
 	}
 	for _, d := range b.Deletes {
 		one.Batch = record.Batch{Entity: m.Entity, Deletes: []record.Delete{d}}
-		items = append(items, item{d.ID, "Delete", reasons[kindID(true, d.ID)], one.Encode()})
+		items = append(items, item{d.ID, failureChangeDelete, reasons[kindID(true, d.ID)], one.Encode()})
 	}
 	// A few blob writes at a time: thousands in a row could outlast the
 	// function's timeout.
@@ -492,6 +492,13 @@ func (a *Applier) keepFailed(ctx context.Context, m *Message, rejected []sink.Re
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// Change types of the failure log, as DES wrote them (failures.Change*).
+const (
+	failureChangeUpdate  = "Update"
+	failureChangeDelete  = "Delete"
+	failureChangeInitial = "Trigger Initial Export"
+)
 
 func kindID(del bool, id string) string {
 	if del {
