@@ -134,10 +134,12 @@ func (e *env) sync() {
 	e.t.Fatal("the pipeline did not catch up in 30 rounds")
 }
 
+// caughtUp: every entity reads from its delta link, and no full read
+// still has its sweep to finish.
 func (e *env) caughtUp() bool {
 	for _, ent := range e.prof.Entities {
 		st, err := e.app.Store.GetEntity(e.t.Context(), e.prof.Name, ent)
-		if err != nil || st.Phase != state.PhaseDelta {
+		if err != nil || st.Phase != state.PhaseDelta || st.Sweep.Scan != "" {
 			return false
 		}
 	}
