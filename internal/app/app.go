@@ -96,6 +96,10 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	if err != nil {
 		return nil, fmt.Errorf("app setting FAILURES_CONTAINER_PREFIX: %w", err)
 	}
+	keep, err := retention(s)
+	if err != nil {
+		return nil, err
+	}
 	cred, err := dataverseCredential(s)
 	if err != nil {
 		return nil, err
@@ -151,7 +155,10 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, Manage: svc,
-		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Manager: svc, Logger: log, Bindings: bindings}),
+		Handler: handlers.New(handlers.Options{
+			Poller:  &prunedPoller{Poller: poller, fails: fails, retention: keep, log: log, now: time.Now},
+			Applier: applier, Manager: svc, Logger: log, Bindings: bindings,
+		}),
 	}, nil
 }
 

@@ -147,7 +147,9 @@ func NewApplier(profiles ProfileStore, dest Destinations, counters CounterStore,
 func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, error) {
 	m, err := DecodeMessage(body)
 	if err != nil {
-		return a.unprocessable(ctx, "", body, err)
+		// Kept with its profile's failures when the body names one that
+		// exists, however broken the rest is.
+		return a.unprocessable(ctx, a.existing(ctx, namedProfile(body)), body, err)
 	}
 	rep := Report{Profile: m.Profile, Entity: m.Entity}
 	log := a.o.Logger.With("profile", m.Profile, "entity", m.Entity, "message", m.ID, "dequeueCount", d.DequeueCount)
@@ -157,7 +159,7 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 		if errors.Is(err, fs.ErrNotExist) {
 			// Gone for good (the poller writes it before sending the
 			// reference): no redelivery can find it.
-			return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, err))
+			return a.unprocessable(ctx, a.existing(ctx, m.Profile), body, fmt.Errorf("claim %s: %w", m.Claim, err))
 		}
 		if err != nil && d.DequeueCount < a.o.MaxDequeueCount && !isMalformed(err) {
 			rep.Outcome, rep.Err = Retry, err
@@ -165,7 +167,7 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 			return rep, fmt.Errorf("message %s: %w", m.ID, err)
 		}
 		if err != nil {
-			return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, err))
+			return a.unprocessable(ctx, a.existing(ctx, m.Profile), body, fmt.Errorf("claim %s: %w", m.Claim, err))
 		}
 		m, body = full, fullBody
 	}
@@ -507,6 +509,20 @@ func kindID(del bool, id string) string {
 	return "u:" + strings.ToLower(id)
 }
 
+// existing is name when a profile of that name exists, else "": a name
+// read from a message must not create storage of its own.
+func (a *Applier) existing(ctx context.Context, name string) string {
+	if name == "" {
+		return ""
+	}
+	if _, err := a.profile(ctx, name, false); err != nil {
+		return ""
+	}
+	return name
+}
+
+// unprocessable keeps body, byte for byte, under unprocessablemessages/ of
+// prof's container ("": the shared one).
 func (a *Applier) unprocessable(ctx context.Context, prof string, body []byte, cause error) (Report, error) {
 	rep := Report{Outcome: Unprocessable, Profile: prof, Err: cause}
 	a.o.Logger.Error("message rejected as unprocessable", "profile", prof, "err", cause)
