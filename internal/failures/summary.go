@@ -58,8 +58,8 @@ func (s *Store) Count(ctx context.Context, profile string) (Counts, error) {
 
 // LogLine is one line of a failure log.
 type LogLine struct {
-	Blob string // the log blob, within the profile's container
-	Line string // in the DES format (FormatLogLine)
+	Blob string `json:"blob"` // the log blob, within the profile's container
+	Line string `json:"line"` // in the DES format (FormatLogLine)
 }
 
 // LatestLines returns the lines of the n newest log blobs of a profile

@@ -185,14 +185,19 @@ func (s *Sink) Sweep(ctx context.Context, table schema.TableName, sp sink.SweepS
 	return int(removed), nil
 }
 
-// ClearKeys removes abandoned or used key sets (see sink.Sweeper).
+// ClearKeys removes abandoned or used key sets (see sink.Sweeper). It
+// takes the table's writer lock, as Sweep does: keys never go between a
+// sweep's count and its delete.
 func (s *Sink) ClearKeys(ctx context.Context, table schema.TableName, scan string, before time.Time) error {
 	table = s.resolve(table)
 	if scan == "" && before.IsZero() {
 		return nil
 	}
-	err := s.pool.with(ctx, func(c *pgx.Conn) error {
-		_, err := c.Exec(ctx, `DELETE FROM `+qualified(s.opts.Keys())+` WHERE "TableName" = $1 AND ("ScanId" = $2 OR "StagedOn" < $3)`,
+	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockTable(ctx, tx, table); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM `+qualified(s.opts.Keys())+` WHERE "TableName" = $1 AND ("ScanId" = $2 OR "StagedOn" < $3)`,
 			table.Name, scan, before.UTC())
 		return err
 	})
