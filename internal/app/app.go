@@ -30,6 +30,7 @@ import (
 	"github.com/dataexport/dataexport/internal/manage"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/queue"
+	"github.com/dataexport/dataexport/internal/recovery"
 	"github.com/dataexport/dataexport/internal/secrets"
 	"github.com/dataexport/dataexport/internal/settings"
 	"github.com/dataexport/dataexport/internal/state"
@@ -152,6 +153,7 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	svc := manage.New(manage.Deps{
 		Profiles: store, States: store, Failures: fails, Secrets: resolver, Source: src,
 		Destinations: pool, Checker: destinationChecker{log},
+		Recovery: recovery.New(recovery.Deps{Failures: fails, Source: src, Destinations: pool, Entities: store, Counters: store}, &recovery.Options{Logger: log}),
 	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, Manage: svc,

@@ -46,8 +46,10 @@ type ResyncReport struct {
 	// no longer exports, or without a record id.
 	Skipped int `json:"skipped"`
 	// Remaining counts the failed records past Max: run it again.
-	Remaining int              `json:"remaining"`
-	Entities  []EntityResynced `json:"entities"`
+	Remaining int `json:"remaining"`
+	// OK: every entity could be resynced (none has an error).
+	OK       bool             `json:"ok"`
+	Entities []EntityResynced `json:"entities"`
 }
 
 // EntityResynced is one entity's part of a resync.
@@ -127,6 +129,7 @@ func (s *Service) ResyncFailures(ctx context.Context, p profile.Profile, o Resyn
 		rep.FailedAgain += er.FailedAgain
 		rep.Entities = append(rep.Entities, er)
 	}
+	rep.OK = len(errs) == 0
 	s.o.Logger.Info("failed records resynced", "profile", p.Name, "resolved", rep.Resolved, "failedAgain", rep.FailedAgain, "skipped", rep.Skipped, "remaining", rep.Remaining)
 	return rep, errors.Join(errs...)
 }
