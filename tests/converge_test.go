@@ -110,6 +110,13 @@ func TestExpiredTokenConverges(t *testing.T) {
 					}
 				}
 			}
+			st, err := e.app.Manage.Status(t.Context(), e.prof.Name)
+			e.check(err)
+			for _, es := range st.Entities {
+				if es.Sweep != nil || es.LastSweep == nil || es.LastSweep.RowsRemoved != int64(len(gone[es.Entity])) {
+					t.Errorf("%s status: sweep %+v, last sweep %+v; want done, %d removed", es.Entity, es.Sweep, es.LastSweep, len(gone[es.Entity]))
+				}
+			}
 			if !strings.Contains(e.logs.String(), "the full read converged") {
 				t.Error("the sweep left no log line")
 			}
