@@ -241,6 +241,11 @@ func TestOneBadRecordFailsAlone(t *testing.T) {
 			if fs := e.failed("account"); len(fs) != 0 {
 				t.Fatalf("data/ still holds %d failed records", len(fs))
 			}
+			status, err := e.app.Manage.Status(ctx, e.prof.Name)
+			e.check(err)
+			if le := status.Entities[0].LastError; status.FailedNotifications != 0 || le != nil {
+				t.Fatalf("status after the resync: Failed Notifications %d, last error %+v; want 0 and the refusal behind it", status.FailedNotifications, le)
+			}
 			e.assertMatch("after the failed record was resynced")
 		})
 	}

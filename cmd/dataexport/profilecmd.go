@@ -44,7 +44,7 @@ commands:
   failures NAME                 failed records: counts per entity, the latest failure and resync
                                 log lines, a read-only URL of them (valid 24 h) [--lines N] [--url-hours H]
   resync-failures NAME          read the failed records again from Dataverse and apply them; those
-                                refused again are logged under forcerefreshfailurelog/ [--entity E]
+                                refused again are logged under forcerefreshfailurelog/ (exit 1) [--entity E]
   resync NAME ENTITY            read the entity again in full over its table (nothing is dropped; rows
                                 the source no longer has are removed when the read is done)
   reconcile NAME ENTITY         compare the table with the source by id and version: counts, and the
@@ -276,8 +276,11 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 		if err := out.resync(r); err != nil {
 			return err
 		}
-		if !r.OK {
+		switch {
+		case !r.OK:
 			return fmt.Errorf("profile %s: the failed records of some entities could not be resynced (see above)", r.Profile)
+		case r.FailedAgain > 0:
+			return fmt.Errorf("profile %s: %d failed records were refused again; fix the cause and run it again", r.Profile, r.FailedAgain)
 		}
 		return nil
 	case "resync":
@@ -568,6 +571,10 @@ func (p *printer) reconcile(r recovery.ReconcileReport) error {
 	}
 	if r.Note != "" {
 		fmt.Fprintln(p.w, r.Note)
+	}
+	if r.DestinationAhead > 0 {
+		fmt.Fprintf(p.w, "re-baseline: dataexport profile rebaseline %s %s\n", r.Profile, r.Entity)
+		return nil
 	}
 	fmt.Fprintf(p.w, "to bring the table back in line without dropping it: dataexport profile resync %s %s\n", r.Profile, r.Entity)
 	return nil

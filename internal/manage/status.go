@@ -143,6 +143,8 @@ func entityStatus(ent string, st state.EntityState, stored bool, c state.Counter
 		// Not progressing: every poll of it fails (change tracking turned
 		// off, the entity removed from the org, ...).
 		es.Phase, es.Description = state.PhaseBlocked, "blocked: the last poll failed: "+st.LastError
+	case st.Phase == state.PhaseInitial && st.Sweep.Scan != "":
+		es.Phase, es.Description = st.Phase, "full read in progress over the existing table; the rows the source no longer has are removed when it is done"
 	case st.Phase == state.PhaseInitial:
 		es.Phase, es.Description = st.Phase, "initial sync in progress"
 	case st.Phase == state.PhaseRebaseline:

@@ -52,7 +52,12 @@ type ReconcileReport struct {
 	MissingCount int        `json:"missingCount"`
 	ExtraCount   int        `json:"extraCount"`
 	StaleCount   int        `json:"staleCount"`
-	Complete     bool       `json:"complete"`
+	// DestinationAhead counts the stale rows whose destination version is
+	// the higher: a source's versions only grow, so the source went back
+	// (an environment restored or reset), which no read repairs: the rows
+	// written since carry versions the destination already holds.
+	DestinationAhead int  `json:"destinationAhead"`
+	Complete         bool `json:"complete"`
 	// Note says how to read the report.
 	Note string `json:"note,omitempty"`
 }
@@ -216,6 +221,9 @@ func (s *Service) Reconcile(ctx context.Context, p profile.Profile, entity strin
 			extra = append(extra, id)
 		case sv != v:
 			stale = append(stale, StaleRow{ID: id, SourceVersion: sv, DestinationVersion: v})
+			if v > sv {
+				rep.DestinationAhead++
+			}
 		}
 		delete(kept, id)
 		return nil
@@ -233,9 +241,12 @@ func (s *Service) Reconcile(ctx context.Context, p profile.Profile, entity strin
 	rep.Missing = append(rep.Missing, missing[:min(len(missing), o.Limit)]...)
 	rep.Extra = append(rep.Extra, extra[:min(len(extra), o.Limit)]...)
 	rep.Stale = append(rep.Stale, stale[:min(len(stale), o.Limit)]...)
-	if !rep.Complete {
+	switch {
+	case rep.DestinationAhead > 0:
+		rep.Note = fmt.Sprintf("%d rows are at a higher version in the destination than in the source: the source's versions went back (an environment restored, copied or reset), and rows written there since are not applied over them; re-baseline the entity (drop its table and read it again)", rep.DestinationAhead)
+	case !rep.Complete:
 		rep.Note = fmt.Sprintf("%d of %d differing buckets examined (the rest hold more keys than MaxDetailKeys allows in memory); the counts cover those examined", len(examine), len(differ))
-	} else {
+	default:
 		rep.Note = "changes applied while the reconcile ran show as differences: run it again to confirm"
 	}
 	return rep, nil

@@ -431,8 +431,16 @@ func TestReconcile(t *testing.T) {
 	// One bucket holds everything: the counts are the whole table's.
 	one, err := r.svc.Reconcile(ctx, r.prof, "account", ReconcileOptions{Buckets: 1, MaxDetailKeys: 10})
 	r.check(err)
-	if !one.Complete || one.MissingCount != 3 || one.ExtraCount != 2 || one.StaleCount != 2 || one.DifferingBuckets != 1 {
+	if !one.Complete || one.MissingCount != 3 || one.ExtraCount != 2 || one.StaleCount != 2 || one.DifferingBuckets != 1 || one.DestinationAhead != 0 {
 		t.Fatalf("one bucket (over the budget, examined anyway): %+v", one)
+	}
+	// A destination ahead of the source (the source went back: restored):
+	// said so, with the way out.
+	r.exec(`UPDATE account SET versionnumber = versionnumber + 1000 WHERE "Id" = ?`, ids[30])
+	back, err := r.svc.Reconcile(ctx, r.prof, "account", ReconcileOptions{})
+	r.check(err)
+	if back.DestinationAhead != 1 || back.StaleCount != 3 || !strings.Contains(back.Note, "re-baseline") {
+		t.Fatalf("destination ahead: %+v", back)
 	}
 }
 

@@ -256,6 +256,9 @@ func (s *Service) countResolved(ctx context.Context, prof, entity string, resolv
 	if d.Failed == 0 && d.Succeeded == 0 && d.Skipped == 0 {
 		return nil
 	}
+	// Applied now: the entity's last apply error (the refusal that made
+	// these failed records) is behind it.
+	d.LastApplied = s.o.Now().UTC()
 	return s.d.Counters.AddCounters(ctx, prof, entity, d)
 }
 
