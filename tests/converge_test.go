@@ -125,18 +125,40 @@ func TestExpiredTokenConverges(t *testing.T) {
 }
 
 // TestStateLossConverges: the entity states are lost (a new state table,
-// a restored storage account) while rows were deleted: the full read
-// over the existing tables converges.
+// a restored storage account) while rows were deleted: the full read over
+// the existing tables converges, for every kind of entity of the sample
+// org (a custom entity, activities, activityparty, N:N intersect tables).
 func TestStateLossConverges(t *testing.T) {
+	ents := []string{"account", "new_project", "email", "appointment", "activityparty", "systemuserroles", "teammembership", "opportunity"}
 	dest, schemaName := destinations(t)["sqlite"](t)
-	e := newEnv(t, dest, schemaName)
+	emu, err := dvemu.New(dvemu.Options{Records: 12, RandSeed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvFrom(t, dest, schemaName, emu, nil, ents...)
 	e.sync()
-	e.whileStopped()
-	for _, ent := range e.prof.Entities {
+	gone := map[string]int{}
+	for _, ent := range ents {
+		ids := e.emu.IDs(ent)
+		for _, i := range []int{1, 3} {
+			if i < len(ids) {
+				e.check(e.emu.Delete(ent, ids[i]))
+			}
+		}
+	}
+	for _, ent := range ents {
+		// What the destination holds beyond the source now: deletes may
+		// cascade (an email's activity parties).
+		gone[ent] = len(e.destination(ent, nil)) - len(e.emu.IDs(ent))
 		e.check(e.app.Store.DeleteEntity(t.Context(), e.prof.Name, ent))
 	}
 	e.sync()
 	e.assertMatch("after a full read over the tables without their states")
+	for _, ent := range ents {
+		if st := e.state(ent); st.Swept != int64(gone[ent]) || gone[ent] == 0 {
+			t.Errorf("%s: swept %d, want the %d rows gone from the source", ent, st.Swept, gone[ent])
+		}
+	}
 }
 
 // TestPasswordRotationKeepsState: the destination's connection string
