@@ -169,6 +169,12 @@ func (s *Sink) Sweep(ctx context.Context, table schema.TableName, sp sink.SweepS
 		if holds < sp.Staged {
 			return &sink.IncompleteScanError{Table: table, Scan: sp.Scan, Staged: sp.Staged, Holds: holds}
 		}
+		// One pass over each side: a nested loop, which the planner picks
+		// when the key set was staged since the last ANALYZE (it then
+		// guesses one key), probes the keys once per row of the table.
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_nestloop = off"); err != nil {
+			return err
+		}
 		args := []any{table.Name, sp.Scan, sp.Version, time.Now().UTC().Truncate(time.Microsecond)}
 		if dl != nil {
 			args = append(args, entity)

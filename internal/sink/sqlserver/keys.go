@@ -183,7 +183,10 @@ func sweepSQL(w writeTarget, keys schema.TableName, sp sink.SweepSpec) string {
 	fmt.Fprintf(&b, "    DELETE [t] OUTPUT DELETED.%s INTO @gone ([Id])\n", id)
 	fmt.Fprintf(&b, "        FROM %s AS [t] WITH (HOLDLOCK)\n", qn(w.Table))
 	fmt.Fprintf(&b, "        WHERE ([t].%s IS NULL OR [t].%s <= %s)\n", ver, ver, v)
-	fmt.Fprintf(&b, "          AND NOT EXISTS (SELECT 1 FROM %s AS [k] WHERE [k].[TableName] = %s AND [k].[ScanId] = %s AND [k].[Id] = [t].%s);\n", qn(keys), tn, scan, id)
+	// No loop join: one that probes the keys per row of the table is what
+	// the optimizer may pick from statistics older than the key set.
+	fmt.Fprintf(&b, "          AND NOT EXISTS (SELECT 1 FROM %s AS [k] WHERE [k].[TableName] = %s AND [k].[ScanId] = %s AND [k].[Id] = [t].%s)\n", qn(keys), tn, scan, id)
+	b.WriteString("        OPTION (HASH JOIN, MERGE JOIN);\n")
 	fmt.Fprintf(&b, "    MERGE %s WITH (HOLDLOCK) AS [tb]\n", qn(w.Tombstone))
 	fmt.Fprintf(&b, "    USING @gone AS [g] ON [tb].[TableName] = %s AND [tb].[Id] = [g].[Id]\n", tn)
 	fmt.Fprintf(&b, "    WHEN MATCHED AND [tb].[VersionNumber] < %s THEN\n", v)

@@ -29,7 +29,8 @@ BEGIN
     DELETE [t] OUTPUT DELETED.[Id] INTO @gone ([Id])
         FROM [dbo].[crm_account] AS [t] WITH (HOLDLOCK)
         WHERE ([t].[versionnumber] IS NULL OR [t].[versionnumber] <= 77)
-          AND NOT EXISTS (SELECT 1 FROM [dbo].[crm_dataexport_keys] AS [k] WHERE [k].[TableName] = N'crm_account' AND [k].[ScanId] = N'0a1b2c3d' AND [k].[Id] = [t].[Id]);
+          AND NOT EXISTS (SELECT 1 FROM [dbo].[crm_dataexport_keys] AS [k] WHERE [k].[TableName] = N'crm_account' AND [k].[ScanId] = N'0a1b2c3d' AND [k].[Id] = [t].[Id])
+        OPTION (HASH JOIN, MERGE JOIN);
     MERGE [dbo].[crm_dataexport_tombstone] WITH (HOLDLOCK) AS [tb]
     USING @gone AS [g] ON [tb].[TableName] = N'crm_account' AND [tb].[Id] = [g].[Id]
     WHEN MATCHED AND [tb].[VersionNumber] < 77 THEN

@@ -34,7 +34,8 @@ BEGIN
     DELETE [t] OUTPUT DELETED.[Id] INTO @gone ([Id])
         FROM [dbo].[crm_accountleads] AS [t] WITH (HOLDLOCK)
         WHERE ([t].[versionnumber] IS NULL OR [t].[versionnumber] <= 1002345)
-          AND NOT EXISTS (SELECT 1 FROM [dbo].[crm_dataexport_keys] AS [k] WHERE [k].[TableName] = N'crm_accountleads' AND [k].[ScanId] = N'0a1b2c3d' AND [k].[Id] = [t].[Id]);
+          AND NOT EXISTS (SELECT 1 FROM [dbo].[crm_dataexport_keys] AS [k] WHERE [k].[TableName] = N'crm_accountleads' AND [k].[ScanId] = N'0a1b2c3d' AND [k].[Id] = [t].[Id])
+        OPTION (HASH JOIN, MERGE JOIN);
     MERGE [dbo].[crm_dataexport_tombstone] WITH (HOLDLOCK) AS [tb]
     USING @gone AS [g] ON [tb].[TableName] = N'crm_accountleads' AND [tb].[Id] = [g].[Id]
     WHEN MATCHED AND [tb].[VersionNumber] < 1002345 THEN
