@@ -283,6 +283,9 @@ var appSettings = concat(storageAuth == 'key' ? storageKeySettings : storageIden
   { name: 'STATE_PROFILES_TABLE', value: profilesTable.name }
   { name: 'STATE_ENTITIES_TABLE', value: entitiesTable.name }
   { name: 'FAILURES_CONTAINER_PREFIX', value: failedContainerPrefix }
+  // The lifecycle rule above ages failed records out; the app prunes by
+  // the same number of days too (hourly, on the poller's timer).
+  { name: 'FAILURES_RETENTION_DAYS', value: string(failedRecordRetentionDays) }
   { name: 'DATAVERSE_URL', value: dataverseUrl }
   // The app's managed identity is the Dataverse application user, and
   // reads the destination connection strings from Key Vault.

@@ -139,10 +139,12 @@ func (e *env) sync() {
 	e.t.Fatal("the pipeline did not catch up in 30 rounds")
 }
 
+// caughtUp: every entity reads from its delta link, and no full read
+// still has its sweep to finish.
 func (e *env) caughtUp() bool {
 	for _, ent := range e.prof.Entities {
 		st, err := e.app.Store.GetEntity(e.t.Context(), e.prof.Name, ent)
-		if err != nil || st.Phase != state.PhaseDelta {
+		if err != nil || st.Phase != state.PhaseDelta || st.Sweep.Scan != "" {
 			return false
 		}
 	}
@@ -553,30 +555,38 @@ func TestMalformedMessages(t *testing.T) {
 	if msgs, err := e.app.Queue.Receive(t.Context(), 32, time.Second); err != nil || len(msgs) != 0 {
 		t.Fatalf("queue still holds %d messages (%v)", len(msgs), err)
 	}
-	// Messages that name no known profile are kept together, in the shared container.
-	kept, err := e.app.Failures.ListUnprocessable(t.Context(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(kept) != len(bad) {
-		t.Fatalf("kept %d unprocessable messages, want %d", len(kept), len(bad))
-	}
-	var bodies []string
-	for _, k := range kept {
-		if k.Reason == "" {
-			t.Errorf("unprocessable %s kept without a reason", k.Blob)
-		}
-		rc, err := e.app.Failures.OpenBlob(t.Context(), "", k.Blob)
+	// A message whose body names an existing profile is kept in that
+	// profile's container, however broken the rest; the others together,
+	// in the shared one. Each byte for byte, with its reason.
+	where := map[string]string{string(bad[1]): e.prof.Name, string(bad[2]): e.prof.Name}
+	bodies := map[string]string{}
+	for _, prof := range []string{"", e.prof.Name} {
+		kept, err := e.app.Failures.ListUnprocessable(t.Context(), prof)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(rc)
-		rc.Close()
-		bodies = append(bodies, string(b))
+		for _, k := range kept {
+			if k.Reason == "" {
+				t.Errorf("unprocessable %s kept without a reason", k.Blob)
+			}
+			rc, err := e.app.Failures.OpenBlob(t.Context(), prof, k.Blob)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			bodies[string(b)] = prof
+		}
+	}
+	if len(bodies) != len(bad) {
+		t.Fatalf("kept %d unprocessable messages, want %d", len(bodies), len(bad))
 	}
 	for _, want := range bad {
-		if !slices.Contains(bodies, string(want)) {
+		prof, ok := bodies[string(want)]
+		if !ok {
 			t.Errorf("message %q was not kept", want)
+		} else if prof != where[string(want)] {
+			t.Errorf("message %q kept in the container of %q, want %q", want, prof, where[string(want)])
 		}
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/dataexport/dataexport/internal/manage"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/queue"
+	"github.com/dataexport/dataexport/internal/recovery"
 	"github.com/dataexport/dataexport/internal/secrets"
 	"github.com/dataexport/dataexport/internal/settings"
 	"github.com/dataexport/dataexport/internal/state"
@@ -96,6 +97,10 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	if err != nil {
 		return nil, fmt.Errorf("app setting FAILURES_CONTAINER_PREFIX: %w", err)
 	}
+	keep, err := retention(s)
+	if err != nil {
+		return nil, err
+	}
 	cred, err := dataverseCredential(s)
 	if err != nil {
 		return nil, err
@@ -127,7 +132,7 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 		return nil, fmt.Errorf("claim-check blobs: %w", err)
 	}
 	pool := destination.New(&destination.Options{Logger: log, Secrets: resolver})
-	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore})
+	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore, Failures: fails})
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
@@ -148,10 +153,14 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	svc := manage.New(manage.Deps{
 		Profiles: store, States: store, Failures: fails, Secrets: resolver, Source: src,
 		Destinations: pool, Checker: destinationChecker{log},
+		Recovery: recovery.New(recovery.Deps{Failures: fails, Source: src, Destinations: pool, Entities: store, Counters: store}, &recovery.Options{Logger: log}),
 	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, Manage: svc,
-		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Manager: svc, Logger: log, Bindings: bindings}),
+		Handler: handlers.New(handlers.Options{
+			Poller:  &prunedPoller{Poller: poller, fails: fails, retention: keep, log: log, now: time.Now},
+			Applier: applier, Manager: svc, Logger: log, Bindings: bindings,
+		}),
 	}, nil
 }
 

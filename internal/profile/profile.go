@@ -299,15 +299,25 @@ func CheckPolicy(p Profile, pol Policy) error {
 }
 
 // SameDestination reports whether p and q write to the same place: the same
-// destination (type, and Key Vault secret whatever its version, or
-// connection string), schema and prefix. Entity state (delta links) is only
-// valid for the destination it was built in. A secret rotated in Key Vault,
-// or pinned to a newer version, is the same destination.
+// destination: the same Key Vault secret whatever its version (a secret
+// rotated in Key Vault, or pinned to a newer version, is the same
+// destination), or a connection string naming the same database (type,
+// host, port, instance, database name: Identity, so a string that changes
+// only its password or options is the same destination; one that cannot
+// be parsed is the same only as the same string); and the same schema and
+// prefix. Entity state (delta links) is only valid for the destination it
+// was built in.
 func (p Profile) SameDestination(q Profile) bool {
-	return p.Destination.Type == q.Destination.Type &&
-		secretID(p.Destination.KeyVaultSecretURL) == secretID(q.Destination.KeyVaultSecretURL) &&
-		p.Destination.Connection == q.Destination.Connection &&
-		p.SchemaOrDefault() == q.SchemaOrDefault() && p.Prefix == q.Prefix
+	if p.Destination.Type != q.Destination.Type || p.SchemaOrDefault() != q.SchemaOrDefault() || p.Prefix != q.Prefix ||
+		secretID(p.Destination.KeyVaultSecretURL) != secretID(q.Destination.KeyVaultSecretURL) {
+		return false
+	}
+	if p.Destination.Connection == q.Destination.Connection {
+		return true
+	}
+	a, okA := p.Destination.Identity()
+	b, okB := q.Destination.Identity()
+	return okA && okB && a == b
 }
 
 func secretID(raw string) string {

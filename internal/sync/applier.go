@@ -147,7 +147,9 @@ func NewApplier(profiles ProfileStore, dest Destinations, counters CounterStore,
 func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, error) {
 	m, err := DecodeMessage(body)
 	if err != nil {
-		return a.unprocessable(ctx, "", body, err)
+		// Kept with its profile's failures when the body names one that
+		// exists, however broken the rest is.
+		return a.unprocessable(ctx, a.existing(ctx, namedProfile(body)), body, err)
 	}
 	rep := Report{Profile: m.Profile, Entity: m.Entity}
 	log := a.o.Logger.With("profile", m.Profile, "entity", m.Entity, "message", m.ID, "dequeueCount", d.DequeueCount)
@@ -157,7 +159,7 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 		if errors.Is(err, fs.ErrNotExist) {
 			// Gone for good (the poller writes it before sending the
 			// reference): no redelivery can find it.
-			return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, err))
+			return a.unprocessable(ctx, a.existing(ctx, m.Profile), body, fmt.Errorf("claim %s: %w", m.Claim, err))
 		}
 		if err != nil && d.DequeueCount < a.o.MaxDequeueCount && !isMalformed(err) {
 			rep.Outcome, rep.Err = Retry, err
@@ -165,7 +167,7 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 			return rep, fmt.Errorf("message %s: %w", m.ID, err)
 		}
 		if err != nil {
-			return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, err))
+			return a.unprocessable(ctx, a.existing(ctx, m.Profile), body, fmt.Errorf("claim %s: %w", m.Claim, err))
 		}
 		m, body = full, fullBody
 	}
@@ -451,9 +453,9 @@ func isMalformed(err error) bool {
 // keepFailed writes one failed record per rejected record of m, with that
 // record's reason.
 func (a *Applier) keepFailed(ctx context.Context, m *Message, rejected []sink.Rejection) error {
-	change := "Update"
+	change := failureChangeUpdate
 	if m.Kind == KindInitial {
-		change = "Trigger Initial Export"
+		change = failureChangeInitial
 	}
 	// Each failed record keeps a message of its own (the batch's envelope
 	// and columns, that record only), ready to be sent again by a resync:
@@ -475,7 +477,7 @@ func (a *Applier) keepFailed(ctx context.Context, m *Message, rejected []sink.Re
 	}
 	for _, d := range b.Deletes {
 		one.Batch = record.Batch{Entity: m.Entity, Deletes: []record.Delete{d}}
-		items = append(items, item{d.ID, "Delete", reasons[kindID(true, d.ID)], one.Encode()})
+		items = append(items, item{d.ID, failureChangeDelete, reasons[kindID(true, d.ID)], one.Encode()})
 	}
 	// A few blob writes at a time: thousands in a row could outlast the
 	// function's timeout.
@@ -493,6 +495,13 @@ func (a *Applier) keepFailed(ctx context.Context, m *Message, rejected []sink.Re
 	return errors.Join(errs...)
 }
 
+// Change types of the failure log, as DES wrote them (failures.Change*).
+const (
+	failureChangeUpdate  = "Update"
+	failureChangeDelete  = "Delete"
+	failureChangeInitial = "Trigger Initial Export"
+)
+
 func kindID(del bool, id string) string {
 	if del {
 		return "d:" + strings.ToLower(id)
@@ -500,6 +509,20 @@ func kindID(del bool, id string) string {
 	return "u:" + strings.ToLower(id)
 }
 
+// existing is name when a profile of that name exists, else "": a name
+// read from a message must not create storage of its own.
+func (a *Applier) existing(ctx context.Context, name string) string {
+	if name == "" {
+		return ""
+	}
+	if _, err := a.profile(ctx, name, false); err != nil {
+		return ""
+	}
+	return name
+}
+
+// unprocessable keeps body, byte for byte, under unprocessablemessages/ of
+// prof's container ("": the shared one).
 func (a *Applier) unprocessable(ctx context.Context, prof string, body []byte, cause error) (Report, error) {
 	rep := Report{Outcome: Unprocessable, Profile: prof, Err: cause}
 	a.o.Logger.Error("message rejected as unprocessable", "profile", prof, "err", cause)

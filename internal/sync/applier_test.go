@@ -127,6 +127,13 @@ type fakeFailures struct {
 	mu            gosync.Mutex
 	failed        []failure
 	unprocessable []string
+	// kept are the unprocessable bodies as stored, with their profile.
+	kept []keptBody
+}
+
+type keptBody struct {
+	profile string
+	body    []byte
 }
 
 func (f *fakeFailures) WriteFailure(_ context.Context, _, entity, id, change, reason string, payload []byte) error {
@@ -135,10 +142,11 @@ func (f *fakeFailures) WriteFailure(_ context.Context, _, entity, id, change, re
 	f.failed = append(f.failed, failure{entity, id, change, reason, payload})
 	return nil
 }
-func (f *fakeFailures) WriteUnprocessable(_ context.Context, _ string, _ []byte, reason string) error {
+func (f *fakeFailures) WriteUnprocessable(_ context.Context, profile string, body []byte, reason string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.unprocessable = append(f.unprocessable, reason)
+	f.kept = append(f.kept, keptBody{profile, bytes.Clone(body)})
 	return nil
 }
 
@@ -677,5 +685,40 @@ func TestApplierRereadsAChangedProfile(t *testing.T) {
 	}
 	if len(fails.unprocessable) != 0 {
 		t.Fatalf("unprocessable: %q", fails.unprocessable)
+	}
+}
+
+// A message that cannot be understood goes to its profile's container
+// when its body names a profile that exists (however broken the rest),
+// else to the shared one; its bytes are kept exactly, binary included.
+func TestUnprocessableKeptWithItsProfile(t *testing.T) {
+	profiles := fakeProfiles{"crm": {Name: "crm", Entities: []string{"account"}}}
+	binary := []byte{0xff, 0xfe, 0x00, '{', 0x80, '"', 0xc3}
+	tests := []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"unknown version", []byte(`{"v":9,"profile":"crm","entity":"account","kind":"delta"}`), "crm"},
+		{"broken record after the profile", []byte(`{"v":1,"id":"x","profile":"crm","entity":"account","kind":"delta","columns":[["name","string"]],"upserts":[["no-guid",1,["x"]]]}`), "crm"},
+		{"truncated after the profile", []byte(`{"v":1,"profile":"crm","entity":"acc`), "crm"},
+		{"profile that does not exist", []byte(`{"v":9,"profile":"nosuch","entity":"account"}`), ""},
+		{"profile not a string", []byte(`{"v":9,"profile":7}`), ""},
+		{"broken before the profile", []byte(`{"v":9,"x":[1,,2],"profile":"crm"}`), ""},
+		{"binary", binary, ""},
+		{"not JSON", []byte("hello"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fails := &fakeFailures{}
+			a := NewApplier(profiles, fakeDest{s: &fakeSink{}}, &fakeCounters{}, fails, &ApplierOptions{Logger: slog.New(slog.DiscardHandler)})
+			rep, err := a.Apply(t.Context(), tt.body, Delivery{DequeueCount: 1})
+			if err != nil || rep.Outcome != Unprocessable || len(fails.kept) != 1 {
+				t.Fatalf("Apply = %+v, %v; kept %d; want one unprocessable", rep, err, len(fails.kept))
+			}
+			if k := fails.kept[0]; k.profile != tt.want || !bytes.Equal(k.body, tt.body) {
+				t.Fatalf("kept in %q: %q; want %q, the body byte for byte", k.profile, k.body, tt.want)
+			}
+		})
 	}
 }

@@ -318,6 +318,35 @@ func decodeMessage(body []byte) (*Message, error) {
 	return m, nil
 }
 
+// namedProfile reads the top-level "profile" of a body that may not be a
+// valid message (an unknown version, a broken record, a truncated body):
+// the tokens are read up to that field or the first syntax error. "" when
+// the body names none.
+func namedProfile(body []byte) string {
+	d := jsontext.NewDecoder(bytes.NewReader(body))
+	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '{' {
+		return ""
+	}
+	for d.PeekKind() != '}' {
+		tok, err := d.ReadToken()
+		if err != nil || tok.Kind() != '"' {
+			return ""
+		}
+		if tok.String() != "profile" {
+			if err := d.SkipValue(); err != nil {
+				return ""
+			}
+			continue
+		}
+		v, err := d.ReadToken()
+		if err != nil || v.Kind() != '"' {
+			return ""
+		}
+		return v.String()
+	}
+	return ""
+}
+
 func expect(d *jsontext.Decoder, kind jsontext.Kind) error {
 	tok, err := d.ReadToken()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,9 @@ import (
 type Source interface {
 	Entity(ctx context.Context, logicalName string) (*dataverse.Entity, error)
 	NewChangesPager(e *dataverse.Entity, o *dataverse.ChangesOptions) *dataverse.ChangesPager
+	// NewKeysPager reads every (id, version) of an entity: the sweep that
+	// ends a full read over a table that had rows.
+	NewKeysPager(e *dataverse.Entity, o *dataverse.KeysOptions) *dataverse.KeysPager
 }
 
 // Sender puts message bodies durably on the queue.
@@ -55,6 +59,12 @@ type PollerOptions struct {
 	// MaxPages bounds the pages read per entity in one invocation (default 50),
 	// so a large initial read spreads over several short invocations.
 	MaxPages int
+	// MaxKeyPages bounds the pages of keys a sweep stages per entity in
+	// one invocation (default 50).
+	MaxKeyPages int
+	// Failures keeps a metadata change that cannot be applied (metadata/).
+	// Nil: it is logged only.
+	Failures MetadataFailureWriter
 	// Budget bounds the wall time of one invocation (default 4 minutes); the
 	// page in flight is finished, then the poll stops.
 	Budget time.Duration
@@ -68,6 +78,12 @@ type PollerOptions struct {
 	Claims ClaimStore
 	Logger *slog.Logger
 	Now    func() time.Time
+}
+
+// MetadataFailureWriter keeps a metadata change that could not be applied,
+// with its reason, under metadata/ of the profile's failures container.
+type MetadataFailureWriter interface {
+	WriteMetadataFailure(ctx context.Context, profile, entity, changeType, reason string, payload []byte) error
 }
 
 // ClaimStore keeps message bodies too large for the transport (claim check).
@@ -99,6 +115,9 @@ func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Des
 	if p.o.MaxPages <= 0 {
 		p.o.MaxPages = 50
 	}
+	if p.o.MaxKeyPages <= 0 {
+		p.o.MaxKeyPages = 50
+	}
 	if p.o.Budget <= 0 {
 		p.o.Budget = 4 * time.Minute
 	}
@@ -123,6 +142,9 @@ type EntityResult struct {
 	Deletes         int
 	Messages        int
 	CaughtUp        bool // the read reached a deltaLink: nothing more to read now
+	// Swept is the rows a sweep removed in this poll (the end of a full
+	// read over a table that had rows).
+	Swept int
 	// Superseded: another poll of the entity saved its state first; this
 	// one stopped without error.
 	Superseded bool
@@ -227,8 +249,8 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	}
 	if st.Phase == state.PhaseRebaseline {
 		// The old delta token expired: read everything again. Rows deleted
-		// meanwhile cannot be seen by a full read; DeleteLog/tombstones keep
-		// what was seen, and reconciliation is a separate step.
+		// meanwhile cannot be seen by a full read: the sweep that ends it
+		// removes them (sweep.go).
 		st.Phase, st.Link = state.PhaseInitial, ""
 	}
 	res.Phase = st.Phase
@@ -259,6 +281,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	if err := p.ensureTable(ctx, prof, meta); err != nil {
 		if errors.Is(err, schema.ErrIncompatibleChange) {
 			// Logged once by PollAll; from the next poll on, skipped.
+			p.metadataFailure(ctx, log, prof, meta, &st, err)
 			st.Phase, st.LastError, st.LastErrorAt = state.PhaseBlocked, err.Error(), p.o.Now().UTC()
 			if serr := p.entities.SaveEntity(ctx, &st); serr != nil {
 				err = errors.Join(err, fmt.Errorf("saving blocked state: %w", serr))
@@ -266,6 +289,12 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		}
 		res.Err = err
 		return res
+	}
+	if st.Link == "" && st.Phase == state.PhaseInitial {
+		if err := p.planSweep(ctx, log, prof, entity, &st); err != nil {
+			res.Err = err
+			return res
+		}
 	}
 
 	pager := p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, meta)})
@@ -322,6 +351,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			st.Link = page.DeltaLink
 			st.Phase = state.PhaseDelta
 			res.CaughtUp = true
+			startSweep(&st)
 		}
 		st.Pages++
 		st.Read += int64(len(page.Upserts) + len(page.Deletes))
@@ -352,7 +382,38 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	if res.Upserts+res.Deletes > 0 {
 		log.Info("poll", "phase", res.Phase, "pages", res.Pages, "upserts", res.Upserts, "deletes", res.Deletes, "messages", res.Messages, "caughtUp", res.CaughtUp)
 	}
+	if res.CaughtUp && st.Phase == state.PhaseDelta && st.Sweep.Started {
+		// The changes come first; the sweep's key scan uses what is left
+		// of the poll.
+		n, err := p.advanceSweep(ctx, log, prof, meta, &st, deadline)
+		res.Swept = n
+		if errors.Is(err, errSuperseded) {
+			return p.superseded(log, res, st.Pages)
+		}
+		if err != nil {
+			res.Err = fmt.Errorf("sweep: %w", err)
+		}
+	}
 	return res
+}
+
+// metadataFailure keeps the metadata change the table cannot follow
+// under metadata/ (the entity definition as read, with the reason).
+func (p *Poller) metadataFailure(ctx context.Context, log *slog.Logger, prof profile.Profile, meta *dataverse.Entity, st *state.EntityState, cause error) {
+	if p.o.Failures == nil {
+		return
+	}
+	change := failureChangeUpdate
+	if st.Phase == state.PhaseInitial {
+		change = failureChangeInitial
+	}
+	payload, err := json.Marshal(meta)
+	if err == nil {
+		err = p.o.Failures.WriteMetadataFailure(ctx, prof.Name, meta.LogicalName, change, cause.Error(), payload)
+	}
+	if err != nil {
+		log.Warn("keeping the metadata failure failed", "err", err)
+	}
 }
 
 // superseded ends a poll that lost the race for the entity's state to

@@ -182,7 +182,10 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 		if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+qualified(table)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM `+qualified(s.opts.Tombstones())+` WHERE tablename = $1`, table.Name)
+		if _, err := tx.Exec(ctx, `DELETE FROM `+qualified(s.opts.Tombstones())+` WHERE tablename = $1`, table.Name); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM `+qualified(s.opts.Keys())+` WHERE tablename = $1`, table.Name)
 		return err
 	})
 	if err != nil {

@@ -81,7 +81,7 @@ func TestMissingPermissions(t *testing.T) {
 		lines = append(lines, p.Privilege+" "+p.Object)
 	}
 	want := []string{"CREATE schema " + schemaName, "USAGE schema " + schemaName}
-	tables := []string{"account", "dataexport_tombstone"}
+	tables := []string{"account", "dataexport_tombstone", "dataexport_keys"}
 	for _, m := range schema.MetadataTables() {
 		tables = append(tables, strings.ToLower(m.Name))
 	}

@@ -103,6 +103,7 @@ func (s *Sink) createOwnTables(ctx context.Context) error {
 	deletedon timestamp NOT NULL,
 	PRIMARY KEY (tablename, id)
 )`,
+		keysTableSQL(s.opts.Keys()),
 	}
 	if s.opts.WriteDeleteLog {
 		stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+qualified(s.opts.DeleteLog())+` (

@@ -62,6 +62,11 @@ func TestGeneratedSQL(t *testing.T) {
 	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), "dataexport_stage_0123456789abcdef", quoted)+"\n", *update)
 	sinktest.Golden(t, "testdata/delete_account.sql", deleteSQL(tbl.TableName, o.Tombstones())+"\n", *update)
 	sinktest.Golden(t, "testdata/replace_account.sql", replaceSQL(tbl.TableName, o.Tombstones())+"\n", *update)
+	dl := o.DeleteLog()
+	sinktest.Golden(t, "testdata/sweep_account.sql", strings.Join([]string{
+		keysTableSQL(o.Keys()), scanKeysSQL(tbl.TableName), stageKeysSQL(o.Keys()),
+		sweepSQL(tbl.TableName, o.Tombstones(), o.Keys(), &dl), sweepSQL(tbl.TableName, o.Tombstones(), o.Keys(), nil),
+	}, ";\n")+"\n", *update)
 
 	lo := o.TableOptions()
 	lo.LabelLanguage = 1031

@@ -59,6 +59,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("LargeBatch", func(t *testing.T) { testLargeBatch(t, open) })
 	t.Run("Metadata", func(t *testing.T) { testMetadata(t, open) })
 	t.Run("MetadataConcurrent", func(t *testing.T) { testMetadataConcurrent(t, open) })
+	t.Run("ScanKeys", func(t *testing.T) { testScanKeys(t, open) })
+	t.Run("Sweep", func(t *testing.T) { testSweep(t, open) })
 	t.Run("DropTable", func(t *testing.T) { testDropTable(t, open) })
 	t.Run("DropColumns", func(t *testing.T) { testDropColumns(t, open) })
 	t.Run("SinkTimes", func(t *testing.T) { testSinkTimes(t, open) })

@@ -154,6 +154,9 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM `+qualified(s.opts.Tombstones())+` WHERE "TableName" = ?`, table.Name); err != nil {
 		return rollback(tx, fmt.Errorf("sqlite sink: drop %s tombstones: %w", table, err))
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+qualified(s.opts.Keys())+` WHERE "TableName" = ?`, table.Name); err != nil {
+		return rollback(tx, fmt.Errorf("sqlite sink: drop %s staged keys: %w", table, err))
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite sink: drop %s: %w", table, err)
 	}

@@ -320,3 +320,32 @@ func TestGoldenOddIdentifiers(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenSweep pins what a full read's last step sends: the key scan of
+// a reconcile, the staging of the source's keys, the sweep (with and
+// without the delete log) and the clearing of key sets.
+func TestGoldenSweep(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := newNaming(c.opts.Schema, c.opts.Prefix)
+			tn := n.table(c.table.TableName)
+			w := writeTarget{Table: tn, Entity: c.table.Entity, Tombstone: n.tombstone()}
+			if c.opts.WriteDeleteLog {
+				dl := n.deleteLog()
+				w.DeleteLog = &dl
+			}
+			got := joinBatches([]string{
+				keysTableStmt(n),
+				scanKeysSQL(tn),
+				hasRowsSQL(tn),
+				dropTempStmt(stageScanKeys),
+				stageScanKeysStmt,
+				"-- bulk copy: Id",
+				stageKeysSQL(n.keys(), tn, "0a1b2c3d") + "\n" + dropTempStmt(stageScanKeys),
+				sweepSQL(w, n.keys(), sink.SweepSpec{Entity: c.table.Entity, Scan: "0a1b2c3d", Staged: 12345, Version: 1002345}),
+				clearKeysSQL(n.keys(), tn),
+			})
+			golden(t, "sweep_"+c.name+".sql", got)
+		})
+	}
+}

@@ -165,19 +165,20 @@ func CleanupProfileScript(o *sink.Options, entities []string) (string, error) {
 	}
 	stmts = append(stmts,
 		"DROP TABLE IF EXISTS "+qn(n.deleteLog())+";",
-		"DROP TABLE IF EXISTS "+qn(n.tombstone())+";")
+		"DROP TABLE IF EXISTS "+qn(n.tombstone())+";",
+		"DROP TABLE IF EXISTS "+qn(n.keys())+";")
 	return joinBatches(transaction(stmts)), nil
 }
 
 // dropTableStmts drops one entity table with its label view, procedures
-// and types (procedures first: a type in use cannot be dropped) and its
-// tombstones.
+// and types (procedures first: a type in use cannot be dropped), its
+// tombstones and its staged keys.
 func dropTableStmts(n naming, t schema.TableName) ([]string, error) {
 	ob := objectsOf(t)
 	if err := ob.check(); err != nil {
 		return nil, fmt.Errorf("sqlserver: %w", err)
 	}
-	tb := n.tombstone()
+	tb, keys := n.tombstone(), n.keys()
 	return []string{
 		// Only a view: another entity's table may have the name.
 		fmt.Sprintf("IF OBJECT_ID(%s, N'V') IS NOT NULL\n    DROP VIEW %s;", qobj(n.view(t)), qn(n.view(t))),
@@ -187,6 +188,7 @@ func dropTableStmts(n naming, t schema.TableName) ([]string, error) {
 		"DROP TYPE IF EXISTS " + qn(ob.Type) + ";",
 		"DROP TYPE IF EXISTS " + qn(ob.IDType) + ";",
 		fmt.Sprintf("IF OBJECT_ID(%s, N'U') IS NOT NULL\n    DELETE FROM %s WHERE [TableName] = %s;", qobj(tb), qn(tb), ql(t.Name)),
+		fmt.Sprintf("IF OBJECT_ID(%s, N'U') IS NOT NULL\n    DELETE FROM %s WHERE [TableName] = %s;", qobj(keys), qn(keys), ql(t.Name)),
 	}, nil
 }
 

@@ -9,6 +9,8 @@ DROP TYPE IF EXISTS [sales].[crm_accountType];
 DROP TYPE IF EXISTS [sales].[crm_accountIdType];
 IF OBJECT_ID(N'[sales].[crm_dataexport_tombstone]', N'U') IS NOT NULL
     DELETE FROM [sales].[crm_dataexport_tombstone] WHERE [TableName] = N'crm_account';
+IF OBJECT_ID(N'[sales].[crm_dataexport_keys]', N'U') IS NOT NULL
+    DELETE FROM [sales].[crm_dataexport_keys] WHERE [TableName] = N'crm_account';
 IF OBJECT_ID(N'[sales].[crm_OptionSetMetadata]', N'U') IS NOT NULL
     DELETE FROM [sales].[crm_OptionSetMetadata] WHERE [EntityName] = N'account';
 IF OBJECT_ID(N'[sales].[crm_StateMetadata]', N'U') IS NOT NULL
@@ -28,6 +30,8 @@ DROP TYPE IF EXISTS [sales].[crm_contactType];
 DROP TYPE IF EXISTS [sales].[crm_contactIdType];
 IF OBJECT_ID(N'[sales].[crm_dataexport_tombstone]', N'U') IS NOT NULL
     DELETE FROM [sales].[crm_dataexport_tombstone] WHERE [TableName] = N'crm_contact';
+IF OBJECT_ID(N'[sales].[crm_dataexport_keys]', N'U') IS NOT NULL
+    DELETE FROM [sales].[crm_dataexport_keys] WHERE [TableName] = N'crm_contact';
 IF OBJECT_ID(N'[sales].[crm_OptionSetMetadata]', N'U') IS NOT NULL
     DELETE FROM [sales].[crm_OptionSetMetadata] WHERE [EntityName] = N'contact';
 IF OBJECT_ID(N'[sales].[crm_StateMetadata]', N'U') IS NOT NULL
@@ -46,5 +50,6 @@ DROP TABLE IF EXISTS [sales].[crm_TargetMetadata];
 DROP TABLE IF EXISTS [sales].[crm_AttributeMetadata];
 DROP TABLE IF EXISTS [sales].[crm_DeleteLog];
 DROP TABLE IF EXISTS [sales].[crm_dataexport_tombstone];
+DROP TABLE IF EXISTS [sales].[crm_dataexport_keys];
 COMMIT TRANSACTION;
 GO

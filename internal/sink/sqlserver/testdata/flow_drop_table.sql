@@ -12,4 +12,6 @@ DROP TYPE IF EXISTS [dbo].[crm_accountType];
 DROP TYPE IF EXISTS [dbo].[crm_accountIdType];
 IF OBJECT_ID(N'[dbo].[crm_dataexport_tombstone]', N'U') IS NOT NULL
     DELETE FROM [dbo].[crm_dataexport_tombstone] WHERE [TableName] = N'crm_account';
+IF OBJECT_ID(N'[dbo].[crm_dataexport_keys]', N'U') IS NOT NULL
+    DELETE FROM [dbo].[crm_dataexport_keys] WHERE [TableName] = N'crm_account';
 COMMIT TRANSACTION;
