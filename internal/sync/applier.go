@@ -65,8 +65,12 @@ type ApplierOptions struct {
 	MaxDequeueCount int64
 	// ProfileTTL is how long a profile read from the store is reused (default 30 s).
 	ProfileTTL time.Duration
-	// Claims reads the bodies of claim-check messages (see PollerOptions).
+	// Claims reads the units of claim-check messages (see PollerOptions)
+	// and deletes them once applied.
 	Claims ClaimStore
+	// MaxUnits bounds the units (pages read from Blob storage) decoded and
+	// applied at once (default DefaultMaxUnits).
+	MaxUnits int
 	// Requeue, when set, carries the profile's retries: a failed message is
 	// sent again after the profile's retry interval with its attempt count,
 	// and the delivery in hand ends (no sleeping in a function). Nil: the
@@ -86,6 +90,7 @@ type Applier struct {
 
 	mu    gosync.Mutex
 	cache map[string]cachedProfile
+	units chan struct{} // one token per unit in flight
 }
 
 type cachedProfile struct {
@@ -111,32 +116,22 @@ func NewApplier(profiles ProfileStore, dest Destinations, counters CounterStore,
 	if a.o.Now == nil {
 		a.o.Now = time.Now
 	}
+	if a.o.MaxUnits <= 0 {
+		a.o.MaxUnits = DefaultMaxUnits
+	}
+	a.units = make(chan struct{}, a.o.MaxUnits)
+	if a.o.Requeue != nil {
+		a.o.Requeue = markingRequeuer{a.o.Requeue}
+	}
 	return a
 }
 
-// Apply applies one message body. A nil error means the transport may forget
-// the message: it was applied, or kept as a failed or unprocessable record. A
-// non-nil error means "redeliver it later".
-func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, error) {
-	m, err := DecodeMessage(body)
-	if err != nil {
-		return a.unprocessable(ctx, "", body, err)
-	}
+// apply applies the batch m of one delivered message. ref is what to send
+// again on failure (for a unit, its reference, not the claimed body); body
+// is the message as it is kept when it cannot be processed.
+func (a *Applier) apply(ctx context.Context, m, ref *Message, body []byte, d Delivery) (Report, error) {
 	rep := Report{Profile: m.Profile, Entity: m.Entity}
 	log := a.o.Logger.With("profile", m.Profile, "entity", m.Entity, "message", m.ID, "dequeueCount", d.DequeueCount)
-	ref := m // what to send again on failure: the claim reference, not the claimed body
-	if m.Claim != "" {
-		full, fullBody, err := a.claimed(ctx, m)
-		if err != nil && d.DequeueCount < a.o.MaxDequeueCount && !isMalformed(err) {
-			rep.Outcome, rep.Err = Retry, err
-			log.Warn("reading a claimed message failed; the message will be redelivered", "claim", m.Claim, "err", err)
-			return rep, fmt.Errorf("message %s: %w", m.ID, err)
-		}
-		if err != nil {
-			return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, err))
-		}
-		m, body = full, fullBody
-	}
 	cached, err := a.profile(ctx, m.Profile, false)
 	if err == nil && ((m.ProfileVersion != "" && m.ProfileVersion != cached.version) || !contains(cached.p.Entities, m.Entity)) {
 		// The poller read another version of the profile (an entity added,
@@ -209,26 +204,6 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 		log.Warn("updating counters failed", "err", cerr)
 	}
 	return rep, nil
-}
-
-// claimed reads the message a claim-check message names. It must be a whole
-// message of the same profile and entity.
-func (a *Applier) claimed(ctx context.Context, ref *Message) (*Message, []byte, error) {
-	if a.o.Claims == nil {
-		return nil, nil, &MalformedError{Reason: "a claim-check message arrived but no claim store is configured"}
-	}
-	body, err := a.o.Claims.GetClaim(ctx, ref.Claim)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := DecodeMessage(body)
-	if err != nil {
-		return nil, nil, err
-	}
-	if m.Claim != "" || m.Profile != ref.Profile || m.Entity != ref.Entity {
-		return nil, nil, &MalformedError{Reason: fmt.Sprintf("claimed body is for %s/%s (claim %q), not %s/%s", m.Profile, m.Entity, m.Claim, ref.Profile, ref.Entity)}
-	}
-	return m, body, nil
 }
 
 func isMalformed(err error) bool {

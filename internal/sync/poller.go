@@ -73,18 +73,24 @@ type PollerOptions struct {
 	// again (default 10 minutes). A page whose globalmetadataversion differs
 	// from the one seen before makes the next poll read it at once.
 	MetadataTTL time.Duration
-	// Claims keeps messages larger than the transport carries (a record
-	// with a long memo). Nil: such a record stops its entity with a
-	// *TooLargeError.
+	// Claims keeps each page larger than one message carries as one unit
+	// in Blob storage (see sendPage). Nil: such a page is split into
+	// messages of the transport's size, and a record larger than that
+	// stops its entity with a *TooLargeError.
 	Claims ClaimStore
 	Logger *slog.Logger
 	Now    func() time.Time
 }
 
-// ClaimStore keeps message bodies too large for the transport (claim check).
+// ClaimStore keeps pages too large for one message as units in Blob
+// storage (claim check).
 type ClaimStore interface {
+	// PutClaim stores body under name, replacing any blob of that name.
 	PutClaim(ctx context.Context, name string, body []byte) error
+	// GetClaim reads a body; one that is not there matches fs.ErrNotExist.
 	GetClaim(ctx context.Context, name string) ([]byte, error)
+	// DeleteClaim removes a body; one already gone is not an error.
+	DeleteClaim(ctx context.Context, name string) error
 }
 
 // Poller reads changes of every profile's entities and enqueues them, saving
@@ -353,42 +359,7 @@ func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity s
 		Page:           st.Pages + 1,
 	}
 	base.Batch.Columns = page.Columns
-	msgs, err := Split(base, page.Upserts, dels, p.out.MaxBodyBytes())
-	if err != nil {
-		return 0, fmt.Errorf("page %d: %w", st.Pages+1, err)
-	}
-	for i := range msgs {
-		body := msgs[i].Encode()
-		if len(body) > p.out.MaxBodyBytes() {
-			if body, err = p.claim(ctx, &msgs[i], body); err != nil {
-				return i, fmt.Errorf("page %d part %d: %w", st.Pages+1, i, err)
-			}
-		}
-		if err := p.out.Send(ctx, body); err != nil {
-			return i, fmt.Errorf("enqueueing page %d part %d: %w", st.Pages+1, i, err)
-		}
-	}
-	return len(msgs), nil
-}
-
-// claim stores a message too large for the transport as a blob and returns
-// the small reference message to send instead. The name is new on every
-// call: a message sent before a crash keeps naming what it carried.
-func (p *Poller) claim(ctx context.Context, m *Message, body []byte) ([]byte, error) {
-	if p.o.Claims == nil {
-		id := ""
-		if len(m.Batch.Upserts) > 0 {
-			id = m.Batch.Upserts[0].ID
-		}
-		return nil, &TooLargeError{Entity: m.Entity, ID: id, Size: len(body), Limit: p.out.MaxBodyBytes()}
-	}
-	name := fmt.Sprintf("%s/%s/%d.%d-%d.json", m.Profile, m.Entity, m.Page, m.Part, p.o.Now().UnixNano())
-	if err := p.o.Claims.PutClaim(ctx, name, body); err != nil {
-		return nil, fmt.Errorf("storing a %d-byte message as a claim: %w", len(body), err)
-	}
-	ref := m.envelope()
-	ref.Claim = name
-	return ref.Encode(), nil
+	return p.sendPage(ctx, base, page.Upserts, dels)
 }
 
 // ensureTable creates or evolves the entity's table when its metadata is new

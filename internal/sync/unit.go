@@ -1,0 +1,220 @@
+package sync
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dataexport/dataexport/internal/record"
+)
+
+// A page read from Dataverse (up to 5,000 records) is one unit of work: it
+// travels as one message and is applied in one transaction. A page whose
+// message fits the transport (a small delta) travels inline; a larger one is
+// stored compressed in Blob storage under a name of its own (UnitName) and
+// the message carries that name (Message.Claim). Per-message costs (queue
+// receive and delete, host invocation, transaction, counters) are then paid
+// once per page instead of once per 48 KiB.
+
+// sendPage sends one page as one unit and returns how many messages it sent
+// (0 for an empty page). Without a claim store, a page too large for one
+// message is split into several (Split) and sent concurrently; the caller
+// checkpoints only after this returns, so after every one is acknowledged.
+func (p *Poller) sendPage(ctx context.Context, base Message, upserts []record.Record, dels []record.Delete) (int, error) {
+	if len(upserts)+len(dels) == 0 {
+		return 0, nil
+	}
+	if p.o.Claims == nil {
+		return p.sendParts(ctx, base, upserts, dels)
+	}
+	whole := base
+	whole.Part = 0
+	whole.ID = base.ID + ".0"
+	whole.Batch.Upserts, whole.Batch.Deletes = upserts, dels
+	body := whole.Encode()
+	if len(body) <= p.out.MaxBodyBytes() {
+		if err := p.out.Send(ctx, body); err != nil {
+			return 0, fmt.Errorf("enqueueing page %d: %w", base.Page, err)
+		}
+		return 1, nil
+	}
+	name := UnitName(base.ID, body)
+	if err := p.o.Claims.PutClaim(ctx, name, body); err != nil {
+		return 0, fmt.Errorf("page %d: storing its %d-byte unit: %w", base.Page, len(body), err)
+	}
+	ref := whole.envelope()
+	ref.Claim = name
+	if err := p.out.Send(ctx, ref.Encode()); err != nil {
+		// Nothing checkpoints past this page, so it is read and stored again;
+		// a message that did reach the queue despite the error and finds
+		// its unit gone is one the re-read supersedes. Best effort: the
+		// lifecycle rule removes what this misses.
+		if derr := p.o.Claims.DeleteClaim(context.WithoutCancel(ctx), name); derr != nil {
+			p.o.Logger.Warn("removing the unit of a page that could not be enqueued failed", "unit", name, "err", derr)
+		}
+		return 0, fmt.Errorf("enqueueing page %d: %w", base.Page, err)
+	}
+	return 1, nil
+}
+
+// UnitName is the blob name of a page stored as a unit: the page's message
+// id (profile/entity/read/page) and a digest of its content. The same page
+// read twice with the same content gets the same name, so a repeated write
+// is idempotent and the reference message is identical (Service Bus drops
+// the duplicate by its body hash). A page read again after its content
+// changed gets another name: neither write replaces a unit that a message
+// already names, and neither message is taken for a duplicate of the other.
+func UnitName(pageID string, body []byte) string {
+	sum := sha256.Sum256(body)
+	return pageID + "-" + hex.EncodeToString(sum[:8]) + ".json"
+}
+
+// maxConcurrentParts bounds the sends of one page's parts in flight.
+const maxConcurrentParts = 8
+
+// sendParts sends a page as messages of at most the transport's size,
+// concurrently. It returns how many were acknowledged.
+func (p *Poller) sendParts(ctx context.Context, base Message, upserts []record.Record, dels []record.Delete) (int, error) {
+	msgs, err := Split(base, upserts, dels, p.out.MaxBodyBytes())
+	if err != nil {
+		return 0, fmt.Errorf("page %d: %w", base.Page, err)
+	}
+	bodies := make([][]byte, len(msgs))
+	for i := range msgs {
+		bodies[i] = msgs[i].Encode()
+		if len(bodies[i]) > p.out.MaxBodyBytes() {
+			id := ""
+			if len(msgs[i].Batch.Upserts) > 0 {
+				id = msgs[i].Batch.Upserts[0].ID
+			}
+			return 0, &TooLargeError{Entity: base.Entity, ID: id, Size: len(bodies[i]), Limit: p.out.MaxBodyBytes()}
+		}
+	}
+	var sent atomic.Int64
+	errs := make([]error, len(bodies))
+	sem := make(chan struct{}, maxConcurrentParts)
+	var wg gosync.WaitGroup
+	for i, body := range bodies {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := p.out.Send(ctx, body); err != nil {
+				errs[i] = fmt.Errorf("enqueueing page %d part %d: %w", base.Page, i, err)
+				return
+			}
+			sent.Add(1)
+		})
+	}
+	wg.Wait()
+	return int(sent.Load()), errors.Join(errs...)
+}
+
+// AlreadyApplied: the message names a unit that is gone. Units are deleted
+// only after their page was applied or kept as failed records, so this is a
+// repeated delivery of a message whose work is done.
+const AlreadyApplied Outcome = "already-applied"
+
+// DefaultMaxUnits is ApplierOptions.MaxUnits when unset.
+const DefaultMaxUnits = 2
+
+// Apply applies one message body. A nil error means the transport may forget
+// the message: it was applied, or kept as a failed or unprocessable record. A
+// non-nil error means "redeliver it later".
+func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, error) {
+	m, err := DecodeMessage(body)
+	if err != nil {
+		return a.unprocessable(ctx, "", body, err)
+	}
+	if m.Claim == "" {
+		return a.apply(ctx, m, m, body, d)
+	}
+	if a.o.Claims == nil {
+		return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, &MalformedError{Reason: "a claim-check message arrived but no claim store is configured"}))
+	}
+	// A unit is a whole page decoded in memory: a few at a time keep the
+	// process's memory flat whatever the host's concurrency. The sinks
+	// serialise writers of a table anyway, so more would only wait holding
+	// their pages.
+	select {
+	case a.units <- struct{}{}:
+	case <-ctx.Done():
+		return Report{Outcome: Retry, Profile: m.Profile, Entity: m.Entity, Err: ctx.Err()}, ctx.Err()
+	}
+	defer func() { <-a.units }()
+
+	log := a.o.Logger.With("profile", m.Profile, "entity", m.Entity, "message", m.ID, "unit", m.Claim, "dequeueCount", d.DequeueCount)
+	full, fullBody, err := a.claimed(ctx, m)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		log.Info("unit already applied and removed by an earlier delivery; nothing to do")
+		return Report{Outcome: AlreadyApplied, Profile: m.Profile, Entity: m.Entity}, nil
+	case err != nil && fullBody != nil:
+		// The unit itself is malformed: keep its content, then drop it.
+		rep, uerr := a.unprocessable(ctx, m.Profile, fullBody, fmt.Errorf("unit %s: %w", m.Claim, err))
+		if uerr == nil {
+			a.dropUnit(ctx, m.Claim)
+		}
+		return rep, uerr
+	case err != nil && d.DequeueCount < a.o.MaxDequeueCount:
+		log.Warn("reading the unit failed; the message will be redelivered", "err", err)
+		return Report{Outcome: Retry, Profile: m.Profile, Entity: m.Entity, Err: err}, fmt.Errorf("message %s: %w", m.ID, err)
+	case err != nil:
+		return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("unit %s: %w", m.Claim, err))
+	}
+	var requeued atomic.Bool
+	rep, err := a.apply(context.WithValue(ctx, requeueMark{}, &requeued), full, m, fullBody, d)
+	// The unit goes once no message can need it: its page is written, kept
+	// as failed records or unprocessable, and no copy of the reference was
+	// sent again.
+	if err == nil && !requeued.Load() && (rep.Outcome == Applied || rep.Outcome == Failed || rep.Outcome == Unprocessable) {
+		a.dropUnit(ctx, m.Claim)
+	}
+	return rep, err
+}
+
+// claimed reads the message a claim-check message names. It must be a whole
+// message of the same profile and entity. A unit that cannot be decoded is
+// returned with its body, so that it can be kept.
+func (a *Applier) claimed(ctx context.Context, ref *Message) (*Message, []byte, error) {
+	body, err := a.o.Claims.GetClaim(ctx, ref.Claim)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := DecodeMessage(body)
+	if err != nil {
+		return nil, body, err
+	}
+	if m.Claim != "" || m.Profile != ref.Profile || m.Entity != ref.Entity {
+		return nil, body, &MalformedError{Reason: fmt.Sprintf("claimed body is for %s/%s (claim %q), not %s/%s", m.Profile, m.Entity, m.Claim, ref.Profile, ref.Entity)}
+	}
+	return m, body, nil
+}
+
+func (a *Applier) dropUnit(ctx context.Context, name string) {
+	if err := a.o.Claims.DeleteClaim(context.WithoutCancel(ctx), name); err != nil {
+		// Harmless: a later delivery applies it again (idempotent), and the
+		// lifecycle rule removes it.
+		a.o.Logger.Warn("removing an applied unit failed", "unit", name, "err", err)
+	}
+}
+
+// requeueMark keys the flag that Apply's requeues set: a unit whose
+// reference was sent again must stay.
+type requeueMark struct{}
+
+// markingRequeuer sets the flag of the unit being applied on every send.
+type markingRequeuer struct{ Requeuer }
+
+func (r markingRequeuer) SendAfter(ctx context.Context, body []byte, delay time.Duration) error {
+	err := r.Requeuer.SendAfter(ctx, body, delay)
+	if f, ok := ctx.Value(requeueMark{}).(*atomic.Bool); ok {
+		f.Store(true) // also on error: the copy may have reached the queue
+	}
+	return err
+}
