@@ -52,12 +52,25 @@ type App struct {
 	Source   *dataverse.Client
 	Pool     *destination.Pool
 	Failures *failures.Store
-	Poller   *dsync.Poller
-	Applier  *dsync.Applier
-	Handler  http.Handler
+	// Claims holds the pages that travel as units in Blob storage.
+	Claims  *claims.Store
+	Poller  *dsync.Poller
+	Applier *dsync.Applier
+	Handler http.Handler
+	// Counters batches the applier's counter increments (one Table storage
+	// write per entity per second instead of per message).
+	Counters *state.BatchedCounters
 }
 
-func (c *App) Close() { c.Pool.Close() }
+// Close writes the pending counters and closes the destinations.
+func (c *App) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Counters.Close(ctx); err != nil {
+		slog.Warn("writing the last counters failed", "err", err)
+	}
+	c.Pool.Close()
+}
 
 // Build composes the application from app settings. Storage is reached with
 // the AzureWebJobsStorage connection string or, without one, with its
@@ -114,7 +127,8 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
-	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
+	counters := state.NewBatchedCounters(store, state.DefaultCounterInterval, log)
+	applier := dsync.NewApplier(store, pool, counters, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
 	// The trigger binding names, from the function.json files beside
 	// host.json (Azure: the app root) or in functions/ (this repository).
 	var bindings map[string]string
@@ -129,7 +143,7 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 		}
 	}
 	return &App{
-		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Poller: poller, Applier: applier,
+		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Poller: poller, Applier: applier, Counters: counters, Claims: claimStore,
 		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Logger: log, Bindings: bindings}),
 	}, nil
 }
