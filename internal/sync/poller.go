@@ -69,6 +69,11 @@ type PollerOptions struct {
 	// Budget bounds the wall time of one invocation (default 4 minutes); the
 	// page in flight is finished, then the poll stops.
 	Budget time.Duration
+	// Concurrency is how many entities are read at once (default 4): each
+	// entity's pages follow one another (a nextLink chain), so entities in
+	// parallel are what keeps a large read moving while one page is being
+	// stored and enqueued. Each keeps its own checkpoint order.
+	Concurrency int
 	// MetadataTTL is how long an entity definition is reused before it is read
 	// again (default 10 minutes). A page whose globalmetadataversion differs
 	// from the one seen before makes the next poll read it at once.
@@ -119,6 +124,9 @@ func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Des
 	if p.o.Budget <= 0 {
 		p.o.Budget = 4 * time.Minute
 	}
+	if p.o.Concurrency <= 0 {
+		p.o.Concurrency = 4
+	}
 	if p.o.MetadataTTL <= 0 {
 		p.o.MetadataTTL = 10 * time.Minute
 	}
@@ -151,15 +159,31 @@ func (p *Poller) PollAll(ctx context.Context) ([]EntityResult, error) {
 		return nil, fmt.Errorf("listing profiles: %w", err)
 	}
 	deadline := p.o.Now().Add(p.o.Budget)
-	var results []EntityResult
-	var errs []error
+	type job struct {
+		prof   profile.Profile
+		entity string
+	}
+	var jobs []job
 	for _, prof := range profiles {
 		for _, ent := range prof.Entities {
-			r := p.pollEntity(ctx, prof, ent, deadline)
-			if r.Err != nil {
-				errs = append(errs, fmt.Errorf("profile %s entity %s: %w", prof.Name, ent, r.Err))
-			}
-			results = append(results, r)
+			jobs = append(jobs, job{prof, ent})
+		}
+	}
+	results := make([]EntityResult, len(jobs))
+	sem := make(chan struct{}, p.o.Concurrency)
+	var wg gosync.WaitGroup
+	for i, j := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i] = p.pollEntity(ctx, j.prof, j.entity, deadline)
+		})
+	}
+	wg.Wait()
+	var errs []error
+	for _, r := range results {
+		if r.Err != nil {
+			errs = append(errs, fmt.Errorf("profile %s entity %s: %w", r.Profile, r.Entity, r.Err))
 		}
 	}
 	return results, errors.Join(errs...)
