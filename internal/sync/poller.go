@@ -250,8 +250,24 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	pager := p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, meta)})
 	reread := false
 	revived := map[string]struct{}{} // ids upserted by this delta read so far
-	for pager.More() && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
-		page, err := pager.NextPage(ctx)
+	// ahead is the next page, being read while the one before it is stored
+	// and enqueued. The pager is touched by one goroutine at a time: the
+	// loop does not call it while a read ahead is pending.
+	var ahead chan pageRead
+	defer func() {
+		if ahead != nil {
+			<-ahead // the page read ahead is dropped; nothing checkpointed it
+		}
+	}()
+	for (ahead != nil || pager.More()) && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
+		var page *dataverse.ChangesPage
+		var err error
+		if ahead != nil {
+			r := <-ahead
+			ahead, page, err = nil, r.page, r.err
+		} else {
+			page, err = pager.NextPage(ctx)
+		}
 		if err == nil && p.metadataMoved(entity, page.MetadataVersion) && !reread {
 			// The org's schema changed since the definition was read, so this
 			// page may lack new columns. Drop it (nothing was checkpointed),
@@ -285,6 +301,13 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		}
 		if page.Delta {
 			dropRevived(page, revived)
+		}
+		if page.NextLink != "" && res.Pages+1 < p.o.MaxPages && p.o.Now().Before(deadline) && pager.More() {
+			ahead = make(chan pageRead, 1)
+			go func(ch chan<- pageRead) {
+				next, err := pager.NextPage(ctx)
+				ch <- pageRead{next, err}
+			}(ahead)
 		}
 		n, err := p.enqueuePage(ctx, prof, entity, &st, page)
 		if err != nil {
@@ -329,6 +352,12 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		log.Info("poll", "phase", res.Phase, "pages", res.Pages, "upserts", res.Upserts, "deletes", res.Deletes, "messages", res.Messages, "caughtUp", res.CaughtUp)
 	}
 	return res
+}
+
+// pageRead is a page read ahead, or why it could not be read.
+type pageRead struct {
+	page *dataverse.ChangesPage
+	err  error
 }
 
 // enqueuePage turns a page into messages and sends them. Deletes are stamped
