@@ -32,7 +32,8 @@ type destination interface {
 	// baseline loads the same rows, a page at a time from memory, by the
 	// database's bulk paths into fresh tables of the pipeline's layout; it
 	// returns the seconds spent in the staged upsert and in the plain load.
-	baseline(ctx context.Context, tables []schema.Table, pages func(yield func(entity string, p *dataverse.ChangesPage) error) error) (upsert, load time.Duration, err error)
+	// pass names the tables' schema or file, one per pass.
+	baseline(ctx context.Context, pass string, tables []schema.Table, pages func(yield func(entity string, p *dataverse.ChangesPage) error) error) (upsert, load time.Duration, err error)
 	count(ctx context.Context, table string) (int64, error)
 	// markers returns, for rows whose column starts with prefix, the value
 	// and SinkModifiedOn by id.
@@ -136,10 +137,11 @@ func (d *pgDest) markers(ctx context.Context, table, column, prefix string) (map
 	return out, rows.Err()
 }
 
-func (d *pgDest) baseline(ctx context.Context, tables []schema.Table, pages func(yield func(string, *dataverse.ChangesPage) error) error) (time.Duration, time.Duration, error) {
+func (d *pgDest) baseline(ctx context.Context, pass string, tables []schema.Table, pages func(yield func(string, *dataverse.ChangesPage) error) error) (time.Duration, time.Duration, error) {
 	// The pipeline's exact layout, in two schemas of their own: one for the
 	// staged upsert, one for the plain COPY.
-	for _, schemaName := range []string{"baselineupsert", "baselinecopy"} {
+	up, cp := "baselineupsert"+pass, "baselinecopy"+pass
+	for _, schemaName := range []string{up, cp} {
 		if _, err := d.conn.Exec(ctx, "CREATE SCHEMA "+schemaName); err != nil {
 			return 0, 0, err
 		}
@@ -162,12 +164,12 @@ func (d *pgDest) baseline(ctx context.Context, tables []schema.Table, pages func
 		names := append([]string{schema.ColID, schema.ColSinkCreatedOn, schema.ColSinkModifiedOn, schema.ColVersion}, columnNames(p.Columns)...)
 		now := time.Now().UTC()
 		start := time.Now()
-		if err := d.stagedUpsert(ctx, "baselineupsert", t.Name, names, p.Upserts, now); err != nil {
+		if err := d.stagedUpsert(ctx, up, t.Name, names, p.Upserts, now); err != nil {
 			return fmt.Errorf("staged upsert: %w", err)
 		}
 		upsert += time.Since(start)
 		start = time.Now()
-		if err := d.copy(ctx, "baselinecopy", t.Name, names, p.Upserts, now); err != nil {
+		if err := d.copy(ctx, cp, t.Name, names, p.Upserts, now); err != nil {
 			return fmt.Errorf("COPY: %w", err)
 		}
 		load += time.Since(start)
@@ -351,10 +353,10 @@ func (d *sqliteDest) markers(ctx context.Context, table, column, prefix string) 
 // sink's settings (WAL, synchronous=FULL): a version-guarded INSERT … ON
 // CONFLICT DO UPDATE and a plain INSERT, one transaction per page, prepared
 // statements of 32 rows.
-func (d *sqliteDest) baseline(ctx context.Context, tables []schema.Table, pages func(yield func(string, *dataverse.ChangesPage) error) error) (time.Duration, time.Duration, error) {
+func (d *sqliteDest) baseline(ctx context.Context, pass string, tables []schema.Table, pages func(yield func(string, *dataverse.ChangesPage) error) error) (time.Duration, time.Duration, error) {
 	dbs := map[string]*sql.DB{}
 	for _, kind := range []string{"upsert", "load"} {
-		path := filepath.Join(d.dir, "baseline-"+kind+".db")
+		path := filepath.Join(d.dir, "baseline-"+kind+pass+".db")
 		s, err := sqlite.Open(ctx, path, &sink.Options{Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			return 0, 0, err

@@ -65,10 +65,11 @@ func peakRSS(pid int) (float64, error) {
 
 // proc is a child process with its output in a file.
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan error
+	name    string
+	cmd     *exec.Cmd
+	log     string
+	done    chan error
+	stopped sync.Once
 }
 
 func start(name, logPath string, env []string, bin string, args ...string) (*proc, error) {
@@ -93,13 +94,15 @@ func (p *proc) pid() int { return p.cmd.Process.Pid }
 
 // stop interrupts the process (a graceful shutdown) and kills it after 20 s.
 func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	p.stopped.Do(func() {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-p.done:
+		case <-time.After(20 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
 }
 
 // alive reports an early exit with the tail of its log.

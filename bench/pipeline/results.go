@@ -160,7 +160,9 @@ const resultsHeader = `# Pipeline benchmark results
 Written by ` + "`bench/pipeline`" + ` (see its README): one section per dataset size,
 replaced when that size is run again. E = pipeline rows/s ÷ the
 destination's own bulk rate for the same rows and tables, measured in the
-same run (PostgreSQL: staged upsert; SQLite: one-transaction insert). The
+same run, once before the pipeline and once after it (PostgreSQL: staged
+upsert; SQLite: one-transaction insert; the baseline columns give the rate
+over both passes). The
 machine is shared and small: compare ratios within a section, not absolute
 figures across sections.
 `

@@ -31,6 +31,7 @@ type usage struct {
 type result struct {
 	dest                string
 	rows                int64 // total rows loaded (both entities)
+	baselineRows        int64 // rows the baseline loaded, over both passes
 	pipeline            time.Duration
 	upsert, load        time.Duration // baseline: staged upsert, plain load
 	messages, pageRows  int64         // sent, and rows they carried, during the initial load
@@ -42,8 +43,8 @@ type result struct {
 }
 
 func (r result) pipelineRate() float64 { return float64(r.rows) / r.pipeline.Seconds() }
-func (r result) upsertRate() float64   { return float64(r.rows) / r.upsert.Seconds() }
-func (r result) loadRate() float64     { return float64(r.rows) / r.load.Seconds() }
+func (r result) upsertRate() float64   { return float64(r.baselineRows) / r.upsert.Seconds() }
+func (r result) loadRate() float64     { return float64(r.baselineRows) / r.load.Seconds() }
 
 // baselineRate is what E is measured against: PostgreSQL's staged upsert,
 // SQLite's one-transaction insert.
@@ -111,31 +112,43 @@ func runOne(ctx context.Context, c config, n int, destName string) (result, erro
 	if err != nil {
 		return res, err
 	}
-	var baselineRows int64
-	res.upsert, res.load, err = dest.baseline(ctx, tables, func(yield func(string, *dataverse.ChangesPage) error) error {
-		for _, ent := range entities {
-			meta, err := src.Entity(ctx, ent)
-			if err != nil {
-				return err
-			}
-			pager := src.NewChangesPager(meta, nil)
-			for pager.More() {
-				p, err := pager.NextPage(ctx)
+	// The baseline runs before the pipeline and again after it; E uses
+	// both, so a burst of other work on the shared machine during one of
+	// them weighs half.
+	baseline := func(pass string) error {
+		var rows int64
+		up, load, err := dest.baseline(ctx, pass, tables, func(yield func(string, *dataverse.ChangesPage) error) error {
+			for _, ent := range entities {
+				meta, err := src.Entity(ctx, ent)
 				if err != nil {
 					return err
 				}
-				baselineRows += int64(len(p.Upserts))
-				if err := yield(ent, p); err != nil {
-					return err
+				pager := src.NewChangesPager(meta, nil)
+				for pager.More() {
+					p, err := pager.NextPage(ctx)
+					if err != nil {
+						return err
+					}
+					rows += int64(len(p.Upserts))
+					if err := yield(ent, p); err != nil {
+						return err
+					}
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
 		}
+		res.upsert += up
+		res.load += load
+		res.baselineRows += rows
+		log.Printf("   baseline %s: %d rows; staged upsert %.0f rows/s, plain load %.0f rows/s", pass, rows, float64(rows)/up.Seconds(), float64(rows)/load.Seconds())
 		return nil
-	})
-	if err != nil {
-		return res, fmt.Errorf("baseline: %w", err)
 	}
-	log.Printf("   baseline: %d rows; staged upsert %.0f rows/s, plain load %.0f rows/s", baselineRows, float64(baselineRows)/res.upsert.Seconds(), float64(baselineRows)/res.load.Seconds())
+	if err := baseline("before"); err != nil {
+		return res, err
+	}
 
 	// The pipeline: the real binary with a profile from settings.
 	typ, conn := dest.profile()
@@ -277,6 +290,10 @@ func runOne(ctx context.Context, c config, n int, destName string) (result, erro
 		}
 	}
 	res.runnerRSSAfterDelta, _ = peakRSS(runner.pid())
+	runner.stop()
+	if err := baseline("after"); err != nil {
+		return res, err
+	}
 	return res, nil
 }
 

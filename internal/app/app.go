@@ -123,12 +123,14 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 		return nil, fmt.Errorf("claim-check blobs: %w", err)
 	}
 	pool := destination.NewPool(log)
-	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore})
+	// Poller and applier share one budget of pages in memory.
+	pages := dsync.NewPageBudget(dsync.DefaultPageBudget)
+	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore, Pages: pages})
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
 	counters := state.NewBatchedCounters(store, state.DefaultCounterInterval, log)
-	applier := dsync.NewApplier(store, pool, counters, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
+	applier := dsync.NewApplier(store, pool, counters, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Pages: pages, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
 	// The trigger binding names, from the function.json files beside
 	// host.json (Azure: the app root) or in functions/ (this repository).
 	var bindings map[string]string

@@ -68,9 +68,10 @@ type ApplierOptions struct {
 	// Claims reads the units of claim-check messages (see PollerOptions)
 	// and deletes them once applied.
 	Claims ClaimStore
-	// MaxUnits bounds the units (pages read from Blob storage) decoded and
-	// applied at once (default DefaultMaxUnits).
-	MaxUnits int
+	// Pages is the process's budget of pages in memory, shared with the
+	// poller: each unit read from Blob storage takes a slot until it is
+	// applied. Nil: a budget of DefaultPageBudget for this applier alone.
+	Pages *PageBudget
 	// Requeue, when set, carries the profile's retries: a failed message is
 	// sent again after the profile's retry interval with its attempt count,
 	// and the delivery in hand ends (no sleeping in a function). Nil: the
@@ -90,7 +91,6 @@ type Applier struct {
 
 	mu    gosync.Mutex
 	cache map[string]cachedProfile
-	units chan struct{} // one token per unit in flight
 }
 
 type cachedProfile struct {
@@ -116,10 +116,9 @@ func NewApplier(profiles ProfileStore, dest Destinations, counters CounterStore,
 	if a.o.Now == nil {
 		a.o.Now = time.Now
 	}
-	if a.o.MaxUnits <= 0 {
-		a.o.MaxUnits = DefaultMaxUnits
+	if a.o.Pages == nil {
+		a.o.Pages = NewPageBudget(DefaultPageBudget)
 	}
-	a.units = make(chan struct{}, a.o.MaxUnits)
 	if a.o.Requeue != nil {
 		a.o.Requeue = markingRequeuer{a.o.Requeue}
 	}

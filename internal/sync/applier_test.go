@@ -473,3 +473,31 @@ func TestApplierRereadsAChangedProfile(t *testing.T) {
 		t.Fatalf("unprocessable: %q", fails.unprocessable)
 	}
 }
+
+// The page budget lets n holders in at once; the next waits for a release
+// or gives up with its context.
+func TestPageBudget(t *testing.T) {
+	b := NewPageBudget(2)
+	ctx := t.Context()
+	for range 2 {
+		if err := b.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := b.Acquire(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a third Acquire = %v, want it to wait until its context ends", err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- b.Acquire(ctx) }()
+	b.Release()
+	if err := <-got; err != nil {
+		t.Fatalf("Acquire after a Release = %v", err)
+	}
+	var none *PageBudget // no budget: room for everything
+	if err := none.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	none.Release()
+}

@@ -78,6 +78,9 @@ type PollerOptions struct {
 	// again (default 10 minutes). A page whose globalmetadataversion differs
 	// from the one seen before makes the next poll read it at once.
 	MetadataTTL time.Duration
+	// Pages, when set, is the process's budget of pages in memory, shared
+	// with the applier: a page read takes a slot until it is enqueued.
+	Pages *PageBudget
 	// Claims keeps each page larger than one message carries as one unit
 	// in Blob storage (see sendPage). Nil: such a page is split into
 	// messages of the transport's size, and a record larger than that
@@ -254,18 +257,32 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	// and enqueued. The pager is touched by one goroutine at a time: the
 	// loop does not call it while a read ahead is pending.
 	var ahead chan pageRead
+	// held: the page in hand holds a slot of the process's page budget
+	// until it is enqueued.
+	held := false
+	release := func() {
+		if held {
+			p.o.Pages.Release()
+			held = false
+		}
+	}
 	defer func() {
+		release()
 		if ahead != nil {
-			<-ahead // the page read ahead is dropped; nothing checkpointed it
+			if r := <-ahead; r.held { // dropped; nothing checkpointed it
+				p.o.Pages.Release()
+			}
 		}
 	}()
 	for (ahead != nil || pager.More()) && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
+		release()
 		var page *dataverse.ChangesPage
 		var err error
 		if ahead != nil {
 			r := <-ahead
-			ahead, page, err = nil, r.page, r.err
-		} else {
+			ahead, page, err, held = nil, r.page, r.err, r.held
+		} else if err = p.o.Pages.Acquire(ctx); err == nil {
+			held = true
 			page, err = pager.NextPage(ctx)
 		}
 		if err == nil && p.metadataMoved(entity, page.MetadataVersion) && !reread {
@@ -305,10 +322,15 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		if page.NextLink != "" && res.Pages+1 < p.o.MaxPages && p.o.Now().Before(deadline) && pager.More() {
 			ahead = make(chan pageRead, 1)
 			go func(ch chan<- pageRead) {
+				if err := p.o.Pages.Acquire(ctx); err != nil {
+					ch <- pageRead{err: err}
+					return
+				}
 				next, err := pager.NextPage(ctx)
-				ch <- pageRead{next, err}
+				ch <- pageRead{next, err, true}
 			}(ahead)
 		}
+		ups, dels := len(page.Upserts), len(page.Deletes)
 		n, err := p.enqueuePage(ctx, prof, entity, &st, page)
 		if err != nil {
 			res.Err = err
@@ -324,7 +346,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			res.CaughtUp = true
 		}
 		st.Pages++
-		st.Read += int64(len(page.Upserts) + len(page.Deletes))
+		st.Read += int64(ups + dels)
 		st.LastPoll = p.o.Now().UTC()
 		st.LastError = ""
 		if err := p.entities.SaveEntity(ctx, &st); err != nil {
@@ -337,8 +359,8 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			return res
 		}
 		res.Pages++
-		res.Upserts += len(page.Upserts)
-		res.Deletes += len(page.Deletes)
+		res.Upserts += ups
+		res.Deletes += dels
 		res.Messages += n
 		res.Phase = st.Phase
 		if page.UntypedLookups > 0 {
@@ -358,6 +380,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 type pageRead struct {
 	page *dataverse.ChangesPage
 	err  error
+	held bool // a slot of the page budget is held for it
 }
 
 // enqueuePage turns a page into messages and sends them. Deletes are stamped
@@ -412,7 +435,11 @@ func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity s
 		Page:           st.Pages + 1,
 	}
 	base.Batch.Columns = page.Columns
-	return p.sendPage(ctx, base, page.Upserts, dels)
+	// The page's records go with the messages: once encoded, nothing here
+	// holds them while the unit is stored and enqueued.
+	upserts := page.Upserts
+	page.Upserts = nil
+	return p.sendPage(ctx, base, upserts, dels)
 }
 
 // ensureTable creates or evolves the entity's table when its metadata is new

@@ -38,6 +38,7 @@ func (p *Poller) sendPage(ctx context.Context, base Message, upserts []record.Re
 	whole.ID = base.ID + ".0"
 	whole.Batch.Upserts, whole.Batch.Deletes = upserts, dels
 	body := whole.Encode()
+	whole.Batch.Upserts, upserts = nil, nil // encoded: let the records go
 	if len(body) <= p.out.MaxBodyBytes() {
 		if err := p.out.Send(ctx, body); err != nil {
 			return 0, fmt.Errorf("enqueueing page %d: %w", base.Page, err)
@@ -120,8 +121,43 @@ func (p *Poller) sendParts(ctx context.Context, base Message, upserts []record.R
 // repeated delivery of a message whose work is done.
 const AlreadyApplied Outcome = "already-applied"
 
-// DefaultMaxUnits is ApplierOptions.MaxUnits when unset.
-const DefaultMaxUnits = 2
+// DefaultPageBudget is how many pages (read by the poller, or units being
+// applied) a process holds in memory at once. A 5,000-row page of a wide
+// entity takes about 25 MB decoded; three keep the process near 150 MB
+// with Go's default GC headroom and still let one page be read while
+// another is stored and a third applied.
+const DefaultPageBudget = 3
+
+// PageBudget bounds the pages a process holds in memory at once: the
+// poller's pages from the read to the enqueue, the applier's units from the
+// blob read to the commit. Memory then stays flat whatever the number of
+// entities, the host's concurrency and the size of a read.
+type PageBudget struct{ slots chan struct{} }
+
+// NewPageBudget allows n pages at once (at least one).
+func NewPageBudget(n int) *PageBudget {
+	return &PageBudget{slots: make(chan struct{}, max(n, 1))}
+}
+
+// Acquire waits for a slot. A nil budget has room for everything.
+func (b *PageBudget) Acquire(ctx context.Context) error {
+	if b == nil {
+		return nil
+	}
+	select {
+	case b.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Release gives a slot back.
+func (b *PageBudget) Release() {
+	if b != nil {
+		<-b.slots
+	}
+}
 
 // Apply applies one message body. A nil error means the transport may forget
 // the message: it was applied, or kept as a failed or unprocessable record. A
@@ -137,16 +173,14 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	if a.o.Claims == nil {
 		return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, &MalformedError{Reason: "a claim-check message arrived but no claim store is configured"}))
 	}
-	// A unit is a whole page decoded in memory: a few at a time keep the
-	// process's memory flat whatever the host's concurrency. The sinks
-	// serialise writers of a table anyway, so more would only wait holding
-	// their pages.
-	select {
-	case a.units <- struct{}{}:
-	case <-ctx.Done():
-		return Report{Outcome: Retry, Profile: m.Profile, Entity: m.Entity, Err: ctx.Err()}, ctx.Err()
+	// A unit is a whole page decoded in memory: a few at a time (shared
+	// with the poller) keep the process's memory flat whatever the host's
+	// concurrency. The sinks serialise writers of a table anyway, so more
+	// would only wait holding their pages.
+	if err := a.o.Pages.Acquire(ctx); err != nil {
+		return Report{Outcome: Retry, Profile: m.Profile, Entity: m.Entity, Err: err}, err
 	}
-	defer func() { <-a.units }()
+	defer a.o.Pages.Release()
 
 	log := a.o.Logger.With("profile", m.Profile, "entity", m.Entity, "message", m.ID, "unit", m.Claim, "dequeueCount", d.DequeueCount)
 	full, fullBody, err := a.claimed(ctx, m)
