@@ -205,11 +205,6 @@ func (a *Applier) apply(ctx context.Context, m, ref *Message, body []byte, d Del
 	return rep, nil
 }
 
-func isMalformed(err error) bool {
-	var me *MalformedError
-	return errors.As(err, &me)
-}
-
 func (a *Applier) keepFailed(ctx context.Context, m *Message, cause error) error {
 	change := "Update"
 	if m.Kind == KindInitial {

@@ -288,12 +288,26 @@ func TestUnitRoundTrip(t *testing.T) {
 		t.Fatalf("small page message %+v, %v; want the record inline", back, err)
 	}
 
+	// A reference that could not be sent leaves its unit: another poll of
+	// the same page may have sent one naming it.
+	before := len(claims)
+	p.out = failingSender{max: 8 << 10}
+	changed[0].Version++
+	if _, err := p.sendPage(t.Context(), base, changed, nil); err == nil || len(claims) != before+1 {
+		t.Fatalf("send failing: %v, %d units; want an error and the unit kept", err, len(claims))
+	}
+
 	p.o.Claims = nil
 	var tl *TooLargeError
 	if _, err := p.sendPage(t.Context(), base, upserts, nil); !errors.As(err, &tl) || tl.ID != big.ID {
 		t.Fatalf("without a claim store: %v, want a *TooLargeError naming %s", err, big.ID)
 	}
 }
+
+type failingSender struct{ max int }
+
+func (f failingSender) Send(context.Context, []byte) error { return errors.New("queue unavailable") }
+func (f failingSender) MaxBodyBytes() int                  { return f.max }
 
 // recordingSender keeps what it is sent.
 type recordingSender struct {

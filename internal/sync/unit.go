@@ -52,13 +52,10 @@ func (p *Poller) sendPage(ctx context.Context, base Message, upserts []record.Re
 	ref := whole.envelope()
 	ref.Claim = name
 	if err := p.out.Send(ctx, ref.Encode()); err != nil {
-		// Nothing checkpoints past this page, so it is read and stored again;
-		// a message that did reach the queue despite the error and finds
-		// its unit gone is one the re-read supersedes. Best effort: the
-		// lifecycle rule removes what this misses.
-		if derr := p.o.Claims.DeleteClaim(context.WithoutCancel(ctx), name); derr != nil {
-			p.o.Logger.Warn("removing the unit of a page that could not be enqueued failed", "unit", name, "err", derr)
-		}
+		// The unit stays: another poll of the same page (one that won the
+		// race, or a send that reached the queue despite the error) may
+		// have enqueued a reference to this very name. The lifecycle rule
+		// removes it if nothing does.
 		return 0, fmt.Errorf("enqueueing page %d: %w", base.Page, err)
 	}
 	return 1, nil
