@@ -88,7 +88,6 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var sections []section
 	for _, n := range c.sizes {
 		s := section{size: n, env: env, started: time.Now().UTC()}
 		for _, d := range c.dests {
@@ -98,13 +97,13 @@ func main() {
 			}
 			s.results = append(s.results, r)
 		}
-		sections = append(sections, s)
 		printSection(os.Stdout, c, s)
+		// Each size as it completes: a later failure keeps what is done.
+		if err := writeResults(c, []section{s}); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("\nresults written to %s\n", c.out)
 	}
-	if err := writeResults(c, sections); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("\nresults written to %s\n", c.out)
 }
 
 func ints(s string) ([]int, error) {

@@ -159,6 +159,19 @@ type azurite struct {
 }
 
 func startAzurite(ctx context.Context, root, dir string) (*azurite, error) {
+	// Free ports are picked, released and then bound by Azurite: another
+	// process can take one in between. Try again with new ones.
+	var err error
+	for range 3 {
+		var a *azurite
+		if a, err = startAzuriteOnce(ctx, root, dir); err == nil {
+			return a, nil
+		}
+	}
+	return nil, err
+}
+
+func startAzuriteOnce(ctx context.Context, root, dir string) (*azurite, error) {
 	a := &azurite{root: root, dir: dir}
 	for i := range a.ports {
 		p, err := freePort()

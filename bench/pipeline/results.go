@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -118,7 +119,11 @@ func printSection(w io.Writer, c config, s section) {
 	}
 	for _, r := range s.results {
 		if r.profile != "" {
-			fmt.Fprintf(w, "\nCPU profile of the runner (%s): `go tool pprof -top %s`\n", r.dest, r.profile)
+			path := r.profile
+			if rel, err := filepath.Rel(c.root, path); err == nil {
+				path = rel
+			}
+			fmt.Fprintf(w, "\nCPU profile of the runner (%s), in the work folder (not committed): `go tool pprof -top %s`\n", r.dest, path)
 		}
 	}
 	fmt.Fprintln(w, "<!-- end -->")
@@ -162,9 +167,8 @@ replaced when that size is run again. E = pipeline rows/s ÷ the
 destination's own bulk rate for the same rows and tables, measured in the
 same run, once before the pipeline and once after it (PostgreSQL: staged
 upsert; SQLite: one-transaction insert; the baseline columns give the rate
-over both passes). The
-machine is shared and small: compare ratios within a section, not absolute
-figures across sections.
+over both passes). The machine is shared and small: compare ratios within
+a section, not absolute figures across sections.
 `
 
 // writeResults replaces the sections of the sizes run and keeps the others.

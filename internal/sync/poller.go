@@ -278,6 +278,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		release()
 		var page *dataverse.ChangesPage
 		var err error
+		readStart := time.Now()
 		if ahead != nil {
 			r := <-ahead
 			ahead, page, err, held = nil, r.page, r.err, r.held
@@ -331,7 +332,9 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			}(ahead)
 		}
 		ups, dels := len(page.Upserts), len(page.Deletes)
+		enqueueStart := time.Now()
 		n, err := p.enqueuePage(ctx, prof, entity, &st, page)
+		enqueued := time.Since(enqueueStart)
 		if err != nil {
 			res.Err = err
 			return res
@@ -358,6 +361,10 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			res.Err = fmt.Errorf("saving position: %w", err)
 			return res
 		}
+		// Where a page's time goes: waiting for it (the read, or what is
+		// left of the read ahead) and storing, enqueueing, checkpointing it.
+		log.Debug("page enqueued", "page", st.Pages, "rows", ups+dels, "messages", n,
+			"waited", enqueueStart.Sub(readStart), "enqueued", enqueued, "checkpointed", time.Since(enqueueStart)-enqueued)
 		res.Pages++
 		res.Upserts += ups
 		res.Deletes += dels
