@@ -459,6 +459,7 @@ func TestEndToEnd(t *testing.T) {
 			e.sync()
 			e.assertMatch("after inserts, updates and deletes")
 
+			e.check(e.app.Counters.Flush(t.Context())) // written once a second
 			cnt, err := e.app.Store.GetCounters(t.Context(), e.prof.Name, "contact")
 			if err != nil {
 				t.Fatal(err)

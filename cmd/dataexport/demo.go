@@ -155,6 +155,10 @@ func cmdDemo(ctx context.Context, args []string, log *slog.Logger) error {
 	if err := check.waitMatch(ctx, out); err != nil {
 		return err
 	}
+	// The applier's counters are written once a second; the summary shows them.
+	if err := c.Counters.Flush(ctx); err != nil {
+		return err
+	}
 	return check.summary(ctx, out)
 }
 

@@ -59,15 +59,28 @@ type App struct {
 	Pool     *destination.Pool
 	Failures *failures.Store
 	Secrets  *secrets.Resolver
-	Poller   *dsync.Poller
-	Applier  *dsync.Applier
+	// Claims holds the pages that travel as units in Blob storage.
+	Claims  *claims.Store
+	Poller  *dsync.Poller
+	Applier *dsync.Applier
 	// Manage is the management service: the CLI, the HTTP functions and
 	// the web UI call it for every profile operation.
 	Manage  *manage.Service
 	Handler http.Handler
+	// Counters batches the applier's counter increments (one Table storage
+	// write per entity per second instead of per message).
+	Counters *state.BatchedCounters
 }
 
-func (c *App) Close() { c.Pool.Close() }
+// Close writes the pending counters and closes the destinations.
+func (c *App) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Counters.Close(ctx); err != nil {
+		slog.Warn("writing the last counters failed", "err", err)
+	}
+	c.Pool.Close()
+}
 
 // Build composes the application from app settings. Storage is reached with
 // the AzureWebJobsStorage connection string or, without one, with its
@@ -132,11 +145,14 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 		return nil, fmt.Errorf("claim-check blobs: %w", err)
 	}
 	pool := destination.New(&destination.Options{Logger: log, Secrets: resolver})
-	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore, Failures: fails})
+	// Poller and applier share one budget of pages in memory.
+	pages := dsync.NewPageBudget(dsync.DefaultPageBudget)
+	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore, Failures: fails, Pages: pages})
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
-	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
+	counters := state.NewBatchedCounters(store, state.DefaultCounterInterval, log)
+	applier := dsync.NewApplier(store, pool, counters, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Pages: pages, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
 	// The trigger binding names, from the function.json files beside
 	// host.json (Azure: the app root) or in functions/ (this repository).
 	var bindings map[string]string
@@ -157,6 +173,7 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, Manage: svc,
+		Counters: counters, Claims: claimStore,
 		Handler: handlers.New(handlers.Options{
 			Poller:  &prunedPoller{Poller: poller, fails: fails, retention: keep, log: log, now: time.Now},
 			Applier: applier, Manager: svc, Logger: log, Bindings: bindings,

@@ -68,13 +68,22 @@ type PollerOptions struct {
 	// Budget bounds the wall time of one invocation (default 4 minutes); the
 	// page in flight is finished, then the poll stops.
 	Budget time.Duration
+	// Concurrency is how many entities are read at once (default 4): each
+	// entity's pages follow one another (a nextLink chain), so entities in
+	// parallel are what keeps a large read moving while one page is being
+	// stored and enqueued. Each keeps its own checkpoint order.
+	Concurrency int
 	// MetadataTTL is how long an entity definition is reused before it is read
 	// again (default 10 minutes). A page whose globalmetadataversion differs
 	// from the one seen before makes the next poll read it at once.
 	MetadataTTL time.Duration
-	// Claims keeps messages larger than the transport carries (a record
-	// with a long memo). Nil: such a record stops its entity with a
-	// *TooLargeError.
+	// Pages, when set, is the process's budget of pages in memory, shared
+	// with the applier: a page read takes a slot until it is enqueued.
+	Pages *PageBudget
+	// Claims keeps each page larger than one message carries as one unit
+	// in Blob storage (see sendPage). Nil: such a page is split into
+	// messages of the transport's size, and a record larger than that
+	// stops its entity with a *TooLargeError.
 	Claims ClaimStore
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -86,10 +95,15 @@ type MetadataFailureWriter interface {
 	WriteMetadataFailure(ctx context.Context, profile, entity, changeType, reason string, payload []byte) error
 }
 
-// ClaimStore keeps message bodies too large for the transport (claim check).
+// ClaimStore keeps pages too large for one message as units in Blob
+// storage (claim check).
 type ClaimStore interface {
+	// PutClaim stores body under name, replacing any blob of that name.
 	PutClaim(ctx context.Context, name string, body []byte) error
+	// GetClaim reads a body; one that is not there matches fs.ErrNotExist.
 	GetClaim(ctx context.Context, name string) ([]byte, error)
+	// DeleteClaim removes a body; one already gone is not an error.
+	DeleteClaim(ctx context.Context, name string) error
 }
 
 // Poller reads changes of every profile's entities and enqueues them, saving
@@ -120,6 +134,9 @@ func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Des
 	}
 	if p.o.Budget <= 0 {
 		p.o.Budget = 4 * time.Minute
+	}
+	if p.o.Concurrency <= 0 {
+		p.o.Concurrency = 4
 	}
 	if p.o.MetadataTTL <= 0 {
 		p.o.MetadataTTL = 10 * time.Minute
@@ -173,7 +190,11 @@ func (p *Poller) PollAll(ctx context.Context) ([]EntityResult, error) {
 		return nil, fmt.Errorf("listing profiles: %w", err)
 	}
 	deadline := p.o.Now().Add(p.o.Budget)
-	var results []EntityResult
+	type job struct {
+		prof   profile.Profile
+		entity string
+	}
+	var jobs []job
 	for _, prof := range profiles {
 		if !prof.IsActive() {
 			// Deactivated: no reads. Messages already queued are still
@@ -181,13 +202,24 @@ func (p *Poller) PollAll(ctx context.Context) ([]EntityResult, error) {
 			continue
 		}
 		for _, ent := range prof.Entities {
-			r := p.pollEntity(ctx, prof, ent, deadline)
-			if r.Err != nil {
-				p.entityFailed(ctx, prof.Name, ent, r.Err)
-			}
-			results = append(results, r)
+			jobs = append(jobs, job{prof, ent})
 		}
 	}
+	results := make([]EntityResult, len(jobs))
+	sem := make(chan struct{}, p.o.Concurrency)
+	var wg gosync.WaitGroup
+	for i, j := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r := p.pollEntity(ctx, j.prof, j.entity, deadline)
+			if r.Err != nil {
+				p.entityFailed(ctx, j.prof.Name, j.entity, r.Err)
+			}
+			results[i] = r
+		})
+	}
+	wg.Wait()
 	return results, nil
 }
 
@@ -300,8 +332,39 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	pager := p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, meta)})
 	reread := false
 	revived := map[string]struct{}{} // ids upserted by this delta read so far
-	for pager.More() && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
-		page, err := pager.NextPage(ctx)
+	// ahead is the next page, being read while the one before it is stored
+	// and enqueued. The pager is touched by one goroutine at a time: the
+	// loop does not call it while a read ahead is pending.
+	var ahead chan pageRead
+	// held: the page in hand holds a slot of the process's page budget
+	// until it is enqueued.
+	held := false
+	release := func() {
+		if held {
+			p.o.Pages.Release()
+			held = false
+		}
+	}
+	defer func() {
+		release()
+		if ahead != nil {
+			if r := <-ahead; r.held { // dropped; nothing checkpointed it
+				p.o.Pages.Release()
+			}
+		}
+	}()
+	for (ahead != nil || pager.More()) && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
+		release()
+		var page *dataverse.ChangesPage
+		var err error
+		readStart := time.Now()
+		if ahead != nil {
+			r := <-ahead
+			ahead, page, err, held = nil, r.page, r.err, r.held
+		} else if err = p.o.Pages.Acquire(ctx); err == nil {
+			held = true
+			page, err = pager.NextPage(ctx)
+		}
 		if err == nil && p.metadataMoved(entity, page.MetadataVersion) && !reread {
 			// The org's schema changed since the definition was read, so this
 			// page may lack new columns. Drop it (nothing was checkpointed),
@@ -335,7 +398,21 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		if page.Delta {
 			dropRevived(page, revived)
 		}
+		if page.NextLink != "" && res.Pages+1 < p.o.MaxPages && p.o.Now().Before(deadline) && pager.More() {
+			ahead = make(chan pageRead, 1)
+			go func(ch chan<- pageRead) {
+				if err := p.o.Pages.Acquire(ctx); err != nil {
+					ch <- pageRead{err: err}
+					return
+				}
+				next, err := pager.NextPage(ctx)
+				ch <- pageRead{next, err, true}
+			}(ahead)
+		}
+		ups, dels := len(page.Upserts), len(page.Deletes)
+		enqueueStart := time.Now()
 		n, err := p.enqueuePage(ctx, prof, entity, &st, page)
+		enqueued := time.Since(enqueueStart)
 		if errors.Is(err, state.ErrConflict) {
 			return p.superseded(log, res, st.Pages+1)
 		}
@@ -354,7 +431,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			startSweep(&st)
 		}
 		st.Pages++
-		st.Read += int64(len(page.Upserts) + len(page.Deletes))
+		st.Read += int64(ups + dels)
 		st.LastPoll = p.o.Now().UTC()
 		st.LastError, st.LastErrorAt = "", time.Time{}
 		if err := p.entities.SaveEntity(ctx, &st); err != nil {
@@ -364,9 +441,13 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			res.Err = fmt.Errorf("saving position: %w", err)
 			return res
 		}
+		// Where a page's time goes: waiting for it (the read, or what is
+		// left of the read ahead) and storing, enqueueing, checkpointing it.
+		log.Debug("page enqueued", "page", st.Pages, "rows", ups+dels, "messages", n,
+			"waited", enqueueStart.Sub(readStart), "enqueued", enqueued, "checkpointed", time.Since(enqueueStart)-enqueued)
 		res.Pages++
-		res.Upserts += len(page.Upserts)
-		res.Deletes += len(page.Deletes)
+		res.Upserts += ups
+		res.Deletes += dels
 		res.Messages += n
 		res.Phase = st.Phase
 		if page.UntypedLookups > 0 {
@@ -427,6 +508,13 @@ func (p *Poller) superseded(log *slog.Logger, res EntityResult, page int64) Enti
 	return res
 }
 
+// pageRead is a page read ahead, or why it could not be read.
+type pageRead struct {
+	page *dataverse.ChangesPage
+	err  error
+	held bool // a slot of the page budget is held for it
+}
+
 // enqueuePage turns a page into messages and sends them. Deletes are stamped
 // with the highest version seen so far for this entity (rows of earlier reads
 // and sends, the delta tokens, and this page), which orders each delete after
@@ -479,42 +567,11 @@ func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity s
 		Page:           st.Pages + 1,
 	}
 	base.Batch.Columns = page.Columns
-	msgs, err := Split(base, page.Upserts, dels, p.out.MaxBodyBytes())
-	if err != nil {
-		return 0, fmt.Errorf("page %d: %w", st.Pages+1, err)
-	}
-	for i := range msgs {
-		body := msgs[i].Encode()
-		if len(body) > p.out.MaxBodyBytes() {
-			if body, err = p.claim(ctx, &msgs[i], body); err != nil {
-				return i, fmt.Errorf("page %d part %d: %w", st.Pages+1, i, err)
-			}
-		}
-		if err := p.out.Send(ctx, body); err != nil {
-			return i, fmt.Errorf("enqueueing page %d part %d: %w", st.Pages+1, i, err)
-		}
-	}
-	return len(msgs), nil
-}
-
-// claim stores a message too large for the transport as a blob and returns
-// the small reference message to send instead. The name is new on every
-// call: a message sent before a crash keeps naming what it carried.
-func (p *Poller) claim(ctx context.Context, m *Message, body []byte) ([]byte, error) {
-	if p.o.Claims == nil {
-		id := ""
-		if len(m.Batch.Upserts) > 0 {
-			id = m.Batch.Upserts[0].ID
-		}
-		return nil, &TooLargeError{Entity: m.Entity, ID: id, Size: len(body), Limit: p.out.MaxBodyBytes()}
-	}
-	name := fmt.Sprintf("%s/%s/%d.%d-%d.json", m.Profile, m.Entity, m.Page, m.Part, p.o.Now().UnixNano())
-	if err := p.o.Claims.PutClaim(ctx, name, body); err != nil {
-		return nil, fmt.Errorf("storing a %d-byte message as a claim: %w", len(body), err)
-	}
-	ref := m.envelope()
-	ref.Claim = name
-	return ref.Encode(), nil
+	// The page's records go with the messages: once encoded, nothing here
+	// holds them while the unit is stored and enqueued.
+	upserts := page.Upserts
+	page.Upserts = nil
+	return p.sendPage(ctx, base, upserts, dels)
 }
 
 // ensureTable creates or evolves the entity's table when its metadata is new
