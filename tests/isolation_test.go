@@ -60,6 +60,8 @@ func (e *env) await(what string, timeout time.Duration, done func() bool) {
 
 func (e *env) counters(entity string) state.Counters {
 	e.t.Helper()
+	// The applier writes its counters once a second: what it holds counts.
+	e.check(e.app.Counters.Flush(e.t.Context()))
 	c, err := e.app.Store.GetCounters(e.t.Context(), e.prof.Name, entity)
 	e.check(err)
 	return c
