@@ -12,6 +12,7 @@ import (
 
 	"github.com/dataexport/dataexport/internal/manage"
 	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/recovery"
 )
 
 // Manager is the management service as the HTTP functions use it.
@@ -27,6 +28,10 @@ type Manager interface {
 	Test(ctx context.Context, name string) (manage.TestReport, error)
 	Status(ctx context.Context, name string) (manage.ProfileStatus, error)
 	SourceEntities(ctx context.Context) (manage.SourceCatalog, error)
+	Failures(ctx context.Context, name string, q manage.FailuresQuery) (recovery.FailuresReport, error)
+	ResyncFailures(ctx context.Context, name, entity string) (recovery.ResyncReport, error)
+	ResyncEntity(ctx context.Context, name, entity string) (recovery.EntityResync, error)
+	Reconcile(ctx context.Context, name, entity string, limit int) (recovery.ReconcileReport, error)
 }
 
 // RoutePrefix is the host's default extensions.http.routePrefix.
@@ -86,13 +91,14 @@ type Op struct {
 
 // QueryParam is a documented query parameter.
 type QueryParam struct {
-	Name, Description, Type string // Type: boolean, string
+	Name, Description, Type string // Type: boolean, integer, string
 }
 
 // apiCall is one request to an operation.
 type apiCall struct {
-	req  *HTTPRequest
-	name string // {name}
+	req    *HTTPRequest
+	name   string // {name}
+	entity string // {entity}
 }
 
 func (c *apiCall) profileBody() (profile.Profile, error) {
@@ -113,6 +119,18 @@ func (c *apiCall) boolQuery(name string) (bool, error) {
 		return false, badRequest("?"+name, fmt.Sprintf("%q is not true or false", v))
 	}
 	return b, nil
+}
+
+func (c *apiCall) intQuery(name string) (int, error) {
+	v, ok := c.req.Query[name]
+	if !ok || v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, badRequest("?"+name, fmt.Sprintf("%q is not a whole number", v))
+	}
+	return n, nil
 }
 
 func (c *apiCall) ifMatch() string { return strings.TrimSpace(c.req.Header("If-Match")) }
@@ -212,6 +230,50 @@ func apiRoutes() []Route {
 			http.MethodGet: {ID: "profileStatus", Summary: "State, Failed Notifications and each entity's phase, counters, last sync, lag and last error", Result: manage.ProfileStatus{}, Errors: nameErrs,
 				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) { return m.Status(ctx, c.name) }},
 		}},
+		{"ProfileFailures", "profiles/{name}/failures", map[string]Op{
+			http.MethodGet: {ID: "profileFailures", Summary: "Failed records: counts per entity, the latest failure and resync log lines, a read-only URL of the failures container (valid 24 hours at most)",
+				Result: recovery.FailuresReport{}, Errors: []int{http.StatusBadRequest, http.StatusNotFound},
+				Query: []QueryParam{{"lines", "how many of the latest log lines to show (default 20, at most 1000)", "integer"},
+					{"urlHours", "how long the URL is valid: 1-24 hours (default 24)", "integer"}},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					lines, err := c.intQuery("lines")
+					if err != nil {
+						return nil, err
+					}
+					hours, err := c.intQuery("urlHours")
+					if err != nil {
+						return nil, err
+					}
+					return m.Failures(ctx, c.name, manage.FailuresQuery{Lines: lines, URLHours: hours})
+				}},
+		}},
+		{"ProfileFailuresResync", "profiles/{name}/failures/resync", map[string]Op{
+			http.MethodPost: {ID: "resyncFailures", Summary: "Resync failed records: read them again from Dataverse and apply them; those refused again are logged under forcerefreshfailurelog/",
+				Result: recovery.ResyncReport{}, Errors: []int{http.StatusNotFound},
+				Query: []QueryParam{{"entity", "only the failed records of this entity", "string"}},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					return m.ResyncFailures(ctx, c.name, c.req.Query["entity"])
+				}},
+		}},
+		{"EntityResync", "profiles/{name}/entities/{entity}/resync", map[string]Op{
+			http.MethodPost: {ID: "resyncEntity", Summary: "Read the entity again in full over its table (nothing dropped); rows the source no longer has are removed when the read is done",
+				Result: recovery.EntityResync{}, Errors: []int{http.StatusNotFound, http.StatusConflict},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					return m.ResyncEntity(ctx, c.name, c.entity)
+				}},
+		}},
+		{"EntityReconcile", "profiles/{name}/entities/{entity}/reconcile", map[string]Op{
+			http.MethodGet: {ID: "reconcileEntity", Summary: "Compare the entity's table with the source by id and version: counts, and the missing, extra and stale ids",
+				Result: recovery.ReconcileReport{}, Errors: []int{http.StatusBadRequest, http.StatusNotFound},
+				Query: []QueryParam{{"limit", "how many ids of each kind to list (default 20, at most 1000)", "integer"}},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					limit, err := c.intQuery("limit")
+					if err != nil {
+						return nil, err
+					}
+					return m.Reconcile(ctx, c.name, c.entity, limit)
+				}},
+		}},
 		{"SourceEntities", "source/entities", map[string]Op{
 			http.MethodGet: {ID: "sourceEntities", Summary: "The org's tables (change tracking, display names) and N:N relationships", Result: manage.SourceCatalog{},
 				Errors: []int{http.StatusServiceUnavailable},
@@ -293,9 +355,11 @@ func (s *server) serveAPI(ctx context.Context, rt Route, r *HTTPRequest) HTTPRes
 	if s.o.Manager == nil && op.ID != "openapi" {
 		return problemResponse(Problem{Status: http.StatusServiceUnavailable, Title: "The management service is not configured", Detail: "this handler was started without the management service"}, path)
 	}
-	c := &apiCall{req: r, name: r.Params["name"]}
-	if slices.Contains(rt.Params(), "name") && c.name == "" {
-		return problemResponse(Problem{Status: http.StatusNotFound, Title: "Not found", Detail: "the route value {name} is missing"}, path)
+	c := &apiCall{req: r, name: r.Params["name"], entity: r.Params["entity"]}
+	for _, p := range rt.Params() {
+		if r.Params[p] == "" {
+			return problemResponse(Problem{Status: http.StatusNotFound, Title: "Not found", Detail: "the route value {" + p + "} is missing"}, path)
+		}
 	}
 	out, err := op.call(ctx, s.o.Manager, c)
 	if err != nil {

@@ -199,6 +199,12 @@ type retypedSource struct {
 	attr string
 }
 
+// BaseLanguage passes on the org's base language: the label views are
+// made in it, and a table's fingerprint counts it.
+func (s retypedSource) BaseLanguage(ctx context.Context) (int, error) {
+	return s.MetadataSource.(dsync.LanguageSource).BaseLanguage(ctx)
+}
+
 func (s retypedSource) Entity(ctx context.Context, name string) (*dataverse.Entity, error) {
 	e, err := s.MetadataSource.Entity(ctx, name)
 	if err != nil || name != "account" {

@@ -30,6 +30,7 @@ import (
 	"github.com/dataexport/dataexport/internal/manage"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/queue"
+	"github.com/dataexport/dataexport/internal/recovery"
 	"github.com/dataexport/dataexport/internal/secrets"
 	"github.com/dataexport/dataexport/internal/settings"
 	"github.com/dataexport/dataexport/internal/state"
@@ -58,8 +59,10 @@ type App struct {
 	Pool     *destination.Pool
 	Failures *failures.Store
 	Secrets  *secrets.Resolver
-	Poller   *dsync.Poller
-	Applier  *dsync.Applier
+	// Claims holds the pages that travel as units in Blob storage.
+	Claims  *claims.Store
+	Poller  *dsync.Poller
+	Applier *dsync.Applier
 	// SchemaChanger creates and evolves the entities' tables (the
 	// SchemaChange function).
 	SchemaChanger *dsync.SchemaChanger
@@ -67,9 +70,20 @@ type App struct {
 	// the web UI call it for every profile operation.
 	Manage  *manage.Service
 	Handler http.Handler
+	// Counters batches the applier's counter increments (one Table storage
+	// write per entity per second instead of per message).
+	Counters *state.BatchedCounters
 }
 
-func (c *App) Close() { c.Pool.Close() }
+// Close writes the pending counters and closes the destinations.
+func (c *App) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Counters.Close(ctx); err != nil {
+		slog.Warn("writing the last counters failed", "err", err)
+	}
+	c.Pool.Close()
+}
 
 // Build composes the application from app settings. Storage is reached with
 // the AzureWebJobsStorage connection string or, without one, with its
@@ -98,6 +112,10 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	fails, err := failures.NewStore(clients.Blobs, &failures.Options{ContainerPrefix: s.Get("FAILURES_CONTAINER_PREFIX")})
 	if err != nil {
 		return nil, fmt.Errorf("app setting FAILURES_CONTAINER_PREFIX: %w", err)
+	}
+	keep, err := retention(s)
+	if err != nil {
+		return nil, err
 	}
 	cred, err := dataverseCredential(s)
 	if err != nil {
@@ -130,11 +148,14 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 		return nil, fmt.Errorf("claim-check blobs: %w", err)
 	}
 	pool := destination.New(&destination.Options{Logger: log, Secrets: resolver})
-	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore})
+	// Poller and applier share one budget of pages in memory.
+	pages := dsync.NewPageBudget(dsync.DefaultPageBudget)
+	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore, Pages: pages})
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
-	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount, Tables: store})
+	counters := state.NewBatchedCounters(store, state.DefaultCounterInterval, log)
+	applier := dsync.NewApplier(store, pool, counters, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Pages: pages, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount, Tables: store})
 	schemas := dsync.NewSchemaChanger(src, store, store, pool, fails, &dsync.SchemaChangeOptions{Logger: log})
 	// The trigger binding names, from the function.json files beside
 	// host.json (Azure: the app root) or in functions/ (this repository).
@@ -152,10 +173,15 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	svc := manage.New(manage.Deps{
 		Profiles: store, States: store, Failures: fails, Secrets: resolver, Source: src,
 		Destinations: pool, Checker: destinationChecker{log},
+		Recovery: recovery.New(recovery.Deps{Failures: fails, Source: src, Destinations: pool, Entities: store, Counters: store}, &recovery.Options{Logger: log}),
 	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, SchemaChanger: schemas, Manage: svc,
-		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, SchemaChanger: schemas, Manager: svc, Logger: log, Bindings: bindings}),
+		Counters: counters, Claims: claimStore,
+		Handler: handlers.New(handlers.Options{
+			Poller:  &prunedPoller{Poller: poller, fails: fails, retention: keep, log: log, now: time.Now},
+			Applier: applier, SchemaChanger: schemas, Manager: svc, Logger: log, Bindings: bindings,
+		}),
 	}, nil
 }
 

@@ -81,7 +81,7 @@ func (p *RowsPager) NextPage(ctx context.Context) (*ChangesPage, error) {
 		}
 	}
 	pageNo := p.pageNo + 1
-	page, env, _, err := p.c.fetchPage(ctx, p.plan, p.dec, request{url: target, prefer: p.c.prefer(false), entity: p.e.LogicalName, page: pageNo})
+	page, env, _, err := p.c.fetchPage(ctx, p.plan, p.dec, request{url: target, prefer: p.c.prefer(false, p.plan), entity: p.e.LogicalName, page: pageNo})
 	if err != nil {
 		return nil, err
 	}

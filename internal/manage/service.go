@@ -91,6 +91,9 @@ type Deps struct {
 	// an entity's table (re-baseline, clean-up).
 	Destinations dsync.Destinations
 	Checker      DestinationChecker
+	// Recovery resyncs failed records and entities, reconciles, and
+	// summarises failed records.
+	Recovery Recovery
 }
 
 // Options tune the service. The zero value is usable.

@@ -1,8 +1,10 @@
 package sink
 
 // Destination is every capability a dialect implements: what the pipeline
-// writes with (Sink), what a schema change reads (SchemaReader), what reconciliation and tests read with (Reader,
-// Scanner), the DES metadata tables (MetadataWriter) and the explicit
+// writes with (Sink), what a schema change reads (SchemaReader), what
+// reconciliation and tests read with (Reader, Scanner, KeyScanner), the
+// last step of a full read that converges (Sweeper), the DES metadata
+// tables (MetadataWriter) and the explicit
 // cleanups (TableDropper, ColumnDropper). The acceptance suite takes a
 // Destination, so a dialect that lacks a capability does not compile
 // against it, and capabilities_test.go asserts the matrix per dialect.
@@ -11,6 +13,8 @@ type Destination interface {
 	SchemaReader
 	Reader
 	Scanner
+	KeyScanner
+	Sweeper
 	MetadataWriter
 	TableDropper
 	ColumnDropper

@@ -76,6 +76,12 @@ type EntityState struct {
 	// Backfill is the rows to read again for columns the table gained
 	// after they were read.
 	Backfill Backfill
+	// Sweep is the key scan that ends a full read over a table that had
+	// rows: the rows the read did not see go once it is done.
+	Sweep Sweep
+	// Swept is how many rows the last sweep removed, at SweptAt.
+	Swept   int64
+	SweptAt time.Time
 	// ETag is set by GetEntity and SaveEntity; empty means "not stored yet".
 	ETag azcore.ETag
 }
@@ -99,6 +105,22 @@ type Backfill struct {
 
 // maxColumnsText bounds the listed column names kept with a backfill.
 const maxColumnsText = 4 * 1024
+
+// Sweep is where the sweep that ends a full read stands (sink.Sweeper).
+type Sweep struct {
+	// Scan names the key set in the destination; "" when no sweep is due
+	// (the table was empty when the read started).
+	Scan string
+	// Started: the full read reached its delta link at Version, and the
+	// source's keys are being staged from Link (the keys read's next
+	// link; "" = from the start). Keys counts the keys staged as new,
+	// Pages the pages read.
+	Started bool
+	Version int64
+	Link    string
+	Keys    int64
+	Pages   int64
+}
 
 // maxLastError keeps a runaway error text from pushing the row over the
 // property limit; the head of an error says what went wrong.
@@ -138,6 +160,20 @@ type entityRow struct {
 	BackfillID            string    `json:"BackfillID,omitempty"`
 	BackfillPages         *edmInt64 `json:"BackfillPages,omitempty"`
 	BackfillPagesType     string    `json:"BackfillPages@odata.type,omitempty"`
+	// The sweep's properties were added later: older rows lack them.
+	SweepScan        string    `json:"SweepScan,omitempty"`
+	SweepStarted     bool      `json:"SweepStarted,omitempty"`
+	SweepVersion     *edmInt64 `json:"SweepVersion,omitempty"`
+	SweepVersionType string    `json:"SweepVersion@odata.type,omitempty"`
+	SweepLink        string    `json:"SweepLink,omitempty"`
+	SweepKeys        *edmInt64 `json:"SweepKeys,omitempty"`
+	SweepKeysType    string    `json:"SweepKeys@odata.type,omitempty"`
+	SweepPages       *edmInt64 `json:"SweepPages,omitempty"`
+	SweepPagesType   string    `json:"SweepPages@odata.type,omitempty"`
+	Swept            *edmInt64 `json:"Swept,omitempty"`
+	SweptType        string    `json:"Swept@odata.type,omitempty"`
+	SweptAt          *edmTime  `json:"SweptAt,omitempty"`
+	SweptAtType      string    `json:"SweptAt@odata.type,omitempty"`
 	// ODataETag is only read: list responses carry the ETag in the body.
 	ODataETag string `json:"odata.etag,omitempty"`
 }
@@ -156,6 +192,9 @@ func (st *EntityState) row() ([]byte, error) {
 		return nil, err
 	}
 	if err := checkProperty(fmt.Sprintf("backfill link of %s/%s", st.Profile, st.Entity), st.Backfill.Link); err != nil {
+		return nil, err
+	}
+	if err := checkProperty(fmt.Sprintf("sweep link of %s/%s", st.Profile, st.Entity), st.Sweep.Link); err != nil {
 		return nil, err
 	}
 	lastErr := st.LastError
@@ -187,6 +226,16 @@ func (st *EntityState) row() ([]byte, error) {
 		r.BackfillSince, r.BackfillSinceType = int64Prop(b.Since)
 		r.BackfillPages, r.BackfillPagesType = int64Prop(b.Pages)
 	}
+	if sw := st.Sweep; sw.Scan != "" {
+		r.SweepScan, r.SweepStarted, r.SweepLink = sw.Scan, sw.Started, sw.Link
+		r.SweepVersion, r.SweepVersionType = int64Prop(sw.Version)
+		r.SweepKeys, r.SweepKeysType = int64Prop(sw.Keys)
+		r.SweepPages, r.SweepPagesType = int64Prop(sw.Pages)
+	}
+	if !st.SweptAt.IsZero() {
+		r.Swept, r.SweptType = int64Prop(st.Swept)
+		r.SweptAt, r.SweptAtType = timeProp(st.SweptAt)
+	}
 	return json.Marshal(r)
 }
 
@@ -210,6 +259,11 @@ func (r *entityRow) state(etag azcore.ETag) EntityState {
 			Pending: r.BackfillPending, Since: int64Value(r.BackfillSince), Link: r.BackfillLink, ID: r.BackfillID,
 			Pages: int64Value(r.BackfillPages), Columns: splitList(r.BackfillColumns),
 		},
+		Sweep: Sweep{
+			Scan: r.SweepScan, Started: r.SweepStarted, Link: r.SweepLink,
+			Version: int64Value(r.SweepVersion), Keys: int64Value(r.SweepKeys), Pages: int64Value(r.SweepPages),
+		},
+		Swept: int64Value(r.Swept), SweptAt: timeValue(r.SweptAt),
 		ETag: etag,
 	}
 }
@@ -219,18 +273,6 @@ func splitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
-}
-
-func int64Prop(v int64) (*edmInt64, string) {
-	e := edmInt64(v)
-	return &e, edmInt64Type
-}
-
-func int64Value(v *edmInt64) int64 {
-	if v == nil {
-		return 0
-	}
-	return int64(*v)
 }
 
 // GetEntity returns the state of one entity, or ErrNotFound.

@@ -211,6 +211,8 @@ func TestEntityStateRoundTrip(t *testing.T) {
 		SchemaWanted: "fedcba9876543210", SchemaSince: 1<<40 + 3, WantedMetadataVersion: "91",
 		Backfill: Backfill{Pending: true, Since: 1<<40 + 1, Columns: []string{"new_region", "new_code"},
 			Link: "https://org.crm.dynamics.com/api/data/v9.2/accounts?$select=name&$skiptoken=x", ID: "b1c2", Pages: 2},
+		Sweep: Sweep{Scan: "9f8e7d6c", Started: true, Version: 1<<40 + 3, Link: "https://org/api/data/v9.2/accounts?$skiptoken=x", Keys: 12345, Pages: 3},
+		Swept: 17, SweptAt: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
 	}
 	if err := s.SaveEntity(ctx, &st); err != nil {
 		t.Fatal(err)
@@ -230,9 +232,10 @@ func TestEntityStateRoundTrip(t *testing.T) {
 	}
 
 	// A zero LastPoll and an empty Link survive too, and so do no request
-	// to SchemaChange and no backfill.
+	// to SchemaChange, no backfill and no sweep.
 	got.Phase, got.Link, got.LastPoll, got.LastError = PhaseDelta, "", time.Time{}, ""
 	got.SchemaWanted, got.SchemaSince, got.WantedMetadataVersion, got.Backfill = "", 0, "", Backfill{}
+	got.Sweep, got.Swept, got.SweptAt = Sweep{}, 0, time.Time{}
 	if err := s.SaveEntity(ctx, &got); err != nil {
 		t.Fatal(err)
 	}

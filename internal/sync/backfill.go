@@ -36,11 +36,19 @@ func (p *Poller) backfill(ctx context.Context, log *slog.Logger, prof profile.Pr
 		if res.Pages >= p.o.MaxPages || !p.o.Now().Before(deadline) {
 			return false, res
 		}
-		page, err := pager.NextPage(ctx)
-		if err != nil {
+		// A page in hand takes a slot of the process's page budget until
+		// it is enqueued, as the changes' pages do.
+		if err := p.o.Pages.Acquire(ctx); err != nil {
 			res.Err = fmt.Errorf("backfill page %d: %w", b.Pages+1, err)
 			return false, res
 		}
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			p.o.Pages.Release()
+			res.Err = fmt.Errorf("backfill page %d: %w", b.Pages+1, err)
+			return false, res
+		}
+		rows := len(page.Upserts) // enqueuePage lets the records go
 		base := Message{
 			ID:             fmt.Sprintf("%s/%s/b%s/%d", prof.Name, def.meta.LogicalName, b.ID, b.Pages+1),
 			Profile:        prof.Name,
@@ -51,6 +59,7 @@ func (p *Poller) backfill(ctx context.Context, log *slog.Logger, prof profile.Pr
 			Page:           b.Pages + 1,
 		}
 		n, err := p.enqueuePage(ctx, st, page, base)
+		p.o.Pages.Release()
 		if errors.Is(err, state.ErrConflict) {
 			return false, p.superseded(log, res, b.Pages+1)
 		}
@@ -62,7 +71,7 @@ func (p *Poller) backfill(ctx context.Context, log *slog.Logger, prof profile.Pr
 		b.Pages++
 		// Counted as read, so that the status's pending (read, not yet
 		// applied) stays right when they are applied.
-		st.Read += int64(len(page.Upserts))
+		st.Read += int64(rows)
 		finished := page.NextLink == ""
 		pages, cols := b.Pages, b.Columns
 		if finished {
@@ -76,7 +85,7 @@ func (p *Poller) backfill(ctx context.Context, log *slog.Logger, prof profile.Pr
 			return false, res
 		}
 		res.Pages++
-		res.Backfilled += len(page.Upserts)
+		res.Backfilled += rows
 		res.Messages += n
 		if finished {
 			log.Info("rows read again for added columns", "columns", cols, "pages", pages, "rows", res.Backfilled)

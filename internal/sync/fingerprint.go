@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -84,9 +85,12 @@ type definition struct {
 	hash  string
 }
 
-// define maps meta to its table under prof and hashes both.
-func define(prof profile.Profile, meta *dataverse.Entity) (definition, error) {
-	t, err := schema.Map(meta, tableOptions(prof))
+// define maps meta to its table under prof with the table options o (the
+// profile's, with the label views' language resolved: labelOptions) and
+// hashes both. The label view's name and language count: its labels are
+// written into its definition, so a change of either makes it again.
+func define(prof profile.Profile, meta *dataverse.Entity, o schema.Options) (definition, error) {
+	t, err := schema.Map(meta, o)
 	if err != nil {
 		return definition{}, fmt.Errorf("mapping metadata to a table: %w", err)
 	}
@@ -95,6 +99,41 @@ func define(prof profile.Profile, meta *dataverse.Entity) (definition, error) {
 	for _, c := range t.Columns {
 		fmt.Fprintf(h, "col %s %s\n", c.Name, c.Type)
 	}
+	if t.Labels != nil {
+		fmt.Fprintf(h, "view %s.%s lang %d\n", t.Labels.Name.Schema, t.Labels.Name.Name, t.Labels.Language)
+	}
 	fmt.Fprintf(h, "meta %s\n", dataverse.Fingerprint(meta))
 	return definition{prof: prof, meta: meta, table: t, hash: hex.EncodeToString(h.Sum(nil))[:hashLen]}, nil
+}
+
+// definitionOptions is how prof maps an entity to its table, with the
+// label views' language resolved: the profile's, else the org's base
+// language when src knows it (labelOptions). Unlike labelOptions, a base
+// language that cannot be read is an error: a table's fingerprint counts
+// the language, and a guess would hand the entity over and make its view
+// again for nothing; the next poll or run reads it again.
+func definitionOptions(ctx context.Context, prof profile.Profile, src any) (schema.Options, error) {
+	o := tableOptions(prof)
+	if o.LabelLanguage != 0 {
+		return o, nil
+	}
+	ls, ok := src.(LanguageSource)
+	if !ok {
+		return o, nil
+	}
+	lang, err := ls.BaseLanguage(ctx)
+	if err != nil {
+		return o, fmt.Errorf("reading the org's base language (the label views' language): %w", err)
+	}
+	o.LabelLanguage = lang
+	return o, nil
+}
+
+// defineFrom is define with prof's options resolved against src.
+func defineFrom(ctx context.Context, prof profile.Profile, meta *dataverse.Entity, src any) (definition, error) {
+	o, err := definitionOptions(ctx, prof, src)
+	if err != nil {
+		return definition{}, err
+	}
+	return define(prof, meta, o)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
 	"github.com/dataexport/dataexport/internal/state"
 )
@@ -22,6 +23,9 @@ import (
 type Source interface {
 	Entity(ctx context.Context, logicalName string) (*dataverse.Entity, error)
 	NewChangesPager(e *dataverse.Entity, o *dataverse.ChangesOptions) *dataverse.ChangesPager
+	// NewKeysPager reads every (id, version) of an entity: the sweep that
+	// ends a full read over a table that had rows.
+	NewKeysPager(e *dataverse.Entity, o *dataverse.KeysOptions) *dataverse.KeysPager
 	// NewRowsPager reads rows again for a backfill.
 	NewRowsPager(e *dataverse.Entity, o *dataverse.RowsOptions) *dataverse.RowsPager
 }
@@ -55,36 +59,55 @@ type PollerOptions struct {
 	// MaxPages bounds the pages read per entity in one invocation (default 50),
 	// so a large initial read spreads over several short invocations.
 	MaxPages int
+	// MaxKeyPages bounds the pages of keys a sweep stages per entity in
+	// one invocation (default 50).
+	MaxKeyPages int
 	// Budget bounds the wall time of one invocation (default 4 minutes); the
 	// page in flight is finished, then the poll stops.
 	Budget time.Duration
-	// Claims keeps messages larger than the transport carries (a record
-	// with a long memo). Nil: such a record stops its entity with a
-	// *TooLargeError.
+	// Concurrency is how many entities are read at once (default 4): each
+	// entity's pages follow one another (a nextLink chain), so entities in
+	// parallel are what keeps a large read moving while one page is being
+	// stored and enqueued. Each keeps its own checkpoint order.
+	Concurrency int
+	// Pages, when set, is the process's budget of pages in memory, shared
+	// with the applier: a page read takes a slot until it is enqueued.
+	Pages *PageBudget
+	// Claims keeps each page larger than one message carries as one unit
+	// in Blob storage (see sendPage). Nil: such a page is split into
+	// messages of the transport's size, and a record larger than that
+	// stops its entity with a *TooLargeError.
 	Claims ClaimStore
 	Logger *slog.Logger
 	Now    func() time.Time
 }
 
-// ClaimStore keeps message bodies too large for the transport (claim check).
+// ClaimStore keeps pages too large for one message as units in Blob
+// storage (claim check).
 type ClaimStore interface {
+	// PutClaim stores body under name, replacing any blob of that name.
 	PutClaim(ctx context.Context, name string, body []byte) error
+	// GetClaim reads a body; one that is not there matches fs.ErrNotExist.
 	GetClaim(ctx context.Context, name string) ([]byte, error)
+	// DeleteClaim removes a body; one already gone is not an error.
+	DeleteClaim(ctx context.Context, name string) error
 }
 
 // Poller reads changes of every profile's entities and enqueues them, saving
 // each entity's position only after the messages read before it are enqueued.
 // It reads an entity only while its table follows the definition it reads
 // with (the fingerprint in the entity's state): otherwise it hands the
-// entity to the SchemaChange function and waits. It runs no DDL itself.
+// entity to the SchemaChange function and waits. It runs no DDL itself;
+// the destination is opened for the sweeps that end full reads.
 type Poller struct {
 	src      Source
 	profiles ProfileStore
 	entities EntityStore
-	dest     Destinations // kept for the callers' one constructor; the poller writes no table
+	dest     Destinations
 	out      Sender
 	o        PollerOptions
-	mu       gosync.Mutex
+	// mu guards defs: PollAll polls several entities at once.
+	mu gosync.Mutex
 	// defs caches, per profile/entity, the definition last read and its
 	// hash: a copy of what Dataverse said, reused while the entity's table
 	// fingerprint names it.
@@ -99,8 +122,14 @@ func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Des
 	if p.o.MaxPages <= 0 {
 		p.o.MaxPages = 50
 	}
+	if p.o.MaxKeyPages <= 0 {
+		p.o.MaxKeyPages = 50
+	}
 	if p.o.Budget <= 0 {
 		p.o.Budget = 4 * time.Minute
+	}
+	if p.o.Concurrency <= 0 {
+		p.o.Concurrency = 4
 	}
 	if p.o.Logger == nil {
 		p.o.Logger = slog.Default()
@@ -120,6 +149,9 @@ type EntityResult struct {
 	Deletes         int
 	Messages        int
 	CaughtUp        bool // the read reached a deltaLink: nothing more to read now
+	// Swept is the rows a sweep removed in this poll (the end of a full
+	// read over a table that had rows).
+	Swept int
 	// Superseded: another poll of the entity saved its state first; this
 	// one stopped without error.
 	Superseded bool
@@ -153,7 +185,11 @@ func (p *Poller) PollAll(ctx context.Context) ([]EntityResult, error) {
 		return nil, fmt.Errorf("listing profiles: %w", err)
 	}
 	deadline := p.o.Now().Add(p.o.Budget)
-	var results []EntityResult
+	type job struct {
+		prof   profile.Profile
+		entity string
+	}
+	var jobs []job
 	for _, prof := range profiles {
 		if !prof.IsActive() {
 			// Deactivated: no reads. Messages already queued are still
@@ -161,13 +197,24 @@ func (p *Poller) PollAll(ctx context.Context) ([]EntityResult, error) {
 			continue
 		}
 		for _, ent := range prof.Entities {
-			r := p.pollEntity(ctx, prof, ent, deadline)
-			if r.Err != nil {
-				p.entityFailed(ctx, prof.Name, ent, r.Err)
-			}
-			results = append(results, r)
+			jobs = append(jobs, job{prof, ent})
 		}
 	}
+	results := make([]EntityResult, len(jobs))
+	sem := make(chan struct{}, p.o.Concurrency)
+	var wg gosync.WaitGroup
+	for i, j := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r := p.pollEntity(ctx, j.prof, j.entity, deadline)
+			if r.Err != nil {
+				p.entityFailed(ctx, j.prof.Name, j.entity, r.Err)
+			}
+			results[i] = r
+		})
+	}
+	wg.Wait()
 	return results, nil
 }
 
@@ -229,14 +276,14 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	}
 	if st.Phase == state.PhaseRebaseline {
 		// The old delta token expired: read everything again. Rows deleted
-		// meanwhile cannot be seen by a full read; DeleteLog/tombstones keep
-		// what was seen, and reconciliation is a separate step.
+		// meanwhile cannot be seen by a full read: the sweep that ends it
+		// removes them (sweep.go).
 		st.Phase, st.Link = state.PhaseInitial, ""
 	}
 	res.Phase = st.Phase
 	if st.SchemaWanted != "" {
 		// Handed over earlier: the SchemaChange function has not evolved
-		// the table yet. Nothing is read or checkpointed meanwhile.
+		// the table yet. Nothing is read, swept or checkpointed meanwhile.
 		log.Debug("waiting for the SchemaChange function", "wanted", st.SchemaWanted)
 		res.SchemaPending = true
 		return res
@@ -251,12 +298,14 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		return res
 	}
 	if def.hash != table.Hash {
-		// A new entity, or one whose definition changed since its table was
-		// evolved. Rows read now could need columns the table lacks: hand
-		// it over. When the change happened is unknown, so every row is
-		// read again for the new columns (SchemaSince 0).
+		// A new entity (or one whose state was lost), or one whose
+		// definition changed since its table was evolved. Rows read now
+		// could need columns the table lacks, or a table that is not
+		// there: hand it over. When the change happened is unknown, so
+		// every row is read again for the new columns (SchemaSince 0).
 		return p.handOver(ctx, log, &st, res, def.hash, 0, "", "the definition read differs from the table's")
 	}
+	meta := def.meta
 	if st.Link == "" {
 		// A new read from the start: its own id in every message id, so a
 		// transport's duplicate detection (Service Bus, by body hash) never
@@ -264,6 +313,12 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		// with every column, so no backfill is left to do.
 		st.ReadID = newReadID()
 		st.Backfill = state.Backfill{}
+	}
+	if st.Link == "" && st.Phase == state.PhaseInitial {
+		if err := p.planSweep(ctx, log, prof, entity, &st); err != nil {
+			res.Err = err
+			return res
+		}
 	}
 	if st.Backfill.Pending {
 		done, r := p.backfill(ctx, log, prof, def, &st, res, deadline)
@@ -273,10 +328,41 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		res = r
 	}
 
-	pager := p.src.NewChangesPager(def.meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, def.meta)})
+	pager := p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, meta)})
 	revived := map[string]struct{}{} // ids upserted by this delta read so far
-	for pager.More() && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
-		page, err := pager.NextPage(ctx)
+	// ahead is the next page, being read while the one before it is stored
+	// and enqueued. The pager is touched by one goroutine at a time: the
+	// loop does not call it while a read ahead is pending.
+	var ahead chan pageRead
+	// held: the page in hand holds a slot of the process's page budget
+	// until it is enqueued.
+	held := false
+	release := func() {
+		if held {
+			p.o.Pages.Release()
+			held = false
+		}
+	}
+	defer func() {
+		release()
+		if ahead != nil {
+			if r := <-ahead; r.held { // dropped; nothing checkpointed it
+				p.o.Pages.Release()
+			}
+		}
+	}()
+	for (ahead != nil || pager.More()) && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
+		release()
+		var page *dataverse.ChangesPage
+		var err error
+		readStart := time.Now()
+		if ahead != nil {
+			r := <-ahead
+			ahead, page, err, held = nil, r.page, r.err, r.held
+		} else if err = p.o.Pages.Acquire(ctx); err == nil {
+			held = true
+			page, err = pager.NextPage(ctx)
+		}
 		if err != nil {
 			if dataverse.IsRebaseline(err) {
 				st.Phase, st.Link = state.PhaseRebaseline, ""
@@ -288,6 +374,8 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			res.Err = fmt.Errorf("reading page %d: %w", st.Pages+1, err)
 			return res
 		}
+		// No read ahead is pending here: the page in hand is the last one
+		// read, and one dropped below releases its slot on return.
 		if moved, err := p.metadataMoved(ctx, prof, def, &st, page); err != nil {
 			res.Err = fmt.Errorf("reading changed metadata: %w", err)
 			return res
@@ -302,7 +390,21 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		if page.Delta {
 			dropRevived(page, revived)
 		}
+		if page.NextLink != "" && res.Pages+1 < p.o.MaxPages && p.o.Now().Before(deadline) && pager.More() {
+			ahead = make(chan pageRead, 1)
+			go func(ch chan<- pageRead) {
+				if err := p.o.Pages.Acquire(ctx); err != nil {
+					ch <- pageRead{err: err}
+					return
+				}
+				next, err := pager.NextPage(ctx)
+				ch <- pageRead{next, err, true}
+			}(ahead)
+		}
+		ups, dels := len(page.Upserts), len(page.Deletes)
+		enqueueStart := time.Now()
 		n, err := p.enqueuePage(ctx, &st, page, p.pageMessage(prof, entity, &st, page))
+		enqueued := time.Since(enqueueStart)
 		if errors.Is(err, state.ErrConflict) {
 			return p.superseded(log, res, st.Pages+1)
 		}
@@ -318,9 +420,10 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			st.Link = page.DeltaLink
 			st.Phase = state.PhaseDelta
 			res.CaughtUp = true
+			startSweep(&st)
 		}
 		st.Pages++
-		st.Read += int64(len(page.Upserts) + len(page.Deletes))
+		st.Read += int64(ups + dels)
 		st.LastPoll = p.o.Now().UTC()
 		st.LastError, st.LastErrorAt = "", time.Time{}
 		if err := p.entities.SaveEntity(ctx, &st); err != nil {
@@ -330,13 +433,20 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			res.Err = fmt.Errorf("saving position: %w", err)
 			return res
 		}
+		// Where a page's time goes: waiting for it (the read, or what is
+		// left of the read ahead) and storing, enqueueing, checkpointing it.
+		log.Debug("page enqueued", "page", st.Pages, "rows", ups+dels, "messages", n,
+			"waited", enqueueStart.Sub(readStart), "enqueued", enqueued, "checkpointed", time.Since(enqueueStart)-enqueued)
 		res.Pages++
-		res.Upserts += len(page.Upserts)
-		res.Deletes += len(page.Deletes)
+		res.Upserts += ups
+		res.Deletes += dels
 		res.Messages += n
 		res.Phase = st.Phase
 		if page.UntypedLookups > 0 {
 			log.Warn("polymorphic lookups arrived without a target entity type; their _entitytype columns are empty", "count", page.UntypedLookups, "page", st.Pages)
+		}
+		if page.UnnamedLookups > 0 {
+			log.Warn("lookups arrived without a FormattedValue annotation; their name columns are empty", "count", page.UnnamedLookups, "page", st.Pages)
 		}
 		if res.CaughtUp {
 			break
@@ -345,7 +455,37 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	if res.Upserts+res.Deletes > 0 {
 		log.Info("poll", "phase", res.Phase, "pages", res.Pages, "upserts", res.Upserts, "deletes", res.Deletes, "messages", res.Messages, "caughtUp", res.CaughtUp)
 	}
+	if res.CaughtUp && st.Phase == state.PhaseDelta && st.Sweep.Started {
+		// The changes come first; the sweep's key scan uses what is left
+		// of the poll.
+		n, err := p.advanceSweep(ctx, log, prof, meta, &st, deadline)
+		res.Swept = n
+		if errors.Is(err, errSuperseded) {
+			return p.superseded(log, res, st.Pages)
+		}
+		if err != nil {
+			res.Err = fmt.Errorf("sweep: %w", err)
+		}
+	}
 	return res
+}
+
+// superseded ends a poll that lost the race for the entity's state to
+// another poll of the same entity (the Functions timer singleton is not a
+// guarantee): the other's position stands, what this poll sent is a
+// harmless duplicate, and nothing went wrong, so it is one INFO line and
+// no error.
+func (p *Poller) superseded(log *slog.Logger, res EntityResult, page int64) EntityResult {
+	log.Info("another poll advanced this entity first; this one stops", "page", page)
+	res.Superseded = true
+	return res
+}
+
+// pageRead is a page read ahead, or why it could not be read.
+type pageRead struct {
+	page *dataverse.ChangesPage
+	err  error
+	held bool // a slot of the page budget is held for it
 }
 
 // pageMessage is the envelope of the messages of a page of the entity's
@@ -405,7 +545,7 @@ func (p *Poller) definition(ctx context.Context, prof profile.Profile, entity, w
 		if err != nil {
 			return definition{}, err
 		}
-		return define(prof, meta)
+		return defineFrom(ctx, prof, meta, p.src)
 	}
 	d, err := read(ctx)
 	if err == nil && want != "" && d.hash != want {
@@ -437,11 +577,12 @@ func (p *Poller) metadataMoved(ctx context.Context, prof profile.Profile, def de
 		st.MetadataVersion = v
 		return "", nil
 	}
-	meta, err := p.src.Entity(dataverse.StrongConsistency(ctx), def.meta.LogicalName)
+	sctx := dataverse.StrongConsistency(ctx)
+	meta, err := p.src.Entity(sctx, def.meta.LogicalName)
 	if err != nil {
 		return "", err
 	}
-	now, err := define(prof, meta)
+	now, err := defineFrom(ctx, prof, meta, p.src)
 	if err != nil {
 		return "", err
 	}
@@ -452,23 +593,14 @@ func (p *Poller) metadataMoved(ctx context.Context, prof profile.Profile, def de
 	return "", nil
 }
 
-// superseded ends a poll that lost the race for the entity's state to
-// another poll of the same entity (the Functions timer singleton is not a
-// guarantee): the other's position stands, what this poll sent is a
-// harmless duplicate, and nothing went wrong, so it is one INFO line and
-// no error.
-func (p *Poller) superseded(log *slog.Logger, res EntityResult, page int64) EntityResult {
-	log.Info("another poll advanced this entity first; this one stops", "page", page)
-	res.Superseded = true
-	return res
-}
-
-// enqueuePage turns a page into messages with the envelope base and sends
-// them. Deletes are stamped
-// with the highest version seen so far for this entity (rows of earlier reads
-// and sends, the delta tokens, and this page), which orders each delete after
-// every change read before it: any older upsert of the record arriving later
-// is dropped by the sink's tombstone.
+// enqueuePage sends a page as messages with the envelope base (a unit:
+// sendPage). Deletes are stamped with the highest version seen so far for
+// this entity (rows of earlier reads and sends, the delta tokens, and this
+// page), which orders each delete after every change read before it: any
+// older upsert of the record arriving later is dropped by the sink's
+// tombstone. The page's records go with the messages: once encoded,
+// nothing here holds them (page.Upserts is emptied), so callers count
+// them before.
 func (p *Poller) enqueuePage(ctx context.Context, st *state.EntityState, page *dataverse.ChangesPage, base Message) (int, error) {
 	hw := st.HighWater
 	if v, ok := dataverse.DeltaTokenVersion(st.Link); ok && v > hw {
@@ -504,42 +636,37 @@ func (p *Poller) enqueuePage(ctx context.Context, st *state.EntityState, page *d
 		}
 	}
 	base.Batch.Columns = page.Columns
-	msgs, err := Split(base, page.Upserts, dels, p.out.MaxBodyBytes())
-	if err != nil {
-		return 0, fmt.Errorf("page %d: %w", base.Page, err)
-	}
-	for i := range msgs {
-		body := msgs[i].Encode()
-		if len(body) > p.out.MaxBodyBytes() {
-			if body, err = p.claim(ctx, &msgs[i], body); err != nil {
-				return i, fmt.Errorf("page %d part %d: %w", base.Page, i, err)
-			}
-		}
-		if err := p.out.Send(ctx, body); err != nil {
-			return i, fmt.Errorf("enqueueing page %d part %d: %w", base.Page, i, err)
-		}
-	}
-	return len(msgs), nil
+	upserts := page.Upserts
+	page.Upserts = nil
+	return p.sendPage(ctx, base, upserts, dels)
 }
 
-// claim stores a message too large for the transport as a blob and returns
-// the small reference message to send instead. The name is new on every
-// call: a message sent before a crash keeps naming what it carried.
-func (p *Poller) claim(ctx context.Context, m *Message, body []byte) ([]byte, error) {
-	if p.o.Claims == nil {
-		id := ""
-		if len(m.Batch.Upserts) > 0 {
-			id = m.Batch.Upserts[0].ID
-		}
-		return nil, &TooLargeError{Entity: m.Entity, ID: id, Size: len(body), Limit: p.out.MaxBodyBytes()}
+// LanguageSource knows the org's base language (dataverse.Client does).
+type LanguageSource interface {
+	BaseLanguage(ctx context.Context) (int, error)
+}
+
+// labelOptions is tableOptions with the label views' language resolved:
+// the profile's, else the org's base language when src knows it. Without
+// it the labels are those of the user the metadata is read as (the
+// application user's language, usually the base language), and a warning
+// says so.
+func labelOptions(ctx context.Context, prof profile.Profile, src any, log *slog.Logger) schema.Options {
+	o := tableOptions(prof)
+	if o.LabelLanguage != 0 {
+		return o
 	}
-	name := fmt.Sprintf("%s/%s/%d.%d-%d.json", m.Profile, m.Entity, m.Page, m.Part, p.o.Now().UnixNano())
-	if err := p.o.Claims.PutClaim(ctx, name, body); err != nil {
-		return nil, fmt.Errorf("storing a %d-byte message as a claim: %w", len(body), err)
+	ls, ok := src.(LanguageSource)
+	if !ok {
+		return o
 	}
-	ref := m.envelope()
-	ref.Claim = name
-	return ref.Encode(), nil
+	lang, err := ls.BaseLanguage(ctx)
+	if err != nil {
+		log.Warn("the org's base language could not be read; label views show the labels of the metadata's user", "profile", prof.Name, "err", err)
+		return o
+	}
+	o.LabelLanguage = lang
+	return o
 }
 
 // withSelect points a stored link at the entity's current columns. Links

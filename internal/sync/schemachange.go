@@ -185,8 +185,14 @@ func (c *SchemaChanger) entity(ctx context.Context, prof profile.Profile, entity
 		c.keepError(ctx, &st, fmt.Errorf("schema change: reading metadata: %w", err))
 		return fail(fmt.Errorf("reading metadata: %w", err))
 	}
-	def, err := define(prof, meta)
+	o, err := definitionOptions(ctx, prof, c.src)
 	if err != nil {
+		c.keepError(ctx, &st, fmt.Errorf("schema change: %w", err))
+		return fail(err)
+	}
+	def, err := define(prof, meta, o)
+	if err != nil {
+		def.prof, def.meta = prof, meta // kept with the failure
 		return c.block(ctx, log, res, &st, def, err)
 	}
 	c.mark(key)
@@ -205,7 +211,15 @@ func (c *SchemaChanger) entity(ctx context.Context, prof profile.Profile, entity
 			return res
 		}
 		// The poller read another definition (a server's stale copy, or a
-		// change undone since): the table follows the stored one.
+		// change undone since), or the entity was handed over for its table
+		// to be looked at (AskSchemaChange): the table follows the stored
+		// definition, once it is there with every column.
+		if ok, err := c.tableFollows(ctx, def); err != nil {
+			return fail(err)
+		} else if !ok {
+			log.Warn("the table does not hold what its schema fingerprint says; it is ensured again", "table", def.table.TableName.String())
+			return c.evolve(ctx, log, res, &st, have, def)
+		}
 		if err := c.update(ctx, &st, func(st *state.EntityState) {
 			st.SchemaWanted, st.SchemaSince, st.WantedMetadataVersion = "", 0, ""
 		}); err != nil {
@@ -214,6 +228,20 @@ func (c *SchemaChanger) entity(ctx context.Context, prof profile.Profile, entity
 		return res
 	}
 	return c.evolve(ctx, log, res, &st, have, def)
+}
+
+// AskSchemaChange hands an entity to the SchemaChange function before its
+// next read, for a read restarted over a table that may have been dropped
+// or altered meanwhile (an entity resync): the poller reads nothing of it
+// until the function has looked at the table (created it again, or added
+// what it lacks) and cleared the request. An entity without a table
+// fingerprint needs nothing: the poller hands it over by itself.
+func AskSchemaChange(st *state.EntityState) {
+	f, err := ParseFingerprint(st.Schema)
+	if err != nil || f.Hash == "" || st.SchemaWanted != "" {
+		return
+	}
+	st.SchemaWanted, st.SchemaSince, st.WantedMetadataVersion = f.Hash, 0, ""
 }
 
 // evolve applies def to the destination and records it.
@@ -359,6 +387,10 @@ type metadataFailure struct {
 	Schema  string `json:"schema,omitempty"`
 	Current string `json:"current,omitempty"`
 	Reason  string `json:"reason"`
+	// Definition is the entity definition as read: DES kept "the
+	// associated JSON for metadata" with each failed metadata
+	// notification.
+	Definition *dataverse.Entity `json:"definition,omitempty"`
 }
 
 // metadataChangeType is the ChangeType of a metadata failure's log line.
@@ -369,7 +401,7 @@ const metadataChangeType = "Metadata Change"
 // operator re-baselines it (drops the table and reads the entity again).
 func (c *SchemaChanger) block(ctx context.Context, log *slog.Logger, res SchemaResult, st *state.EntityState, def definition, cause error) SchemaResult {
 	reason := fmt.Sprintf("the table cannot follow the entity's metadata: %v; re-baseline the entity (dataexport profile rebaseline %s %s) to drop its table and read it again", cause, st.Profile, st.Entity)
-	payload, _ := json.Marshal(metadataFailure{Entity: st.Entity, Table: def.table.TableName.String(), Schema: def.hash, Current: st.Schema, Reason: reason})
+	payload, _ := json.Marshal(metadataFailure{Entity: st.Entity, Table: def.table.TableName.String(), Schema: def.hash, Current: st.Schema, Reason: reason, Definition: def.meta})
 	if err := c.failures.WriteMetadataFailure(ctx, st.Profile, st.Entity, metadataChangeType, reason, payload); err != nil {
 		res.Action, res.Err = SchemaFailed, errors.Join(cause, fmt.Errorf("keeping the metadata failure: %w", err))
 		return res

@@ -200,7 +200,7 @@ func (e *schemaEnv) addColumn(name string) {
 
 func (e *schemaEnv) hash(t *testing.T) string {
 	t.Helper()
-	d, err := define(e.prof, e.src.defs["account"])
+	d, err := define(e.prof, e.src.defs["account"], tableOptions(e.prof))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +401,8 @@ func TestSchemaChangeBlocksAnIncompatibleChange(t *testing.T) {
 	}
 	f := e.failures.kept[0]
 	var payload metadataFailure
-	if err := json.Unmarshal(f.payload, &payload); err != nil || payload.Entity != "account" || payload.Reason != st.LastError || f.change != metadataChangeType {
+	if err := json.Unmarshal(f.payload, &payload); err != nil || payload.Entity != "account" || payload.Reason != st.LastError || f.change != metadataChangeType ||
+		payload.Definition == nil || payload.Definition.LogicalName != "account" {
 		t.Fatalf("metadata failure %+v (%v), payload %s", f, err, f.payload)
 	}
 	reads := e.src.reads
