@@ -356,6 +356,11 @@ func (s *Service) Delete(ctx context.Context, name, ifMatch string) (DeleteResul
 	if err := s.d.Failures.Purge(ctx, name); err != nil {
 		return res, fmt.Errorf("deleting the failed records of %s (the profile is deactivated; delete it again): %w", name, err)
 	}
+	if s.d.Metrics != nil {
+		if _, err := s.d.Metrics.DeleteProfile(ctx, name); err != nil {
+			return res, fmt.Errorf("deleting the metrics of %s (the profile is deactivated; delete it again): %w", name, err)
+		}
+	}
 	if err := s.d.Profiles.DeleteProfileIf(ctx, name, etag); err != nil {
 		return res, storeErr(name, err)
 	}

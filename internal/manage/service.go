@@ -13,6 +13,7 @@ package manage
 import (
 	"context"
 	"log/slog"
+	gosync "sync"
 	"time"
 
 	"github.com/dataexport/dataexport/internal/dataverse"
@@ -91,6 +92,12 @@ type Deps struct {
 	// an entity's table (re-baseline, clean-up).
 	Destinations dsync.Destinations
 	Checker      DestinationChecker
+	// Metrics (optional) keeps each entity's minutes for Metrics and the
+	// rate of an initial sync; Delete removes a profile's.
+	Metrics Metrics
+	// Counts (optional) sizes the entities in the source, for the progress
+	// of an initial sync.
+	Counts RecordCounter
 }
 
 // Options tune the service. The zero value is usable.
@@ -109,6 +116,9 @@ type Options struct {
 type Service struct {
 	d Deps
 	o Options
+
+	countsMu gosync.Mutex
+	counts   map[string]sourceCount
 }
 
 // New returns the service over d.

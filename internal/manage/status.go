@@ -54,6 +54,8 @@ type EntityStatus struct {
 	LagSeconds    *float64   `json:"lagSeconds,omitempty"`
 	LagMeasuredAt *time.Time `json:"lagMeasuredAt,omitempty"`
 	LastError     *LastError `json:"lastError,omitempty"`
+	// Progress is how far the initial sync has come.
+	Progress *Progress `json:"progress"`
 }
 
 // LastError is the latest error of an entity that has not been followed
@@ -80,6 +82,7 @@ func (s *Service) Status(ctx context.Context, name string) (ProfileStatus, error
 		byEntity[st.Entity] = st
 	}
 	out := ProfileStatus{Name: name, State: p.EffectiveState(), Entities: []EntityStatus{}}
+	var syncing []string
 	for _, ent := range p.Entities {
 		c, err := s.d.States.GetCounters(ctx, name, ent)
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
@@ -89,6 +92,17 @@ func (s *Service) Status(ctx context.Context, name string) (ProfileStatus, error
 		es := entityStatus(ent, st, ok, c, p.IsActive())
 		out.FailedNotifications += c.Failed
 		out.Entities = append(out.Entities, es)
+		if es.Phase != state.PhaseDelta || es.Pending > 0 {
+			syncing = append(syncing, ent)
+		}
+	}
+	counts := s.sourceCounts(ctx, syncing)
+	for i := range out.Entities {
+		total, ok := counts[out.Entities[i].Entity]
+		if !ok {
+			total = -1
+		}
+		s.progress(ctx, name, &out.Entities[i], total)
 	}
 	return out, nil
 }
