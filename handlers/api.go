@@ -27,6 +27,7 @@ type Manager interface {
 	Test(ctx context.Context, name string) (manage.TestReport, error)
 	Status(ctx context.Context, name string) (manage.ProfileStatus, error)
 	SourceEntities(ctx context.Context) (manage.SourceCatalog, error)
+	Metrics(ctx context.Context, name string, hours int) (manage.ProfileMetrics, error)
 }
 
 // RoutePrefix is the host's default extensions.http.routePrefix.
@@ -86,13 +87,14 @@ type Op struct {
 
 // QueryParam is a documented query parameter.
 type QueryParam struct {
-	Name, Description, Type string // Type: boolean, string
+	Name, Description, Type string // Type: boolean, integer, string
 }
 
 // apiCall is one request to an operation.
 type apiCall struct {
-	req  *HTTPRequest
-	name string // {name}
+	req    *HTTPRequest
+	name   string // {name}
+	caller Caller
 }
 
 func (c *apiCall) profileBody() (profile.Profile, error) {
@@ -113,6 +115,19 @@ func (c *apiCall) boolQuery(name string) (bool, error) {
 		return false, badRequest("?"+name, fmt.Sprintf("%q is not true or false", v))
 	}
 	return b, nil
+}
+
+// intQuery reads an integer query parameter within [lo, hi]; def when absent.
+func (c *apiCall) intQuery(name string, def, lo, hi int) (int, error) {
+	v, ok := c.req.Query[name]
+	if !ok || v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, badRequest("?"+name, fmt.Sprintf("%q is not a whole number from %d to %d", v, lo, hi))
+	}
+	return n, nil
 }
 
 func (c *apiCall) ifMatch() string { return strings.TrimSpace(c.req.Header("If-Match")) }
@@ -212,6 +227,22 @@ func apiRoutes() []Route {
 			http.MethodGet: {ID: "profileStatus", Summary: "State, Failed Notifications and each entity's phase, counters, last sync, lag and last error", Result: manage.ProfileStatus{}, Errors: nameErrs,
 				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) { return m.Status(ctx, c.name) }},
 		}},
+		{"ProfileMetrics", "profiles/{name}/metrics", map[string]Op{
+			http.MethodGet: {ID: "profileMetrics", Summary: "Each entity's rows applied, deleted and failed and its lag, per minute, over the last hours (kept 48 h)", Result: manage.ProfileMetrics{},
+				Query:  []QueryParam{{"hours", fmt.Sprintf("how many hours back, 1 to %d (default 6)", manage.MaxMetricsHours), "integer"}},
+				Errors: []int{http.StatusBadRequest, http.StatusNotFound},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					hours, err := c.intQuery("hours", 6, 1, manage.MaxMetricsHours)
+					if err != nil {
+						return nil, err
+					}
+					return m.Metrics(ctx, c.name, hours)
+				}},
+		}},
+		{"Me", "me", map[string]Op{
+			http.MethodGet: {ID: "me", Summary: "Who the caller is signed in as (the web UI shows it)", Result: Caller{},
+				call: func(_ context.Context, _ Manager, c *apiCall) (any, error) { return c.caller, nil }},
+		}},
 		{"SourceEntities", "source/entities", map[string]Op{
 			http.MethodGet: {ID: "sourceEntities", Summary: "The org's tables (change tracking, display names) and N:N relationships", Result: manage.SourceCatalog{},
 				Errors: []int{http.StatusServiceUnavailable},
@@ -255,12 +286,19 @@ func (s *server) httpFunction(w http.ResponseWriter, r *http.Request) {
 			err = fmt.Errorf("invalid %s value of the invocation: %w", name, err)
 		}
 	}
+	var who Caller
 	if err != nil {
 		res = problemResponse(Problem{Status: http.StatusBadRequest, Title: "Invalid HTTP invocation", Detail: err.Error()}, "")
+	} else if c, ferr := s.caller(hreq); ferr != nil {
+		res = problemResponse(Problem{Status: ferr.status, Title: ferr.title, Detail: ferr.detail}, instance(hreq, rt))
 	} else {
-		res = s.serveAPI(r.Context(), rt, hreq)
+		who = c
+		res = s.serveAPI(r.Context(), rt, hreq, c)
 	}
 	line := fmt.Sprintf("%s %s → %d", methodOf(hreq), instance(hreq, rt), res.Status)
+	if who.Display() != "" {
+		line += " by " + who.Display()
+	}
 	s.ok(w, InvokeResponse{Outputs: map[string]any{HTTPResponseBinding: res.output()}, Logs: []string{line}})
 }
 
@@ -282,7 +320,7 @@ func instance(r *HTTPRequest, rt Route) string {
 }
 
 // serveAPI runs the operation of a request and builds its answer.
-func (s *server) serveAPI(ctx context.Context, rt Route, r *HTTPRequest) HTTPResponse {
+func (s *server) serveAPI(ctx context.Context, rt Route, r *HTTPRequest, who Caller) HTTPResponse {
 	path := instance(r, rt)
 	op, ok := rt.Ops[r.Method]
 	if !ok {
@@ -293,7 +331,7 @@ func (s *server) serveAPI(ctx context.Context, rt Route, r *HTTPRequest) HTTPRes
 	if s.o.Manager == nil && op.ID != "openapi" {
 		return problemResponse(Problem{Status: http.StatusServiceUnavailable, Title: "The management service is not configured", Detail: "this handler was started without the management service"}, path)
 	}
-	c := &apiCall{req: r, name: r.Params["name"]}
+	c := &apiCall{req: r, name: r.Params["name"], caller: who}
 	if slices.Contains(rt.Params(), "name") && c.name == "" {
 		return problemResponse(Problem{Status: http.StatusNotFound, Title: "Not found", Detail: "the route value {name} is missing"}, path)
 	}

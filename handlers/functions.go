@@ -59,9 +59,11 @@ func (t ServiceBusTrigger) bindings() []binding {
 	return []binding{{{"name", t.Binding}, {"type", "serviceBusTrigger"}, {"direction", "in"}, {"queueName", t.Queue}, {"connection", t.Connection}, {"isSessionsEnabled", t.Sessions}}}
 }
 
-// HTTPTrigger answers HTTP requests on /api/<Route> for Methods; the host
-// checks a function key first (authLevel function). The request arrives
-// under the binding "req"; the answer goes to the output binding "res".
+// HTTPTrigger answers HTTP requests on /api/<Route> for Methods. They are
+// anonymous to the host (authLevel anonymous): App Service Authentication
+// signs callers in before the host sees a request, and the handler refuses
+// any call it does not vouch for (see Front). The request arrives under the
+// binding "req"; the answer goes to the output binding "res".
 type HTTPTrigger struct {
 	Route   string   // route template: profiles/{name}
 	Methods []string // upper case
@@ -79,7 +81,7 @@ func (t HTTPTrigger) bindings() []binding {
 		methods[i] = strings.ToLower(m)
 	}
 	return []binding{
-		{{"name", HTTPRequestBinding}, {"type", "httpTrigger"}, {"direction", "in"}, {"authLevel", "function"}, {"methods", methods}, {"route", t.Route}},
+		{{"name", HTTPRequestBinding}, {"type", "httpTrigger"}, {"direction", "in"}, {"authLevel", "anonymous"}, {"methods", methods}, {"route", t.Route}},
 		{{"name", HTTPResponseBinding}, {"type", "http"}, {"direction", "out"}},
 	}
 }
@@ -95,6 +97,8 @@ func Functions() []Function {
 	for _, rt := range routes {
 		fns = append(fns, Function{Name: rt.Function, Trigger: HTTPTrigger{Route: rt.Template, Methods: rt.methods()}, handle: (*server).httpFunction})
 	}
+	// The web UI: its pages and assets under /api/ui/ (a catch-all route).
+	fns = append(fns, Function{Name: WebUI, Trigger: HTTPTrigger{Route: UIRoute, Methods: []string{http.MethodGet}}, handle: (*server).uiFunction})
 	return fns
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/dataexport/dataexport/internal/failures"
 	"github.com/dataexport/dataexport/internal/funchost"
 	"github.com/dataexport/dataexport/internal/manage"
+	"github.com/dataexport/dataexport/internal/metrics"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/queue"
 	"github.com/dataexport/dataexport/internal/secrets"
@@ -64,9 +65,24 @@ type App struct {
 	// the web UI call it for every profile operation.
 	Manage  *manage.Service
 	Handler http.Handler
+	// Metrics keeps the per-minute activity the web UI draws; Recorder
+	// fills it from the applier's counters.
+	Metrics  *metrics.Store
+	Recorder *metrics.Recorder
+
+	handlerOptions handlers.Options
+	auth           *apiauth.Authenticator
 }
 
-func (c *App) Close() { c.Pool.Close() }
+// Close writes the pending metrics and closes the destinations.
+func (c *App) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Recorder.Close(ctx); err != nil {
+		slog.Warn("writing the last metrics failed", "err", err)
+	}
+	c.Pool.Close()
+}
 
 // Build composes the application from app settings. Storage is reached with
 // the AzureWebJobsStorage connection string or, without one, with its
@@ -131,7 +147,14 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
-	applier := dsync.NewApplier(store, pool, store, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
+	// The web UI's charts: each entity's activity per minute, recorded where
+	// the applier adds its counters.
+	met, err := metrics.NewStore(ctx, clients.Tables, s.Get("STATE_METRICS_TABLE"))
+	if err != nil {
+		return nil, fmt.Errorf("app setting STATE_METRICS_TABLE: %w", err)
+	}
+	recorder := metrics.NewRecorder(store, met, &metrics.RecorderOptions{Logger: log})
+	applier := dsync.NewApplier(store, pool, recorder, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
 	// The trigger binding names, from the function.json files beside
 	// host.json (Azure: the app root) or in functions/ (this repository).
 	var bindings map[string]string
@@ -147,12 +170,26 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	}
 	svc := manage.New(manage.Deps{
 		Profiles: store, States: store, Failures: fails, Secrets: resolver, Source: src,
-		Destinations: pool, Checker: destinationChecker{log},
+		Destinations: pool, Checker: destinationChecker{log}, Metrics: met, Counts: src,
 	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
+	ho := handlers.Options{Poller: poller, Applier: applier, Manager: svc, Logger: log, Bindings: bindings, Front: front(s)}
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, Manage: svc,
-		Handler: handlers.New(handlers.Options{Poller: poller, Applier: applier, Manager: svc, Logger: log, Bindings: bindings}),
+		Metrics: met, Recorder: recorder,
+		Handler: handlers.New(ho), handlerOptions: ho,
 	}, nil
+}
+
+// front is what signs the callers of the HTTP functions in under dataexport
+// serve: App Service Authentication when the platform says it is on
+// (WEBSITE_AUTH_ENABLED, which App Service sets itself), else nothing, and
+// the HTTP functions refuse every call. StartLocal puts the standalone
+// host's sign-in in front instead.
+func front(s *settings.Settings) handlers.Front {
+	if strings.EqualFold(strings.TrimSpace(s.Get("WEBSITE_AUTH_ENABLED")), "true") {
+		return handlers.FrontEasyAuth
+	}
+	return handlers.FrontNone
 }
 
 // OpenStorageQueue opens (creating if needed) a Storage queue and its poison
@@ -264,6 +301,10 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 	if err != nil {
 		return nil, "", nil, err
 	}
+	// The standalone host signs callers in (APIAuth), so the handler takes
+	// the principal it sets.
+	c.handlerOptions.Front = handlers.FrontStandalone
+	c.Handler = handlers.New(c.handlerOptions)
 	srv := &http.Server{Handler: c.Handler, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
@@ -282,6 +323,7 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 		stop()
 		return nil, "", nil, err
 	}
+	c.auth = auth
 	ho := funchost.Options{
 		HandlerURL: handlerURL,
 		Functions:  fns,
@@ -296,10 +338,19 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 	if auth.Enabled() {
 		ho.Authorize = func(r *http.Request) error {
 			p, err := auth.Authenticate(r)
-			if err == nil {
-				log.Debug("management API call", "method", r.Method, "path", r.URL.Path, "auth", p.Method, "principal", p.Name)
+			if err != nil {
+				return err
 			}
-			return err
+			// A browser's session cookie goes with any request to this
+			// server, one another site's page makes included: changes need
+			// a header no plain form or link can send (SameSite=Strict is
+			// the first guard).
+			if p.Session && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("X-Requested-With") != "XMLHttpRequest" {
+				return &apiauth.Error{Reason: "a change made with the session cookie needs the header X-Requested-With: XMLHttpRequest (the web UI sends it); refused as a possible cross-site request"}
+			}
+			setPrincipal(r.Header, p)
+			log.Debug("management API call", "method", r.Method, "path", r.URL.Path, "auth", p.Method, "principal", p.Name)
+			return nil
 		}
 	}
 	h, err = funchost.New(ctx, ho)
@@ -308,6 +359,32 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 		return nil, "", nil, err
 	}
 	return h, handlerURL, stop, nil
+}
+
+// setPrincipal sets the headers App Service Authentication would set for
+// p: the name, id and identity provider (aad for Entra ID, key for the
+// admin key).
+func setPrincipal(h http.Header, p apiauth.Principal) {
+	name, idp := p.Name, "aad"
+	if p.Method == "key" {
+		name, idp = "admin key", "key"
+	}
+	h.Set(handlers.PrincipalNameHeader, name)
+	h.Set(handlers.PrincipalIDPHeader, idp)
+	if p.ID != "" {
+		h.Set(handlers.PrincipalIDHeader, p.ID)
+	}
+}
+
+// Front is the standalone host's HTTP front for dataexport run: the
+// sign-in (/.auth/login, /.auth/logout, the login form for a browser
+// without a session) in front of the host's HTTP functions. Call it after
+// StartLocal, whose sessions it shares.
+func (c *App) Front(h http.Handler) http.Handler {
+	if c.auth == nil {
+		return h
+	}
+	return c.auth.LoginFront(h, handlers.UIPath)
 }
 
 var _ funchost.Queue = (*queue.StorageQueue)(nil)

@@ -40,9 +40,11 @@ type Options struct {
 	Client     *http.Client // default: timeout = FunctionTimeout
 	Logger     *slog.Logger
 	Now        func() time.Time
-	// Authorize checks a request to an HTTP function (ServeHTTP), as the
-	// host checks function keys; nil: the HTTP functions are not served,
-	// and every request is answered 503 with APIDisabledReason.
+	// Authorize checks a request to an HTTP function (ServeHTTP), as App
+	// Service Authentication does in front of the host, and sets the
+	// principal headers (X-MS-CLIENT-PRINCIPAL-*) the function sees; those
+	// the caller sent are dropped first. nil: the HTTP functions are not
+	// served, and every request is answered 503 with APIDisabledReason.
 	Authorize         func(r *http.Request) error
 	APIDisabledReason string
 }

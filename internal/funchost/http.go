@@ -21,11 +21,14 @@ type httpRoute struct {
 	segs     []string
 	methods  []string // upper case; empty: every method
 	literals int      // literal segments, for precedence
+	// catchAll names a last {*name} segment, which takes the rest of the
+	// path (none included), as ASP.NET routing does.
+	catchAll string
 }
 
-// newHTTPRoute parses a function's route template. Literal segments and
-// {param} segments are served; route constraints, optional and catch-all
-// parameters are refused, never served half.
+// newHTTPRoute parses a function's route template. Literal segments,
+// {param} segments and a last {*catchall} segment are served; route
+// constraints and optional parameters are refused, never served half.
 func newHTTPRoute(fn Function, b Binding) (*httpRoute, error) {
 	rt := &httpRoute{function: fn.Name, binding: b.Name, out: "$return"}
 	for _, ob := range fn.Bindings {
@@ -37,7 +40,16 @@ func newHTTPRoute(fn Function, b Binding) (*httpRoute, error) {
 	if tmpl == "" {
 		tmpl = fn.Name // the host's default route is the function name
 	}
-	for _, seg := range strings.Split(tmpl, "/") {
+	segs := strings.Split(tmpl, "/")
+	for i, seg := range segs {
+		if strings.HasPrefix(seg, "{*") && strings.HasSuffix(seg, "}") && i == len(segs)-1 {
+			name := seg[2 : len(seg)-1]
+			if name == "" || strings.ContainsAny(name, ":?*={}") {
+				return nil, fmt.Errorf("function %s: route %q: segment %q is not supported by the standalone host", fn.Name, b.Route, seg)
+			}
+			rt.catchAll = name
+			continue
+		}
 		if strings.HasPrefix(seg, "{") {
 			name := strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}")
 			if !strings.HasSuffix(seg, "}") || name == "" || strings.ContainsAny(name, ":?*=") {
@@ -59,10 +71,21 @@ func newHTTPRoute(fn Function, b Binding) (*httpRoute, error) {
 
 // match returns the route values of path's segments, or false.
 func (rt *httpRoute) match(segs []string) (map[string]string, bool) {
+	params := map[string]string{}
+	if rt.catchAll != "" {
+		if len(segs) < len(rt.segs) {
+			return nil, false
+		}
+		rest := strings.Join(segs[len(rt.segs):], "/")
+		if len(segs) == len(rt.segs)+1 && segs[len(rt.segs)] == "" {
+			rest = ""
+		}
+		params[rt.catchAll] = rest
+		segs = segs[:len(rt.segs)]
+	}
 	if len(segs) != len(rt.segs) {
 		return nil, false
 	}
-	params := map[string]string{}
 	for i, s := range rt.segs {
 		if strings.HasPrefix(s, "{") {
 			if segs[i] == "" {
@@ -117,7 +140,7 @@ func (h *Host) matchRoute(method, path string) (*httpRoute, map[string]string, [
 			allowed = append(allowed, rt.methods...)
 			continue
 		}
-		if best == nil || rt.literals > best.literals {
+		if best == nil || rt.literals > best.literals || (rt.literals == best.literals && best.catchAll != "" && rt.catchAll == "") {
 			best, bestParams = rt, params
 		}
 	}
@@ -149,6 +172,13 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.o.Authorize == nil {
 		writeProblem(w, http.StatusServiceUnavailable, "The management API is disabled", h.o.APIDisabledReason, r.URL.Path)
 		return
+	}
+	// As App Service Authentication does, the caller's own principal
+	// headers are dropped: only Authorize may set them.
+	for k := range r.Header {
+		if u := strings.ToUpper(k); strings.HasPrefix(u, "X-MS-CLIENT-PRINCIPAL") || strings.HasPrefix(u, "X-MS-TOKEN-") {
+			r.Header.Del(k)
+		}
 	}
 	if err := h.o.Authorize(r); err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dataexport"`)

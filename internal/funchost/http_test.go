@@ -38,7 +38,9 @@ func TestMatchRoute(t *testing.T) {
 		httpFn("Profiles", "profiles", "get", "post"),
 		httpFn("ProfileValidate", "profiles/validate", "post"),
 		httpFn("Profile", "profiles/{name}", "get", "put", "delete"),
-		httpFn("ProfileStatus", "profiles/{name}/status", "get"))
+		httpFn("ProfileStatus", "profiles/{name}/status", "get"),
+		httpFn("WebUI", "ui/{*path}", "get"),
+		httpFn("UIHelp", "ui/help", "get"))
 	tests := []struct {
 		method, path, fn, name string
 		allowed                string
@@ -53,9 +55,20 @@ func TestMatchRoute(t *testing.T) {
 		{"PATCH", "profiles/crm", "", "", "DELETE,GET,PUT"},
 		{"GET", "profiles/crm/nope", "", "", ""},
 		{"GET", "other", "", "", ""},
+		// A catch-all takes the rest of the path, none included, and loses
+		// to a route with as many literal segments.
+		{"GET", "ui", "WebUI", "", ""},
+		{"GET", "ui/", "WebUI", "", ""},
+		{"GET", "ui/app.js", "WebUI", "app.js", ""},
+		{"GET", "ui/a/b.css", "WebUI", "a/b.css", ""},
+		{"GET", "ui/help", "UIHelp", "", ""},
+		{"POST", "ui/app.js", "", "", "GET"},
 	}
 	for _, tt := range tests {
 		fn, params, allowed := h.MatchRoute(tt.method, tt.path)
+		if fn == "WebUI" {
+			params["name"] = params["path"]
+		}
 		if fn != tt.fn || params["name"] != tt.name || strings.Join(allowed, ",") != tt.allowed {
 			t.Errorf("%s %s: %q %v %v; want %q name %q allowed %q", tt.method, tt.path, fn, params, allowed, tt.fn, tt.name, tt.allowed)
 		}
@@ -63,7 +76,7 @@ func TestMatchRoute(t *testing.T) {
 }
 
 func TestNewRefusesRouteFeaturesItCannotServe(t *testing.T) {
-	for _, route := range []string{"profiles/{id:int}", "profiles/{id?}", "files/{*path}", "a//b"} {
+	for _, route := range []string{"profiles/{id:int}", "profiles/{id?}", "files/{*path}/x", "files/{*}", "a//b"} {
 		_, err := New(context.Background(), Options{HandlerURL: "http://127.0.0.1:1", Functions: []Function{httpFn("F", route, "get")}, Logger: slog.New(slog.DiscardHandler)})
 		if err == nil || !strings.Contains(err.Error(), "F") {
 			t.Errorf("route %q: %v; want an error naming the function", route, err)
@@ -91,6 +104,7 @@ func TestServeHTTPInvocation(t *testing.T) {
 		if r.Header.Get("x-functions-key") != key && r.URL.Query().Get("code") != key {
 			return errors.New("no key")
 		}
+		r.Header.Set("X-MS-CLIENT-PRINCIPAL-NAME", "admin key")
 		return nil
 	}
 	h := newHTTPHost(t, handler, auth, httpFn("Profile", "profiles/{name}", "put"))
@@ -101,6 +115,10 @@ func TestServeHTTPInvocation(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("If-Match", `W/"6"`)
 	req.Header.Set("Authorization", "Bearer secret-token")
+	// A caller cannot name itself: only Authorize sets the principal.
+	req.Header.Set("X-MS-CLIENT-PRINCIPAL-IDP", "aad")
+	req.Header.Set("X-MS-CLIENT-PRINCIPAL-NAME", "mallory")
+	req.Header.Set("X-MS-TOKEN-AAD-ACCESS-TOKEN", "forged")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +147,9 @@ func TestServeHTTPInvocation(t *testing.T) {
 	}
 	if hdrs["Authorization"] != nil || hdrs["X-Functions-Key"] != nil {
 		t.Fatalf("credentials passed to the function: %v", hdrs)
+	}
+	if n, _ := hdrs["X-Ms-Client-Principal-Name"].([]any); len(n) != 1 || n[0] != "admin key" || hdrs["X-Ms-Client-Principal-Idp"] != nil || hdrs["X-Ms-Token-Aad-Access-Token"] != nil {
+		t.Fatalf("principal headers %v: the caller's must be dropped, Authorize's kept", hdrs)
 	}
 	meta := got.inv["Metadata"].(map[string]any)
 	if meta["name"] != `"crm"` || meta["sys"].(map[string]any)["MethodName"] != "Profile" {
