@@ -94,7 +94,7 @@ type QueryParam struct {
 type apiCall struct {
 	req    *HTTPRequest
 	name   string // {name}
-	caller Caller
+	me     Me
 }
 
 func (c *apiCall) profileBody() (profile.Profile, error) {
@@ -240,8 +240,8 @@ func apiRoutes() []Route {
 				}},
 		}},
 		{"Me", "me", map[string]Op{
-			http.MethodGet: {ID: "me", Summary: "Who the caller is signed in as (the web UI shows it)", Result: Caller{},
-				call: func(_ context.Context, _ Manager, c *apiCall) (any, error) { return c.caller, nil }},
+			http.MethodGet: {ID: "me", Summary: "Who the caller is signed in as, and where to sign in and out (the web UI shows it)", Result: Me{},
+				call: func(_ context.Context, _ Manager, c *apiCall) (any, error) { return c.me, nil }},
 		}},
 		{"SourceEntities", "source/entities", map[string]Op{
 			http.MethodGet: {ID: "sourceEntities", Summary: "The org's tables (change tracking, display names) and N:N relationships", Result: manage.SourceCatalog{},
@@ -331,7 +331,7 @@ func (s *server) serveAPI(ctx context.Context, rt Route, r *HTTPRequest, who Cal
 	if s.o.Manager == nil && op.ID != "openapi" {
 		return problemResponse(Problem{Status: http.StatusServiceUnavailable, Title: "The management service is not configured", Detail: "this handler was started without the management service"}, path)
 	}
-	c := &apiCall{req: r, name: r.Params["name"], caller: who}
+	c := &apiCall{req: r, name: r.Params["name"], me: s.me(who)}
 	if slices.Contains(rt.Params(), "name") && c.name == "" {
 		return problemResponse(Problem{Status: http.StatusNotFound, Title: "Not found", Detail: "the route value {name} is missing"}, path)
 	}

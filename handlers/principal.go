@@ -40,9 +40,7 @@ type Caller struct {
 	// Name is the user (e-mail or UPN) or application; ID the identity
 	// provider's id for it; Provider the identity provider (aad for Entra
 	// ID; key for the admin key under dataexport run).
-	Name     string `json:"name"`
-	ID       string `json:"id,omitempty"`
-	Provider string `json:"identityProvider"`
+	Name, ID, Provider string
 }
 
 // Display is the caller's name for logs and the UI.
@@ -78,4 +76,22 @@ func (s *server) caller(r *HTTPRequest) (Caller, *frontError) {
 		return Caller{}, &frontError{http.StatusUnauthorized, "Unauthorized", fmt.Sprintf("the call carries no signed-in principal: %s", how)}
 	}
 	return c, nil
+}
+
+// Me is the answer of GET /api/me: the caller, and where the front signs in
+// and out.
+type Me struct {
+	Name       string `json:"name"`
+	ID         string `json:"id,omitempty"`
+	Provider   string `json:"identityProvider"`
+	SignInURL  string `json:"signInUrl"`
+	SignOutURL string `json:"signOutUrl"`
+}
+
+func (s *server) me(c Caller) Me {
+	m := Me{Name: c.Name, ID: c.ID, Provider: c.Provider, SignInURL: "/.auth/login/aad", SignOutURL: "/.auth/logout"}
+	if s.o.Front == FrontStandalone {
+		m.SignInURL = "/.auth/login"
+	}
+	return m
 }

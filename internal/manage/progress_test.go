@@ -84,6 +84,9 @@ func TestStatusProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if st.InitialSyncComplete || st.MaxLagSeconds != nil {
+		t.Errorf("summary: complete %v, lag %v", st.InitialSyncComplete, st.MaxLagSeconds)
+	}
 	acct, cont := st.Entities[0].Progress, st.Entities[1].Progress
 	if !acct.Complete || *acct.Percent != 100 || acct.SourceRows != nil {
 		t.Errorf("account progress %+v", acct)

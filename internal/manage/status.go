@@ -16,7 +16,12 @@ type ProfileStatus struct {
 	State profile.State `json:"state"`
 	// FailedNotifications is the DES "Failed Notifications" total: records
 	// kept as failed records, over every entity.
-	FailedNotifications int64          `json:"failedNotifications"`
+	FailedNotifications int64 `json:"failedNotifications"`
+	// MaxLagSeconds is the largest lag of its entities (absent: none
+	// measured yet); InitialSyncComplete is true once every entity's
+	// initial sync is complete.
+	MaxLagSeconds       *float64       `json:"maxLagSeconds,omitempty"`
+	InitialSyncComplete bool           `json:"initialSyncComplete"`
 	Entities            []EntityStatus `json:"entities"`
 }
 
@@ -103,6 +108,14 @@ func (s *Service) Status(ctx context.Context, name string) (ProfileStatus, error
 			total = -1
 		}
 		s.progress(ctx, name, &out.Entities[i], total)
+	}
+	out.InitialSyncComplete = len(out.Entities) > 0
+	for _, es := range out.Entities {
+		out.InitialSyncComplete = out.InitialSyncComplete && es.Progress.Complete
+		if es.LagSeconds != nil && (out.MaxLagSeconds == nil || *es.LagSeconds > *out.MaxLagSeconds) {
+			lag := *es.LagSeconds
+			out.MaxLagSeconds = &lag
+		}
 	}
 	return out, nil
 }

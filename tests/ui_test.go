@@ -1,0 +1,355 @@
+package tests
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"github.com/chromedp/chromedp"
+	_ "modernc.org/sqlite"
+
+	"github.com/dataexport/dataexport/internal/azuritetest"
+
+	"github.com/dataexport/dataexport/handlers"
+	"github.com/dataexport/dataexport/internal/dvemu"
+	"github.com/dataexport/dataexport/internal/webui"
+)
+
+// uiEnv is a live dataexport run over the emulator, Azurite and a SQLite
+// destination, with a headless Chromium on its web UI.
+type uiEnv struct {
+	run    *liveRun
+	emu    *dvemu.Emulator
+	origin string
+	dir    string
+}
+
+func newUIEnv(t *testing.T, records int) *uiEnv {
+	t.Helper()
+	emu, err := dvemu.New(dvemu.Options{Records: records, RandSeed: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := httptest.NewServer(emu)
+	t.Cleanup(org.Close)
+	dir := t.TempDir()
+	id := uniqueSuffix()
+	e := &uiEnv{emu: emu, dir: dir}
+	e.run = startRun(t, dir, map[string]string{
+		"AzureWebJobsStorage":           "UseDevelopmentStorage=true",
+		"DATAVERSE_URL":                 org.URL,
+		"DATAVERSE_TOKEN":               dvemu.DefaultToken,
+		"DATAVERSE_REQUESTS_PER_SECOND": "-1",
+		"DATAVERSE_PAGE_SIZE":           "40",
+		"POLL_SCHEDULE":                 "*/1 * * * * *",
+		"RECORDS_QUEUE":                 "ui-" + id,
+		"STATE_PROFILES_TABLE":          "uiprofiles" + id,
+		"STATE_ENTITIES_TABLE":          "uientities" + id,
+		"STATE_METRICS_TABLE":           "uimetrics" + id,
+		"FAILURES_CONTAINER_PREFIX":     "ui" + id[:6] + "-",
+		"LOCAL_DEVELOPMENT":             "true",
+		"ADMIN_API_KEY":                 "ui-test-admin-key-" + id,
+	})
+	e.origin = strings.TrimSuffix(e.run.API, "/api")
+	t.Cleanup(func() { dropTables(t, "uiprofiles"+id, "uientities"+id, "uimetrics"+id) })
+	return e
+}
+
+// Every route of the app, the web UI's included, refuses a request without
+// credentials, or with a wrong key; nothing is served by default.
+func TestEveryRouteRefusesWithoutCredentials(t *testing.T) {
+	e := newUIEnv(t, 5)
+	paths := 0
+	for _, fn := range handlers.Functions() {
+		trig, ok := fn.Trigger.(handlers.HTTPTrigger)
+		if !ok {
+			continue
+		}
+		var urls []string
+		if strings.Contains(trig.Route, "{*path}") {
+			for _, a := range append(webui.Names(), "") {
+				urls = append(urls, strings.Replace(trig.Route, "{*path}", a, 1))
+			}
+		} else {
+			urls = []string{strings.ReplaceAll(trig.Route, "{name}", "crm")}
+		}
+		for _, u := range urls {
+			for _, m := range trig.Methods {
+				for _, key := range []string{"", "wrong-key-0123456789"} {
+					req, _ := http.NewRequest(m, e.origin+"/api/"+u, strings.NewReader(`{"name":"crm"}`))
+					if key != "" {
+						req.Header.Set("x-functions-key", key)
+					}
+					// Principal headers a caller sends are not credentials.
+					req.Header.Set(handlers.PrincipalNameHeader, "admin@contoso.example")
+					req.Header.Set(handlers.PrincipalIDPHeader, "aad")
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					paths++
+					if resp.StatusCode != http.StatusUnauthorized {
+						t.Errorf("%s /api/%s (key %q): %d, want 401: %s", m, u, key, resp.StatusCode, body)
+					}
+					if strings.Contains(string(body), "usesKeyVault") || strings.Contains(string(body), "console.log") || strings.Contains(string(body), "function (") {
+						t.Errorf("%s /api/%s answered content without credentials: %.200s", m, u, body)
+					}
+				}
+			}
+		}
+	}
+	if paths < 30 {
+		t.Fatalf("only %d requests made: the routes were not all tried", paths)
+	}
+	// A session cookie that was never issued is no credential either.
+	req, _ := http.NewRequest("GET", e.origin+"/api/profiles", nil)
+	req.AddCookie(&http.Cookie{Name: "dataexport_session", Value: "forged"})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a forged session cookie: %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestWebUI walks the screens as an administrator would, in headless
+// Chromium against a live dataexport run: sign in, the New Profile wizard
+// (inline field errors from the API, entities without change tracking not
+// selectable, the activitypointer workaround, search, an N:N relationship)
+// to Create and Activate, the initial sync to 100 %, deactivate and
+// activate, a record refused by the destination shown as a Failed
+// Notification, Test, and Delete. Each step asserts what the page shows.
+// The page fetches nothing from anywhere but the server, and has no script
+// or console error. Screenshots go to tests/artifacts/ui/.
+func TestWebUI(t *testing.T) {
+	e := newUIEnv(t, 120)
+	b := newBrowser(t, e.origin)
+	ui := e.origin + handlers.UIPath
+	dbPath := filepath.Join(e.dir, "ui.db")
+
+	// Sign in: the UI without a session is the login form.
+	b.do("opening the UI", chromedp.Navigate(ui))
+	if got := b.text("h1"); got != "Sign in to dataexport" {
+		b.fail("without a session the page is %q, want the sign-in form", got)
+	}
+	b.typeInto("#credential", "not-the-key-0123456789")
+	b.click("button[type=submit]")
+	b.await("the wrong key refused", `document.querySelector('#login-error') && document.querySelector('#login-error').textContent.includes('not the admin key')`, 10*time.Second)
+	b.typeInto("#credential", e.run.Key)
+	b.click("button[type=submit]")
+	b.await("the profile list", `document.querySelector('h1') && document.querySelector('h1').textContent === 'Export Profiles'`, 15*time.Second)
+	b.await("the signed-in user", `document.getElementById('who').textContent.includes('Signed in as admin key')`, 10*time.Second)
+	b.await("the empty list", `!document.querySelector('.empty').hidden`, 10*time.Second)
+
+	// The wizard: Properties, each field checked by the API as it is left.
+	b.click("a[href='#/new']")
+	b.await("the wizard", `document.querySelector('h2') && document.querySelector('h2').textContent === 'Properties'`, 10*time.Second)
+	b.typeInto("#f-name", "crm")
+	b.typeInto("#f-prefix", "bad-prefix!")
+	b.typeInto("#f-schema", "")
+	b.await("the prefix's field error from the API", `document.getElementById('f-prefix').getAttribute('aria-invalid') === 'true' && document.getElementById('f-prefix-error').textContent.includes('only letters and digits')`, 10*time.Second)
+	b.typeInto("#f-retrycount", "99")
+	b.typeInto("#f-schema", "")
+	b.await("the retry count's field error", `document.getElementById('f-retrycount-error').textContent.includes('must be 0-20')`, 10*time.Second)
+	b.screenshot("wizard-properties-errors")
+	// Next with a missing secret URL: the step stays, naming the field.
+	b.typeInto("#f-prefix", "ui")
+	b.typeInto("#f-retrycount", "1")
+	b.typeInto("#f-retryinterval", "1")
+	b.choose("#f-type", "sqlite")
+	b.click("#wizard-step button.primary")
+	b.await("the missing Key Vault URL named", `document.getElementById('f-kv-error').textContent.includes('is required')`, 10*time.Second)
+	if got := b.text("#f-prefix-error"); got != "" {
+		b.fail("the prefix is fixed but still shows %q", got)
+	}
+	// Local development: the SQLite file as a connection string.
+	b.click("details summary")
+	b.typeInto("#f-conn", dbPath)
+	b.click("#wizard-step button.primary")
+
+	// Select Entities: only change-tracked ones; activitypointer explained.
+	b.await("the entity step", `document.getElementById('entity-list')`, 15*time.Second)
+	if got := b.text("#activity-notice"); !strings.Contains(got, "phonecall") || !strings.Contains(got, "activitypointer") {
+		b.fail("the activitypointer notice %q lacks the workaround", got)
+	}
+	if !eval[bool](b, `document.getElementById('ent-activitypointer').disabled && document.getElementById('ent-new_scratchnote').disabled && !document.getElementById('ent-account').disabled`) {
+		b.fail("activitypointer and new_scratchnote (no change tracking) must not be selectable, account must")
+	}
+	if got := b.text("#ent-new_scratchnote-why"); !strings.Contains(got, "change tracking") {
+		b.fail("new_scratchnote's reason %q does not say change tracking", got)
+	}
+	b.typeInto("#entity-search", "proj")
+	b.await("the search", `[...document.querySelectorAll('#entity-list li')].filter(li => !li.hidden).map(li => li.querySelector('input').value).join() === 'new_project'`, 5*time.Second)
+	b.click("#ent-new_project")
+	b.typeInto("#entity-search", "")
+	b.click("#ent-account")
+	b.click("#ent-contact")
+	if got := b.text("#selected-count"); got != "3 selected" {
+		b.fail("count %q, want 3 selected", got)
+	}
+	b.screenshot("wizard-entities")
+	b.click("#wizard-step button.primary")
+
+	// Select Relationships: the N:N between new_project and contact.
+	b.await("the relationship step", `document.getElementById('relationship-list')`, 10*time.Second)
+	if n := eval[float64](b, `document.querySelectorAll('#relationship-list input').length`); n != 1 {
+		b.fail("%v relationships offered among new_project, account and contact, want 1 (new_project_contact)", n)
+	}
+	b.click("#rel-new_project_contact")
+	b.click("#wizard-step button.primary")
+
+	// Summary, then Create and Activate.
+	b.await("the summary", `document.getElementById('summary')`, 5*time.Second)
+	summary := b.text("#summary")
+	for _, want := range []string{"crm", "SQLite", "account, contact, new_project", "new_project_contact", "Retry count1", "ui"} {
+		if !strings.Contains(summary, want) {
+			b.fail("the summary %q lacks %q", summary, want)
+		}
+	}
+	b.screenshot("wizard-summary")
+	b.click("#wizard-step button.primary")
+
+	// The profile page: the initial sync reaches 100 % for every entity.
+	b.await("the profile page", `document.querySelector('h1') && document.querySelector('h1').textContent === 'crm' && document.getElementById('entities-table')`, 15*time.Second)
+	if got := b.text("#banner"); !strings.Contains(got, "created and activated") {
+		b.fail("banner %q", got)
+	}
+	if got := b.text("#state"); got != "Active" {
+		b.fail("state %q, want Active", got)
+	}
+	b.await("every initial sync at 100 %", `(() => { const rows = [...document.querySelectorAll('#entities-table tbody tr')]; return rows.length === 4 && rows.every(r => r.querySelector('.progress-text').textContent.startsWith('100 % · complete')); })()`, 90*time.Second)
+	for _, ent := range []string{"account", "contact", "new_project"} {
+		want := len(e.emu.IDs(ent))
+		got := b.text(fmt.Sprintf("#entities-table tr[data-entity=%s] td[data-label=Succeeded]", ent))
+		if got != fmt.Sprintf("%d", want) && !(want >= 1000 && got == fmtThousands(want)) {
+			b.fail("%s: Succeeded shows %q, the source has %d", ent, got, want)
+		}
+		if v := eval[string](b, fmt.Sprintf(`document.querySelector('#entities-table tr[data-entity=%s] [role=progressbar]').getAttribute('aria-valuenow')`, ent)); v != "100" {
+			b.fail("%s: progress bar at %q, want 100", ent, v)
+		}
+	}
+	b.screenshot("profile-entities")
+
+	// Deactivate, then activate: the page follows, and a change made in
+	// Dataverse meanwhile arrives after activation.
+	b.click("#deactivate")
+	b.await("Inactive", `document.getElementById('state').textContent === 'Inactive' && !document.getElementById('activate').hidden && document.getElementById('deactivate').hidden`, 10*time.Second)
+	if got := b.text("#banner"); !strings.Contains(got, "deactivated") {
+		b.fail("banner after deactivate %q", got)
+	}
+	accounts := len(e.emu.IDs("account"))
+	if _, err := e.emu.Create("account", map[string]any{"name": "Created while inactive"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // polls would have run: none may
+	if got := b.text("#entities-table tr[data-entity=account] td[data-label=Succeeded]"); got != fmt.Sprint(accounts) {
+		b.fail("while inactive account shows %s succeeded, want %d", got, accounts)
+	}
+	b.click("#activate")
+	b.await("Active again", `document.getElementById('state').textContent === 'Active' && document.getElementById('activate').hidden`, 10*time.Second)
+	b.await("the change made while inactive", fmt.Sprintf(`document.querySelector('#entities-table tr[data-entity=account] td[data-label=Succeeded]').textContent === '%d'`, accounts+1), 30*time.Second)
+
+	// A record the destination refuses (a trigger standing for a customer's
+	// CHECK constraint) becomes a Failed Notification after its retries.
+	plantRefusal(t, dbPath, "ui_account", "numberofemployees", 4242)
+	if err := e.emu.Update("account", e.emu.IDs("account")[3], map[string]any{"numberofemployees": 4242}); err != nil {
+		t.Fatal(err)
+	}
+	b.await("the failed record on the page", `document.querySelector('#entities-table tr[data-entity=account] td[data-label=Failed]').textContent === '1'`, 60*time.Second)
+	b.click("#tab-overview")
+	b.await("Failed Notifications 1", `document.querySelector('#card-failed .v').textContent === '1'`, 10*time.Second)
+	if got := b.text("#entities-table tr[data-entity=account] .lasterror"); !strings.Contains(got, "refused") {
+		b.fail("the account's last error %q does not show the destination's reason", got)
+	}
+
+	// Test: every check passes and the page says which.
+	b.click("#test")
+	b.await("the test report", `document.getElementById('test-heading') && document.getElementById('test-heading').textContent === 'Test: passed'`, 30*time.Second)
+	if n := eval[float64](b, `document.querySelectorAll('#test-result .badge.pass').length`); n < 5 {
+		b.fail("%v checks passed, want secret/destination/permissions/entities", n)
+	}
+	b.screenshot("profile-overview")
+
+	// The charts: rows applied per minute and lag, per entity, from the
+	// metrics the applier wrote (a minute is written once it is over).
+	b.click("#tab-entities")
+	b.await("the activity charts", `document.querySelectorAll('#charts .chart-card').length === 4`, 10*time.Second)
+
+	// The list shows the profile with its Failed Notifications.
+	b.do("the list", chromedp.Navigate(ui+"#/"))
+	b.await("the profile in the list", `document.querySelector('#profiles-table tr[data-profile=crm] td[data-label="Failed Notifications"]') && document.querySelector('#profiles-table tr[data-profile=crm] td[data-label="Failed Notifications"]').textContent === '1'`, 15*time.Second)
+	if got := b.text("#profiles-table tr[data-profile=crm]"); !strings.Contains(got, "Active") || !strings.Contains(got, "SQLite") || !strings.Contains(got, "4: account, contact, new_project, new_project_contact") {
+		b.fail("list row %q", got)
+	}
+	b.screenshot("list")
+
+	// A narrow window keeps every column readable (cards, not a cut table).
+	b.do("narrow window", chromedp.EmulateViewport(420, 900))
+	b.do("the profile page", chromedp.Navigate(ui+"#/profiles/crm/entities"))
+	b.await("the profile page, narrow", `document.getElementById('entities-table') && document.querySelectorAll('#entities-table tbody tr').length === 4`, 15*time.Second)
+	if w := eval[float64](b, `document.documentElement.scrollWidth`); w > 430 {
+		b.fail("the narrow page is %v px wide, more than the 420 px window", w)
+	}
+	b.screenshot("profile-narrow")
+	b.do("wide window", chromedp.EmulateViewport(1280, 800))
+
+	// Delete, confirmed in a dialog: the list no longer has it.
+	b.do("the profile page", chromedp.Navigate(ui+"#/profiles/crm"))
+	b.await("the profile page", `document.getElementById('delete')`, 15*time.Second)
+	b.click("#delete")
+	b.await("the confirmation", `document.querySelector('dialog[open]') && document.getElementById('delete-title').textContent.includes('crm')`, 5*time.Second)
+	b.click("#confirm-delete")
+	b.await("the list without crm", `document.querySelector('h1').textContent === 'Export Profiles' && !document.querySelector('#profiles-table tr[data-profile=crm]') && !document.querySelector('.empty').hidden`, 15*time.Second)
+	if got := b.text("#banner"); !strings.Contains(got, "deleted") || !strings.Contains(got, "tables were kept") {
+		b.fail("banner after delete %q", got)
+	}
+	b.checkClean()
+	t.Logf("screenshots: %s", strings.Join(b.shotNames, " "))
+}
+
+func fmtThousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// plantRefusal makes the SQLite destination refuse rows whose column holds
+// value (SQLite cannot add a CHECK to a table; a trigger raising ABORT
+// refuses the same way).
+func plantRefusal(t *testing.T, dbPath, table, column string, value int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, op := range []string{"INSERT", "UPDATE"} {
+		if _, err := db.Exec(fmt.Sprintf(`CREATE TRIGGER refuse_%s BEFORE %s ON %q WHEN NEW.%q = %d BEGIN SELECT RAISE(ABORT, 'refused'); END`, strings.ToLower(op), op, table, column, value)); err != nil {
+			t.Fatalf("planting the refusal: %v", err)
+		}
+	}
+}
+
+func dropTables(t *testing.T, names ...string) {
+	svc, err := aztables.NewServiceClientFromConnectionString(azuritetest.ConnString(), nil)
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		_, _ = svc.DeleteTable(context.Background(), n, nil)
+	}
+}
