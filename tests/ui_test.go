@@ -280,12 +280,20 @@ func TestWebUI(t *testing.T) {
 	if n := eval[float64](b, `document.querySelectorAll('#test-result .badge.pass').length`); n < 5 {
 		b.fail("%v checks passed, want secret/destination/permissions/entities", n)
 	}
+	if got := b.text("#properties"); !strings.Contains(got, "Retry count1") || !strings.Contains(got, "Retry interval1 s") || !strings.Contains(got, "Prefixui") || !strings.Contains(got, "local development") {
+		b.fail("properties %q", got)
+	}
 	b.screenshot("profile-overview")
 
 	// The charts: rows applied per minute and lag, per entity, from the
 	// metrics the applier wrote (a minute is written once it is over).
 	b.click("#tab-entities")
 	b.await("the activity charts", `document.querySelectorAll('#charts .chart-card').length === 4`, 10*time.Second)
+	b.await("rows applied in the account's chart", `document.querySelector('#charts .chart-card[data-entity=account] .bars rect') && document.querySelector('#charts .chart-card[data-entity=account] .chart-caption').textContent.match(/^[\d,]+ rows applied/)`, 100*time.Second)
+	if got := eval[string](b, `document.querySelector('#charts .chart-card[data-entity=account] svg').getAttribute('aria-label')`); !strings.Contains(got, "Rows applied per minute, account:") {
+		b.fail("the chart's text alternative %q", got)
+	}
+	b.screenshot("profile-charts")
 
 	// The list shows the profile with its Failed Notifications.
 	b.do("the list", chromedp.Navigate(ui+"#/"))

@@ -569,7 +569,7 @@
   async function profilePage(name, tab) {
     const gen = page(name);
     const path = 'profiles/' + encodeURIComponent(name);
-    const st = { view: null, etag: null, status: null, metrics: null, hours: 6, tab: TABS.some((t) => t[0] === tab) ? tab : 'overview' };
+    const st = { view: null, etag: null, status: null, metrics: null, hours: 1, tab: TABS.some((t) => t[0] === tab) ? tab : 'overview' };
     let got;
     try {
       [got, st.status] = await Promise.all([api('GET', path), api('GET', path + '/status').then((r) => r.data)]);
@@ -662,7 +662,8 @@
         card('Entities', p.entities.length, 'card-entities'),
         card('Lag', fmtDuration(status.maxLagSeconds), 'card-lag'),
         card('Initial sync', status.initialSyncComplete ? 'Complete' : 'In progress', 'card-initial'));
-      props.replaceChildren(
+      props.replaceChildren();
+      append(props, [
         dt('Name', v.name),
         dt('State', state),
         dt('Destination type', destLabel[p.destination.type] || p.destination.type),
@@ -672,7 +673,7 @@
         dt('Retry count', p.retryCount === undefined ? '12 (default)' : p.retryCount),
         dt('Retry interval', (p.retryIntervalSeconds === undefined ? 5 : p.retryIntervalSeconds) + ' s'),
         dt('Write Delete Log', p.writeDeleteLog ? 'Yes' : 'No'),
-        dt('Entities', p.entities.join(', ')));
+        dt('Entities', p.entities.join(', '))]);
       entBody.replaceChildren(...status.entities.map(entityRow));
       renderRelationships();
       updated.textContent = 'Updated ' + new Date().toLocaleTimeString('en-GB');
