@@ -210,6 +210,7 @@ var testValues = map[string]string{
 	"POLL_SCHEDULE":                                 "0 */1 * * * *",
 	"STATE_PROFILES_TABLE":                          "profiles",
 	"STATE_ENTITIES_TABLE":                          "entitystate",
+	"STATE_METRICS_TABLE":                           "metrics",
 	"FAILURES_CONTAINER_PREFIX":                     "failed-",
 	"DATAVERSE_URL":                                 "https://contoso.crm.dynamics.com",
 }
@@ -409,5 +410,52 @@ func TestBicepSetsNoLocalDevelopmentSetting(t *testing.T) {
 	}
 	if !strings.Contains(read(t, "main.bicep"), "roles.keyVaultSecretsUser") {
 		t.Error("the app identity is not given Key Vault Secrets User")
+	}
+}
+
+// The HTTP functions are anonymous to the host: what keeps them closed in
+// Azure is App Service Authentication in front of every path, and the
+// handler's refusal of calls it announces no principal for. The template
+// must configure the one, and must not fake the platform's signal of it.
+func TestHTTPFunctionsBehindAppServiceAuthentication(t *testing.T) {
+	bicep := read(t, "main.bicep")
+	fns := functions(t)
+	http := 0
+	for _, fn := range fns {
+		if fn.trigger != "httpTrigger" {
+			continue
+		}
+		http++
+		var f struct {
+			Bindings []map[string]any `json:"bindings"`
+		}
+		if err := json.Unmarshal([]byte(read(t, filepath.Join("..", "functions", fn.name, "function.json"))), &f); err != nil {
+			t.Fatal(err)
+		}
+		if lvl := f.Bindings[0]["authLevel"]; lvl != "anonymous" {
+			t.Errorf("function %s: authLevel %v; the sign-in is App Service Authentication's, in front of every function", fn.name, lvl)
+		}
+	}
+	if http < 10 {
+		t.Fatalf("%d HTTP functions found", http)
+	}
+	start := strings.Index(bicep, "'Microsoft.Web/sites/config@")
+	if start < 0 || !strings.Contains(bicep[start:start+200], "name: 'authsettingsV2'") {
+		t.Fatal("main.bicep configures no App Service Authentication (Microsoft.Web/sites/config authsettingsV2)")
+	}
+	cfg := bicep[start:]
+	cfg = cfg[:strings.Index(cfg, "\n}\n")]
+	for _, want := range []string{"platform: { enabled: true }", "requireAuthentication: true", "unauthenticatedClientAction: 'RedirectToLoginPage'", "azureActiveDirectory: {", "enabled: true", "clientId: authClientId", "requireHttps: true"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("the authsettingsV2 resource lacks %q", want)
+		}
+	}
+	if strings.Contains(cfg, "excludedPaths") || strings.Contains(cfg, "AllowAnonymous") {
+		t.Error("App Service Authentication must cover every path: no excludedPaths, no anonymous access")
+	}
+	for auth, set := range deployedSettings(t) {
+		if _, ok := set["WEBSITE_AUTH_ENABLED"]; ok {
+			t.Errorf("storageAuth=%s: main.bicep sets WEBSITE_AUTH_ENABLED; only the platform may, when the sign-in is on", auth)
+		}
 	}
 }

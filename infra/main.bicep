@@ -21,9 +21,10 @@ param pollSchedule string = '0 */1 * * * *'
 @description('Service Bus queue the poller sends batches to and the RecordApplier reads.')
 param recordsQueueName string = 'records'
 
-@description('Table storage tables for profiles and per-entity state.')
+@description('Table storage tables for profiles, per-entity state and the per-minute activity the web UI draws.')
 param profilesTableName string = 'profiles'
 param entitiesTableName string = 'entitystate'
+param metricsTableName string = 'metrics'
 
 @description('Prefix of the per-profile failed-record containers (internal/failures).')
 param failedContainerPrefix string = 'failed-'
@@ -50,6 +51,12 @@ param maxDeliveryCount int = 10
 
 @description('Object id of a user or group that may set the SQL connection-string secret (Key Vault Secrets Officer). Empty: none.')
 param secretsOfficerPrincipalId string = ''
+
+@description('Client (application) id of the Microsoft Entra ID app registration that signs administrators in to the web UI and the management API (App Service Authentication). Create it before the first deployment: see README.md.')
+param authClientId string
+
+@description('Tenant of that app registration (default: the tenant of the subscription).')
+param authTenantId string = subscription().tenantId
 
 var suffix = uniqueString(resourceGroup().id, baseName)
 var storageName = take('st${baseName}${suffix}', 24)
@@ -190,6 +197,11 @@ resource entitiesTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2
   name: entitiesTableName
 }
 
+resource metricsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: metricsTableName
+}
+
 // ---- Service Bus: poller -> applier ----
 
 resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
@@ -282,6 +294,7 @@ var appSettings = concat(storageAuth == 'key' ? storageKeySettings : storageIden
   { name: 'POLL_SCHEDULE', value: pollSchedule }
   { name: 'STATE_PROFILES_TABLE', value: profilesTable.name }
   { name: 'STATE_ENTITIES_TABLE', value: entitiesTable.name }
+  { name: 'STATE_METRICS_TABLE', value: metricsTable.name }
   { name: 'FAILURES_CONTAINER_PREFIX', value: failedContainerPrefix }
   { name: 'DATAVERSE_URL', value: dataverseUrl }
   // The app's managed identity is the Dataverse application user, and
@@ -321,6 +334,50 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         instanceMemoryMB: instanceMemoryMB
       }
       runtime: { name: 'custom', version: '1.0' }
+    }
+  }
+}
+
+// ---- Sign-in: App Service Authentication (Microsoft Entra ID) ----
+// The web UI (/api/ui/) and the management API (/api/...) are HTTP
+// functions with authLevel anonymous: a browser signed in with Entra ID
+// holds no function key, and the host cannot combine its keys with this
+// sign-in. So every request to the app must pass App Service
+// Authentication first: a browser is sent to sign in, a script sends an
+// Entra ID access token for this app (Authorization: Bearer). The platform
+// then names the caller in X-MS-CLIENT-PRINCIPAL-* (stripping any a caller
+// sends) and sets WEBSITE_AUTH_ENABLED=True, and the handler refuses every
+// HTTP call without that principal, or when WEBSITE_AUTH_ENABLED is not
+// True (handlers.Front). No path is excluded. Limit who may sign in with
+// "Assignment required" on the registration's enterprise application.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+    }
+    httpSettings: { requireHttps: true }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${authClientId}'
+            authClientId
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: { enabled: false }
     }
   }
 }
@@ -401,3 +458,5 @@ output storageAccountName string = storage.name
 output serviceBusNamespace string = '${serviceBus.name}.servicebus.windows.net'
 output keyVaultUri string = vault.properties.vaultUri
 output deploymentContainer string = deploymentContainer.name
+output webUIUrl string = 'https://${app.properties.defaultHostName}/api/ui/'
+output signInRedirectUri string = 'https://${app.properties.defaultHostName}/.auth/login/aad/callback'
