@@ -24,7 +24,8 @@ type Writer interface {
 
 // RecorderOptions tune a Recorder; the zero value is usable.
 type RecorderOptions struct {
-	// FlushInterval is how often closed minutes are written (default 10 s).
+	// FlushInterval is how often the recorder looks for minutes that are over
+	// and writes them (default 2 s; each minute is still written once).
 	FlushInterval time.Duration
 	// Retention is how long minutes are kept (default Retention); each
 	// entity's older minutes are pruned at most once an hour per process.
@@ -68,7 +69,7 @@ func NewRecorder(next CounterWriter, w Writer, o *RecorderOptions) *Recorder {
 		r.o = *o
 	}
 	if r.o.FlushInterval <= 0 {
-		r.o.FlushInterval = 10 * time.Second
+		r.o.FlushInterval = 2 * time.Second
 	}
 	if r.o.Retention <= 0 {
 		r.o.Retention = Retention
