@@ -138,6 +138,8 @@ func TestWebUI(t *testing.T) {
 	b := newBrowser(t, e.origin)
 	ui := e.origin + handlers.UIPath
 	dbPath := filepath.Join(e.dir, "ui.db")
+	start := time.Now()
+	step := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
 
 	// Sign in: the UI without a session is the login form.
 	b.do("opening the UI", chromedp.Navigate(ui))
@@ -153,6 +155,7 @@ func TestWebUI(t *testing.T) {
 	b.await("the signed-in user", `document.getElementById('who').textContent.includes('Signed in as admin key')`, 10*time.Second)
 	b.await("the empty list", `!document.querySelector('.empty').hidden`, 10*time.Second)
 
+	step("The wizard")
 	// The wizard: Properties, each field checked by the API as it is left.
 	b.click("a[href='#/new']")
 	b.await("the wizard", `document.querySelector('h2') && document.querySelector('h2').textContent === 'Properties'`, 10*time.Second)
@@ -179,6 +182,7 @@ func TestWebUI(t *testing.T) {
 	b.typeInto("#f-conn", dbPath)
 	b.click("#wizard-step button.primary")
 
+	step("Select Entities")
 	// Select Entities: only change-tracked ones; activitypointer explained.
 	b.await("the entity step", `document.getElementById('entity-list')`, 15*time.Second)
 	if got := b.text("#activity-notice"); !strings.Contains(got, "phonecall") || !strings.Contains(got, "activitypointer") {
@@ -210,6 +214,7 @@ func TestWebUI(t *testing.T) {
 	b.click("#rel-new_project_contact")
 	b.click("#wizard-step button.primary")
 
+	step("Summary")
 	// Summary, then Create and Activate.
 	b.await("the summary", `document.getElementById('summary')`, 5*time.Second)
 	summary := b.text("#summary")
@@ -221,6 +226,7 @@ func TestWebUI(t *testing.T) {
 	b.screenshot("wizard-summary")
 	b.click("#wizard-step button.primary")
 
+	step("The profile page")
 	// The profile page: the initial sync reaches 100 % for every entity.
 	b.await("the profile page", `document.querySelector('h1') && document.querySelector('h1').textContent === 'crm' && document.getElementById('entities-table')`, 15*time.Second)
 	if got := b.text("#banner"); !strings.Contains(got, "created and activated") {
@@ -242,6 +248,7 @@ func TestWebUI(t *testing.T) {
 	}
 	b.screenshot("profile-entities")
 
+	step("Deactivate")
 	// Deactivate, then activate: the page follows, and a change made in
 	// Dataverse meanwhile arrives after activation.
 	b.click("#deactivate")
@@ -261,6 +268,7 @@ func TestWebUI(t *testing.T) {
 	b.await("Active again", `document.getElementById('state').textContent === 'Active' && document.getElementById('activate').hidden`, 10*time.Second)
 	b.await("the change made while inactive", fmt.Sprintf(`document.querySelector('#entities-table tr[data-entity=account] td[data-label=Succeeded]').textContent === '%d'`, accounts+1), 30*time.Second)
 
+	step("A record the destination refuses")
 	// A record the destination refuses (a trigger standing for a customer's
 	// CHECK constraint) becomes a Failed Notification after its retries.
 	plantRefusal(t, dbPath, "ui_account", "numberofemployees", 4242)
@@ -274,6 +282,7 @@ func TestWebUI(t *testing.T) {
 		b.fail("the account's last error %q does not show the destination's reason", got)
 	}
 
+	step("Test")
 	// Test: every check passes and the page says which.
 	b.click("#test")
 	b.await("the test report", `document.getElementById('test-heading') && document.getElementById('test-heading').textContent === 'Test: passed'`, 30*time.Second)
@@ -285,16 +294,7 @@ func TestWebUI(t *testing.T) {
 	}
 	b.screenshot("profile-overview")
 
-	// The charts: rows applied per minute and lag, per entity, from the
-	// metrics the applier wrote (a minute is written once it is over).
-	b.click("#tab-entities")
-	b.await("the activity charts", `document.querySelectorAll('#charts .chart-card').length === 4`, 10*time.Second)
-	b.await("rows applied in the account's chart", `document.querySelector('#charts .chart-card[data-entity=account] .bars rect') && document.querySelector('#charts .chart-card[data-entity=account] .chart-caption').textContent.match(/^[\d,]+ rows applied/)`, 100*time.Second)
-	if got := eval[string](b, `document.querySelector('#charts .chart-card[data-entity=account] svg').getAttribute('aria-label')`); !strings.Contains(got, "Rows applied per minute, account:") {
-		b.fail("the chart's text alternative %q", got)
-	}
-	b.screenshot("profile-charts")
-
+	step("The list shows")
 	// The list shows the profile with its Failed Notifications.
 	b.do("the list", chromedp.Navigate(ui+"#/"))
 	b.await("the profile in the list", `document.querySelector('#profiles-table tr[data-profile=crm] td[data-label="Failed Notifications"]') && document.querySelector('#profiles-table tr[data-profile=crm] td[data-label="Failed Notifications"]').textContent === '1'`, 15*time.Second)
@@ -303,19 +303,47 @@ func TestWebUI(t *testing.T) {
 	}
 	b.screenshot("list")
 
+	step("Manage Entities")
+	// Manage Entities: without new_project, its N:N relationship goes too
+	// (both of its entities must be exported); the page says so.
+	b.do("the profile page", chromedp.Navigate(ui+"#/profiles/crm"))
+	b.await("the profile page", `document.querySelector('a[href="#/profiles/crm/manage-entities"]')`, 15*time.Second)
+	b.click(`a[href="#/profiles/crm/manage-entities"]`)
+	b.await("Manage Entities", `document.getElementById('entity-list') && document.getElementById('ent-new_project').checked`, 15*time.Second)
+	b.click("#ent-new_project")
+	b.click("#update")
+	b.await("the updated profile", `document.querySelectorAll('#entities-table tbody tr').length === 2 && document.querySelector('#entities-table tr[data-entity=contact]')`, 15*time.Second)
+	if got := b.text("#banner"); !strings.Contains(got, "Export profile crm updated") {
+		b.fail("banner after Manage Entities %q", got)
+	}
+	b.click("#tab-relationships")
+	b.await("no relationship left", `document.querySelector('#relationships .empty')`, 5*time.Second)
+
+	step("A narrow window")
 	// A narrow window keeps every column readable (cards, not a cut table).
 	b.do("narrow window", chromedp.EmulateViewport(420, 900))
 	b.do("the profile page", chromedp.Navigate(ui+"#/profiles/crm/entities"))
-	b.await("the profile page, narrow", `document.getElementById('entities-table') && document.querySelectorAll('#entities-table tbody tr').length === 4`, 15*time.Second)
+	b.await("the profile page, narrow", `document.getElementById('entities-table') && document.querySelectorAll('#entities-table tbody tr').length === 2`, 15*time.Second)
 	if w := eval[float64](b, `document.documentElement.scrollWidth`); w > 430 {
 		b.fail("the narrow page is %v px wide, more than the 420 px window", w)
 	}
 	b.screenshot("profile-narrow")
 	b.do("wide window", chromedp.EmulateViewport(1280, 800))
 
+	step("The charts")
+	// The charts: rows applied per minute and lag, per entity, from the
+	// metrics the applier wrote (a minute is written once it is over).
+	b.do("the profile page", chromedp.Navigate(ui+"#/profiles/crm/entities"))
+	b.await("the activity charts", `document.querySelectorAll('#charts .chart-card').length === 2`, 15*time.Second)
+	b.await("rows applied in the account's chart", `document.querySelector('#charts .chart-card[data-entity=account] .bars rect') && document.querySelector('#charts .chart-card[data-entity=account] .chart-caption').textContent.match(/^[\d,]+ rows applied/)`, 100*time.Second)
+	if got := eval[string](b, `document.querySelector('#charts .chart-card[data-entity=account] svg').getAttribute('aria-label')`); !strings.Contains(got, "Rows applied per minute, account:") {
+		b.fail("the chart's text alternative %q", got)
+	}
+	b.screenshot("profile-charts")
+
+	step("Delete")
 	// Delete, confirmed in a dialog: the list no longer has it.
-	b.do("the profile page", chromedp.Navigate(ui+"#/profiles/crm"))
-	b.await("the profile page", `document.getElementById('delete')`, 15*time.Second)
+	b.click("#tab-overview")
 	b.click("#delete")
 	b.await("the confirmation", `document.querySelector('dialog[open]') && document.getElementById('delete-title').textContent.includes('crm')`, 5*time.Second)
 	b.click("#confirm-delete")
