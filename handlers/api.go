@@ -92,9 +92,9 @@ type QueryParam struct {
 
 // apiCall is one request to an operation.
 type apiCall struct {
-	req    *HTTPRequest
-	name   string // {name}
-	me     Me
+	req  *HTTPRequest
+	name string // {name}
+	me   Me
 }
 
 func (c *apiCall) profileBody() (profile.Profile, error) {
