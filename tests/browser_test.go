@@ -103,6 +103,27 @@ func newBrowser(t *testing.T, origin string) *browser {
 	); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
+	// The interception must be able to fail: a page without a policy
+	// (about:blank) asks for an address elsewhere, and the request must be
+	// seen and refused.
+	b.do("the interception check", chromedp.Navigate("about:blank"))
+	eval[any](b, `fetch('http://192.0.2.1:9/probe').catch(() => null)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b.mu.Lock()
+		seen := len(b.outside) == 1 && b.outside[0] == "http://192.0.2.1:9/probe"
+		if seen {
+			b.outside, b.requests = nil, nil
+		}
+		b.mu.Unlock()
+		if seen {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a request to another host was not intercepted: the check that the UI fetches nothing from elsewhere would not work")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	return b
 }
 
