@@ -35,7 +35,10 @@ func (a *Authenticator) LoginFront(next http.Handler, uiPath string) http.Handle
 		case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			http.Redirect(w, r, uiPath, http.StatusSeeOther)
 			return
-		case strings.HasPrefix(r.URL.Path+"/", uiPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead) && a.Enabled():
+		case strings.HasPrefix(r.URL.Path+"/", uiPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !a.Enabled():
+			a.loginPage(w, http.StatusServiceUnavailable, r.URL.RequestURI(), "sign-in is off, so the UI is not served: "+SettingHelp, uiPath)
+			return
+		case strings.HasPrefix(r.URL.Path+"/", uiPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			if _, err := a.Authenticate(r); err != nil {
 				a.loginPage(w, http.StatusUnauthorized, r.URL.RequestURI(), "", uiPath)
 				return

@@ -92,3 +92,16 @@ func withCookieValue(v string) *http.Request {
 	r.AddCookie(&http.Cookie{Name: SessionCookie, Value: v})
 	return r
 }
+
+// With no credential configured the UI says how to turn sign-in on.
+func TestLoginFrontDisabled(t *testing.T) {
+	a, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	a.LoginFront(http.NotFoundHandler(), "/api/ui/").ServeHTTP(rec, httptest.NewRequest("GET", "/api/ui/", nil))
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "ADMIN_API_KEY") {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}
