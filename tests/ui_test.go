@@ -146,6 +146,7 @@ func TestWebUI(t *testing.T) {
 	if got := b.text("h1"); got != "Sign in to dataexport" {
 		b.fail("without a session the page is %q, want the sign-in form", got)
 	}
+	b.screenshot("sign-in")
 	b.typeInto("#credential", "not-the-key-0123456789")
 	b.click("button[type=submit]")
 	b.await("the wrong key refused", `document.querySelector('#login-error') && document.querySelector('#login-error').textContent.includes('not the admin key')`, 10*time.Second)
