@@ -170,6 +170,14 @@ func (s *Service) Create(ctx context.Context, p profile.Profile, activate bool) 
 	if _, err := s.d.States.DeletePartition(ctx, p.Name); err != nil {
 		return ProfileView{}, fmt.Errorf("clearing the state left by an earlier profile %q: %w", p.Name, err)
 	}
+	if s.d.Metrics != nil {
+		// An applier may have written a minute of the earlier profile after
+		// it was deleted (a process writes its minute in progress when it
+		// stops): the new profile's charts start empty.
+		if _, err := s.d.Metrics.DeleteProfile(ctx, p.Name); err != nil {
+			return ProfileView{}, fmt.Errorf("clearing the metrics left by an earlier profile %q: %w", p.Name, err)
+		}
+	}
 	p.State = profile.Inactive
 	if activate {
 		p.State = profile.Active

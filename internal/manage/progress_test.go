@@ -110,4 +110,7 @@ func TestStatusProgress(t *testing.T) {
 	if _, err := f.svc.Delete(ctx, "crm", ""); err != nil || len(met.deleted) != 1 {
 		t.Errorf("delete: %v, metrics deleted for %v", err, met.deleted)
 	}
+	if _, err := f.svc.Create(ctx, doc(), false); err != nil || len(met.deleted) != 2 {
+		t.Errorf("a new profile of the same name: %v, metrics deleted for %v; want the earlier one's cleared", err, met.deleted)
+	}
 }

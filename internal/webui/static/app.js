@@ -593,7 +593,7 @@
         h('a', { class: 'button', href: '#/' + path + '/manage-entities' }, 'Manage Entities'),
         h('a', { class: 'button', href: '#/' + path + '/manage-relationships' }, 'Manage Relationships'),
         activateBtn, deactivateBtn, testBtn,
-        h('button', { type: 'button', onclick: () => refresh(true) }, 'Refresh'),
+        h('button', { type: 'button', id: 'refresh', onclick: () => refresh(true) }, 'Refresh'),
         h('button', { type: 'button', class: 'danger', id: 'delete', onclick: confirmDelete }, 'Delete'),
         h('span', { class: 'spacer' }), updated));
 
