@@ -14,6 +14,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	_ "modernc.org/sqlite"
 
 	"github.com/dataexport/dataexport/internal/azuritetest"
@@ -302,7 +303,9 @@ func TestWebUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.await("the failed record on the page", `document.querySelector('#entities-table tr[data-entity=account] td[data-label=Failed]').textContent === '1'`, 60*time.Second)
-	b.click("#tab-overview")
+	// The tabs work from the keyboard (arrow keys move and select).
+	b.do("keyboard on the tabs", chromedp.Focus(chromedp.CSS("#tab-entities")), chromedp.KeyEvent(kb.ArrowLeft))
+	b.await("Properties & Overview selected by the keyboard", `document.getElementById('tab-overview').getAttribute('aria-selected') === 'true' && document.activeElement.id === 'tab-overview' && !document.getElementById('panel-overview').hidden && document.getElementById('panel-entities').hidden`, 5*time.Second)
 	b.await("Failed Notifications 1", `document.querySelector('#card-failed .v').textContent === '1'`, 10*time.Second)
 	if got := b.text("#entities-table tr[data-entity=account] .lasterror"); !strings.Contains(got, "refused") {
 		b.fail("the account's last error %q does not show the destination's reason", got)
