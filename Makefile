@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/dataexport
 
-.PHONY: build package demo test test-short fuzz bench azurite postgres vet clean
+.PHONY: build package demo test test-short fuzz bench bench-pipeline azurite postgres vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dataexport
@@ -61,6 +61,14 @@ fuzz:
 
 bench: postgres
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The end-to-end pipeline benchmark (bench/pipeline/README.md): emulator →
+# dataexport run (private Azurite) → PostgreSQL and SQLite, beside each
+# database's own bulk load of the same rows; writes bench/pipeline/results.md.
+# ROWS=1000000 for the large dataset; BENCH_FLAGS for more (-h lists them).
+ROWS ?= 200000
+bench-pipeline: build postgres
+	$(GO) run ./bench/pipeline -rows $(ROWS) $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin .demo dist

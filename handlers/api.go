@@ -12,6 +12,7 @@ import (
 
 	"github.com/dataexport/dataexport/internal/manage"
 	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/recovery"
 )
 
 // Manager is the management service as the HTTP functions use it.
@@ -28,6 +29,10 @@ type Manager interface {
 	Status(ctx context.Context, name string) (manage.ProfileStatus, error)
 	SourceEntities(ctx context.Context) (manage.SourceCatalog, error)
 	Metrics(ctx context.Context, name string, hours int) (manage.ProfileMetrics, error)
+	Failures(ctx context.Context, name string, q manage.FailuresQuery) (recovery.FailuresReport, error)
+	ResyncFailures(ctx context.Context, name, entity string) (recovery.ResyncReport, error)
+	ResyncEntity(ctx context.Context, name, entity string) (recovery.EntityResync, error)
+	Reconcile(ctx context.Context, name, entity string, limit int) (recovery.ReconcileReport, error)
 }
 
 // RoutePrefix is the host's default extensions.http.routePrefix.
@@ -92,9 +97,10 @@ type QueryParam struct {
 
 // apiCall is one request to an operation.
 type apiCall struct {
-	req  *HTTPRequest
-	name string // {name}
-	me   Me
+	req    *HTTPRequest
+	name   string // {name}
+	me     Me
+	entity string // {entity}
 }
 
 func (c *apiCall) profileBody() (profile.Profile, error) {
@@ -117,8 +123,8 @@ func (c *apiCall) boolQuery(name string) (bool, error) {
 	return b, nil
 }
 
-// intQuery reads an integer query parameter within [lo, hi]; def when absent.
-func (c *apiCall) intQuery(name string, def, lo, hi int) (int, error) {
+// intQueryIn reads an integer query parameter within [lo, hi]; def when absent.
+func (c *apiCall) intQueryIn(name string, def, lo, hi int) (int, error) {
 	v, ok := c.req.Query[name]
 	if !ok || v == "" {
 		return def, nil
@@ -126,6 +132,18 @@ func (c *apiCall) intQuery(name string, def, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
 		return 0, badRequest("?"+name, fmt.Sprintf("%q is not a whole number from %d to %d", v, lo, hi))
+	}
+	return n, nil
+}
+
+func (c *apiCall) intQuery(name string) (int, error) {
+	v, ok := c.req.Query[name]
+	if !ok || v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, badRequest("?"+name, fmt.Sprintf("%q is not a whole number", v))
 	}
 	return n, nil
 }
@@ -232,7 +250,7 @@ func apiRoutes() []Route {
 				Query:  []QueryParam{{"hours", fmt.Sprintf("how many hours back, 1 to %d (default 6)", manage.MaxMetricsHours), "integer"}},
 				Errors: []int{http.StatusBadRequest, http.StatusNotFound},
 				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
-					hours, err := c.intQuery("hours", 6, 1, manage.MaxMetricsHours)
+					hours, err := c.intQueryIn("hours", 6, 1, manage.MaxMetricsHours)
 					if err != nil {
 						return nil, err
 					}
@@ -242,6 +260,50 @@ func apiRoutes() []Route {
 		{"Me", "me", map[string]Op{
 			http.MethodGet: {ID: "me", Summary: "Who the caller is signed in as, and where to sign in and out (the web UI shows it)", Result: Me{},
 				call: func(_ context.Context, _ Manager, c *apiCall) (any, error) { return c.me, nil }},
+		}},
+		{"ProfileFailures", "profiles/{name}/failures", map[string]Op{
+			http.MethodGet: {ID: "profileFailures", Summary: "Failed records: counts per entity, the latest failure and resync log lines, a read-only URL of the failures container (valid 24 hours at most)",
+				Result: recovery.FailuresReport{}, Errors: []int{http.StatusBadRequest, http.StatusNotFound},
+				Query: []QueryParam{{"lines", "how many of the latest log lines to show (default 20, at most 1000)", "integer"},
+					{"urlHours", "how long the URL is valid: 1-24 hours (default 24)", "integer"}},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					lines, err := c.intQuery("lines")
+					if err != nil {
+						return nil, err
+					}
+					hours, err := c.intQuery("urlHours")
+					if err != nil {
+						return nil, err
+					}
+					return m.Failures(ctx, c.name, manage.FailuresQuery{Lines: lines, URLHours: hours})
+				}},
+		}},
+		{"ProfileFailuresResync", "profiles/{name}/failures/resync", map[string]Op{
+			http.MethodPost: {ID: "resyncFailures", Summary: "Resync failed records: read them again from Dataverse and apply them; those refused again are logged under forcerefreshfailurelog/",
+				Result: recovery.ResyncReport{}, Errors: []int{http.StatusNotFound},
+				Query: []QueryParam{{"entity", "only the failed records of this entity", "string"}},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					return m.ResyncFailures(ctx, c.name, c.req.Query["entity"])
+				}},
+		}},
+		{"EntityResync", "profiles/{name}/entities/{entity}/resync", map[string]Op{
+			http.MethodPost: {ID: "resyncEntity", Summary: "Read the entity again in full over its table (nothing dropped); rows the source no longer has are removed when the read is done",
+				Result: recovery.EntityResync{}, Errors: []int{http.StatusNotFound, http.StatusConflict},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					return m.ResyncEntity(ctx, c.name, c.entity)
+				}},
+		}},
+		{"EntityReconcile", "profiles/{name}/entities/{entity}/reconcile", map[string]Op{
+			http.MethodGet: {ID: "reconcileEntity", Summary: "Compare the entity's table with the source by id and version: counts, and the missing, extra and stale ids",
+				Result: recovery.ReconcileReport{}, Errors: []int{http.StatusBadRequest, http.StatusNotFound},
+				Query: []QueryParam{{"limit", "how many ids of each kind to list (default 20, at most 1000)", "integer"}},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					limit, err := c.intQuery("limit")
+					if err != nil {
+						return nil, err
+					}
+					return m.Reconcile(ctx, c.name, c.entity, limit)
+				}},
 		}},
 		{"SourceEntities", "source/entities", map[string]Op{
 			http.MethodGet: {ID: "sourceEntities", Summary: "The org's tables (change tracking, display names) and N:N relationships", Result: manage.SourceCatalog{},
@@ -331,9 +393,11 @@ func (s *server) serveAPI(ctx context.Context, rt Route, r *HTTPRequest, who Cal
 	if s.o.Manager == nil && op.ID != "openapi" {
 		return problemResponse(Problem{Status: http.StatusServiceUnavailable, Title: "The management service is not configured", Detail: "this handler was started without the management service"}, path)
 	}
-	c := &apiCall{req: r, name: r.Params["name"], me: s.me(who)}
-	if slices.Contains(rt.Params(), "name") && c.name == "" {
-		return problemResponse(Problem{Status: http.StatusNotFound, Title: "Not found", Detail: "the route value {name} is missing"}, path)
+	c := &apiCall{req: r, name: r.Params["name"], entity: r.Params["entity"], me: s.me(who)}
+	for _, p := range rt.Params() {
+		if r.Params[p] == "" {
+			return problemResponse(Problem{Status: http.StatusNotFound, Title: "Not found", Detail: "the route value {" + p + "} is missing"}, path)
+		}
 	}
 	out, err := op.call(ctx, s.o.Manager, c)
 	if err != nil {

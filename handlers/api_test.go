@@ -13,6 +13,7 @@ import (
 
 	"github.com/dataexport/dataexport/internal/manage"
 	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/recovery"
 )
 
 // fakeManager answers from a map of profiles; err, when set, is the answer
@@ -91,6 +92,22 @@ func (f *fakeManager) Metrics(_ context.Context, name string, hours int) (manage
 func (f *fakeManager) SourceEntities(context.Context) (manage.SourceCatalog, error) {
 	f.note("SourceEntities")
 	return manage.SourceCatalog{}, f.err
+}
+func (f *fakeManager) Failures(_ context.Context, name string, q manage.FailuresQuery) (recovery.FailuresReport, error) {
+	f.note(fmt.Sprintf("Failures %s lines=%d urlHours=%d", name, q.Lines, q.URLHours))
+	return recovery.FailuresReport{Profile: name}, f.err
+}
+func (f *fakeManager) ResyncFailures(_ context.Context, name, entity string) (recovery.ResyncReport, error) {
+	f.note("ResyncFailures " + name + " " + entity)
+	return recovery.ResyncReport{Profile: name, OK: true}, f.err
+}
+func (f *fakeManager) ResyncEntity(_ context.Context, name, entity string) (recovery.EntityResync, error) {
+	f.note("ResyncEntity " + name + " " + entity)
+	return recovery.EntityResync{Profile: name, Entity: entity}, f.err
+}
+func (f *fakeManager) Reconcile(_ context.Context, name, entity string, limit int) (recovery.ReconcileReport, error) {
+	f.note(fmt.Sprintf("Reconcile %s %s limit=%d", name, entity, limit))
+	return recovery.ReconcileReport{Profile: name, Entity: entity}, f.err
 }
 
 // The host's HTTP-trigger invocation of GET /api/profiles/crm, in the shape
@@ -223,6 +240,11 @@ func TestErrorsAsProblems(t *testing.T) {
 		{"method not allowed", "ProfileStatus", "DELETE", "", map[string]string{"name": "crm"}, nil, nil, 405, ""},
 		{"no route value", "Profile", "GET", "", nil, nil, nil, 404, ""},
 		{"internal", "Profiles", "GET", "", nil, nil, fmt.Errorf("state: listing profiles: connection refused"), 500, ""},
+		{"lines not a number", "ProfileFailures", "GET", "", map[string]string{"name": "crm"}, map[string]string{"lines": "many"}, nil, 400, "?lines"},
+		{"url hours out of range", "ProfileFailures", "GET", "", map[string]string{"name": "crm"}, nil, &manage.ParamError{Name: "urlHours", Reason: "48: the URL is valid for 1 to 24 hours"}, 400, "?urlHours"},
+		{"entity not in the profile", "EntityReconcile", "GET", "", map[string]string{"name": "crm", "entity": "lead"}, nil, fmt.Errorf("entity %q: %w", "lead", manage.ErrNotFound), 404, ""},
+		{"no entity route value", "EntityResync", "POST", "", map[string]string{"name": "crm"}, nil, nil, 404, ""},
+		{"blocked entity", "EntityResync", "POST", "", map[string]string{"name": "crm", "entity": "account"}, nil, fmt.Errorf("%w: blocked", manage.ErrState), 409, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,7 +267,7 @@ func TestErrorsAsProblems(t *testing.T) {
 			if tt.status == 405 && r.Headers["Allow"] != "GET" {
 				t.Fatalf("Allow %q", r.Headers["Allow"])
 			}
-			if tt.status == 400 && len(m.calls) != 0 {
+			if tt.status == 400 && tt.err == nil && len(m.calls) != 0 {
 				t.Fatalf("the service was called with an unreadable request: %v", m.calls)
 			}
 		})
@@ -292,6 +314,10 @@ func TestOperations(t *testing.T) {
 		{"ProfileTest", "POST", map[string]string{"name": "crm"}, nil, "", "Test crm", "200"},
 		{"ProfileStatus", "GET", map[string]string{"name": "crm"}, nil, "", "Status crm", "200"},
 		{"SourceEntities", "GET", nil, nil, "", "SourceEntities", "200"},
+		{"ProfileFailures", "GET", map[string]string{"name": "crm"}, map[string]string{"lines": "5", "urlHours": "2"}, "", "Failures crm lines=5 urlHours=2", "200"},
+		{"ProfileFailuresResync", "POST", map[string]string{"name": "crm"}, map[string]string{"entity": "account"}, "", "ResyncFailures crm account", "200"},
+		{"EntityResync", "POST", map[string]string{"name": "crm", "entity": "account"}, nil, "", "ResyncEntity crm account", "200"},
+		{"EntityReconcile", "GET", map[string]string{"name": "crm", "entity": "account"}, map[string]string{"limit": "3"}, "", "Reconcile crm account limit=3", "200"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fn+" "+tt.method, func(t *testing.T) {

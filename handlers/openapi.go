@@ -28,7 +28,11 @@ func OpenAPI() map[string]any {
 		item := map[string]any{}
 		var params []any
 		for _, p := range rt.Params() {
-			params = append(params, map[string]any{"name": p, "in": "path", "required": true, "schema": map[string]any{"type": "string"}, "description": "the profile's name"})
+			desc := "the profile's name"
+			if p == "entity" {
+				desc = "the logical name of an entity of the profile"
+			}
+			params = append(params, map[string]any{"name": p, "in": "path", "required": true, "schema": map[string]any{"type": "string"}, "description": desc})
 		}
 		if len(params) > 0 {
 			item["parameters"] = params

@@ -51,9 +51,12 @@ func badRequest(pointer, reason string) error {
 func problemFor(err error) Problem {
 	var inv *manage.InvalidError
 	var bad *badRequestError
+	var param *manage.ParamError
 	switch {
 	case errors.As(err, &bad):
 		return fieldProblem(http.StatusBadRequest, "The request cannot be read", bad.fields)
+	case errors.As(err, &param):
+		return fieldProblem(http.StatusBadRequest, "The request cannot be read", []*profile.FieldError{{Pointer: "?" + param.Name, Reason: param.Reason}})
 	case errors.As(err, &inv):
 		return fieldProblem(http.StatusUnprocessableEntity, "The profile is not valid", inv.Fields)
 	case errors.Is(err, manage.ErrNotFound):
@@ -62,6 +65,8 @@ func problemFor(err error) Problem {
 		return Problem{Status: http.StatusConflict, Title: "A profile of that name exists", Detail: err.Error()}
 	case errors.Is(err, manage.ErrStale):
 		return Problem{Status: http.StatusPreconditionFailed, Title: "The profile changed since it was read", Detail: err.Error() + "; GET it again for its current ETag and redo the change"}
+	case errors.Is(err, manage.ErrState):
+		return Problem{Status: http.StatusConflict, Title: "Not possible in the current state", Detail: err.Error()}
 	case errors.Is(err, manage.ErrUnavailable):
 		return Problem{Status: http.StatusServiceUnavailable, Title: "A service the check needs cannot be reached", Detail: err.Error()}
 	}

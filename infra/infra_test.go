@@ -212,6 +212,7 @@ var testValues = map[string]string{
 	"STATE_ENTITIES_TABLE":                          "entitystate",
 	"STATE_METRICS_TABLE":                           "metrics",
 	"FAILURES_CONTAINER_PREFIX":                     "failed-",
+	"FAILURES_RETENTION_DAYS":                       "30",
 	"DATAVERSE_URL":                                 "https://contoso.crm.dynamics.com",
 }
 

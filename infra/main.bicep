@@ -48,6 +48,9 @@ param storageAuth string = 'key'
 param lockDuration string = 'PT5M'
 @minValue(1)
 param maxDeliveryCount int = 10
+@description('Days a records message may wait in the Service Bus queue before it expires (dead-lettered). Page units in Blob storage are kept one day longer as a backstop; the applier deletes each as soon as its page is applied.')
+@minValue(1)
+param messageTimeToLiveDays int = 14
 
 @description('Object id of a user or group that may set the SQL connection-string secret (Key Vault Secrets Officer). Empty: none.')
 param secretsOfficerPrincipalId string = ''
@@ -158,10 +161,12 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
           }
         }
         {
-          // Claim-check bodies of oversized messages (internal/claims). The
-          // applier never deletes them (a message may be delivered again);
-          // 30 days outlives any message that can name one (Service Bus
-          // TTL 14 days, Storage queue 7 days).
+          // Page units (internal/claims): replicated rows, so kept no longer
+          // than a message can name them. The applier deletes each one as
+          // soon as its page is applied or kept as failed records; this
+          // backstop removes what a crash left (a unit stored, then the
+          // poller died before enqueueing its reference), one day after the
+          // longest a message can wait (messageTimeToLiveDays).
           name: 'delete-claims'
           enabled: true
           type: 'Lifecycle'
@@ -172,7 +177,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
             }
             actions: {
               baseBlob: {
-                delete: { daysAfterModificationGreaterThan: 30 }
+                delete: { daysAfterModificationGreaterThan: messageTimeToLiveDays + 1 }
               }
             }
           }
@@ -221,7 +226,7 @@ resource recordsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
     lockDuration: lockDuration
     maxDeliveryCount: maxDeliveryCount
     deadLetteringOnMessageExpiration: true
-    defaultMessageTimeToLive: 'P14D'
+    defaultMessageTimeToLive: 'P${messageTimeToLiveDays}D'
     // The sender sets MessageId to a hash of the body, so a batch re-sent
     // after a poller crash is dropped here. Cannot be changed after creation.
     requiresDuplicateDetection: true
@@ -296,6 +301,9 @@ var appSettings = concat(storageAuth == 'key' ? storageKeySettings : storageIden
   { name: 'STATE_ENTITIES_TABLE', value: entitiesTable.name }
   { name: 'STATE_METRICS_TABLE', value: metricsTable.name }
   { name: 'FAILURES_CONTAINER_PREFIX', value: failedContainerPrefix }
+  // The lifecycle rule above ages failed records out; the app prunes by
+  // the same number of days too (hourly, on the poller's timer).
+  { name: 'FAILURES_RETENTION_DAYS', value: string(failedRecordRetentionDays) }
   { name: 'DATAVERSE_URL', value: dataverseUrl }
   // The app's managed identity is the Dataverse application user, and
   // reads the destination connection strings from Key Vault.

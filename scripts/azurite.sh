@@ -8,13 +8,15 @@
 #
 # Blob 10000, queue 10001, table 10002 on 127.0.0.1. Workspace and log live in
 # .azurite/ at the repo root. AZURITE_WAIT_SECONDS bounds the start-up wait (default 60).
+# A private instance (the pipeline benchmark's): AZURITE_PORTS="blob queue table"
+# and AZURITE_DIR (workspace, log and pid file) select other ports and folder.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HOST=127.0.0.1
-PORTS=(10000 10001 10002)
+read -r -a PORTS <<<"${AZURITE_PORTS:-10000 10001 10002}"
 NAMES=(blob queue table)
-DIR="$ROOT/.azurite"
+DIR="${AZURITE_DIR:-$ROOT/.azurite}"
 PIDFILE="$DIR/pid"
 LOG="$DIR/azurite.log"
 BIN="$ROOT/node_modules/.bin/azurite"

@@ -144,7 +144,7 @@ func pgRows(conn *pgx.Conn) rowCounter {
 		var n int
 		q, args := "SELECT count(*) FROM "+table, []any{}
 		if id != "" {
-			q, args = q+` WHERE "Id" = $1`, []any{strings.ToLower(id)}
+			q, args = q+` WHERE id = $1`, []any{strings.ToLower(id)}
 		}
 		if err := conn.QueryRow(t.Context(), q, args...).Scan(&n); err != nil {
 			t.Fatal(err)

@@ -66,7 +66,9 @@ func TestCrashDuringPoll(t *testing.T) {
 		poller func(e *env) *dsync.Poller
 	}{
 		{"while enqueueing", func(e *env) *dsync.Poller {
-			return dsync.NewPoller(e.app.Source, e.app.Store, e.app.Store, e.app.Pool, &flakySender{Sender: e.app.Queue, n: 1}, nil)
+			// One entity at a time: the failure falls in the first one's
+			// page, and every send after it fails too.
+			return dsync.NewPoller(e.app.Source, e.app.Store, e.app.Store, e.app.Pool, &flakySender{Sender: e.app.Queue, n: 1}, &dsync.PollerOptions{Concurrency: 1})
 		}},
 		{"before the checkpoint", func(e *env) *dsync.Poller {
 			return dsync.NewPoller(e.app.Source, e.app.Store, lostCheckpoints{e.app.Store}, e.app.Pool, e.app.Queue, nil)

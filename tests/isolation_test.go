@@ -16,6 +16,7 @@ import (
 
 	"github.com/dataexport/dataexport/internal/dvemu"
 	"github.com/dataexport/dataexport/internal/failures"
+	"github.com/dataexport/dataexport/internal/manage"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/state"
@@ -59,6 +60,8 @@ func (e *env) await(what string, timeout time.Duration, done func() bool) {
 
 func (e *env) counters(entity string) state.Counters {
 	e.t.Helper()
+	// The applier writes its counters once a second: what it holds counts.
+	e.check(e.app.Counters.Flush(e.t.Context()))
 	c, err := e.app.Store.GetCounters(e.t.Context(), e.prof.Name, entity)
 	e.check(err)
 	return c
@@ -99,6 +102,29 @@ func (e *env) refuse(entity, column string, value int64) {
 		}
 	default:
 		e.t.Fatalf("no way to plant a refusal in %s", e.prof.Destination.Type)
+	}
+}
+
+// allow drops what refuse planted.
+func (e *env) allow(entity string) {
+	e.t.Helper()
+	ctx := e.t.Context()
+	tn := e.table(entity)
+	switch e.prof.Destination.Type {
+	case profile.Postgres:
+		conn, err := pgx.Connect(ctx, pgURL)
+		e.check(err)
+		defer conn.Close(context.Background())
+		_, err = conn.Exec(ctx, fmt.Sprintf(`ALTER TABLE %q.%q DROP CONSTRAINT refuse`, tn.Schema, tn.Name))
+		e.check(err)
+	case profile.SQLite:
+		db, err := sql.Open("sqlite", e.prof.Destination.Connection)
+		e.check(err)
+		defer db.Close()
+		for _, op := range []string{"insert", "update"} {
+			_, err := db.ExecContext(ctx, "DROP TRIGGER refuse_"+op)
+			e.check(err)
+		}
 	}
 }
 
@@ -181,6 +207,48 @@ func TestOneBadRecordFailsAlone(t *testing.T) {
 			if d := record.Diff(src, e.destination("account", cols)); d != "" {
 				t.Fatalf("the destination changed while the bad record was retried:\n%s", d)
 			}
+
+			// Resync while the destination still refuses it: it fails
+			// again, logged under forcerefreshfailurelog/ in the documented
+			// format; its data/ blob and the counter stay.
+			rep, err := e.app.Manage.ResyncFailures(ctx, e.prof.Name, "")
+			e.check(err)
+			if rep.FailedAgain != 1 || rep.Resolved != 0 || !rep.OK {
+				t.Fatalf("resync with the constraint in place: %+v", rep)
+			}
+			sum, err := e.app.Manage.Failures(ctx, e.prof.Name, manage.FailuresQuery{})
+			e.check(err)
+			if len(sum.LatestResyncFailures) != 1 || sum.FailedRecords != 1 || sum.FailedNotifications != 1 {
+				t.Fatalf("failures after a resync that failed again: %+v", sum)
+			}
+			if m := failureLogLine.FindStringSubmatch(sum.LatestResyncFailures[0].Line); m == nil || m[2] != bad || !strings.Contains(m[5], "refuse") ||
+				!strings.HasPrefix(sum.LatestResyncFailures[0].Blob, failures.ResyncLogFolder+time.Now().UTC().Format("2006/01/02/")) {
+				t.Fatalf("forcerefreshfailurelog line %+v", sum.LatestResyncFailures[0])
+			}
+			if len(e.failed("account")) != 1 || e.counters("account").Failed != 1 {
+				t.Fatal("the record that failed again lost its data/ blob or its count")
+			}
+
+			// The constraint dropped, a resync brings the record in: the
+			// counter returns to 0 and data/ is empty.
+			e.allow("account")
+			rep, err = e.app.Manage.ResyncFailures(ctx, e.prof.Name, "")
+			e.check(err)
+			if rep.Resolved != 1 || rep.FailedAgain != 0 {
+				t.Fatalf("resync after the fix: %+v", rep)
+			}
+			if c := e.counters("account"); c.Failed != 0 {
+				t.Fatalf("Failed Notifications %d after the resync, want 0", c.Failed)
+			}
+			if fs := e.failed("account"); len(fs) != 0 {
+				t.Fatalf("data/ still holds %d failed records", len(fs))
+			}
+			status, err := e.app.Manage.Status(ctx, e.prof.Name)
+			e.check(err)
+			if le := status.Entities[0].LastError; status.FailedNotifications != 0 || le != nil {
+				t.Fatalf("status after the resync: Failed Notifications %d, last error %+v; want 0 and the refusal behind it", status.FailedNotifications, le)
+			}
+			e.assertMatch("after the failed record was resynced")
 		})
 	}
 }
@@ -227,8 +295,7 @@ func TestDestinationOutage(t *testing.T) {
 	proxy.Restore()
 	matches := func() bool {
 		for _, ent := range e.prof.Entities {
-			cols := e.columns(ent)
-			if record.Diff(e.source(ent, cols), e.destination(ent, cols)) != "" {
+			if d, _, _ := e.diff(ent); d != "" {
 				return false
 			}
 		}

@@ -27,7 +27,7 @@ func TestBlockedThenRebaselined(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(t.Context())
-	if _, err := conn.Exec(t.Context(), `CREATE TABLE `+schemaName+`.account ("Id" uuid PRIMARY KEY, name integer)`); err != nil {
+	if _, err := conn.Exec(t.Context(), `CREATE TABLE `+schemaName+`.account (id uuid PRIMARY KEY, name integer)`); err != nil {
 		t.Fatal(err)
 	}
 	e := newEnv(t, dest, schemaName)
@@ -43,6 +43,15 @@ func TestBlockedThenRebaselined(t *testing.T) {
 	}
 	if cst, err := e.app.Store.GetEntity(t.Context(), e.prof.Name, "contact"); err != nil || cst.Phase != state.PhaseDelta {
 		t.Fatalf("contact should have gone on: %+v %v", cst, err)
+	}
+	// The metadata change the table cannot follow is kept under metadata/
+	// with its reason, once (a blocked entity is not polled again).
+	e.check(e.host.FireTimer(t.Context(), pollFn))
+	sum, err := e.app.Manage.Failures(t.Context(), e.prof.Name, manage.FailuresQuery{})
+	e.check(err)
+	if sum.MetadataFailures != 1 || len(sum.LatestFailures) != 1 || !strings.Contains(sum.LatestFailures[0].Line, "Entity: account, RecordId: N/A") ||
+		!strings.Contains(sum.LatestFailures[0].Line, "cannot change") {
+		t.Fatalf("failures after the block: %+v", sum)
 	}
 
 	if err := dsync.Rebaseline(t.Context(), e.prof, "account", e.app.Store, e.app.Pool); err != nil {

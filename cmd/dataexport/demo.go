@@ -134,12 +134,18 @@ func cmdDemo(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	fmt.Fprintf(out, "    inserted contact %s (parent customer: the new account)\n", cont)
-	upd := pickOther(emu.IDs("account"), acct)
+	// The account renamed and the contact deleted are ones no other record
+	// points to: a lookup's name column is a copy taken when the pointing
+	// row is read, and Dataverse reports no change of that row when its
+	// target is renamed or deleted, so the destination would keep the old
+	// name (as DES did) and differ from a fresh read of the source.
+	referenced := referencedIDs(emu, entities)
+	upd := pickOther(emu.IDs("account"), acct, referenced)
 	if err := emu.Update("account", upd, map[string]any{"name": "Contoso (renamed by the demo)", "creditonhold": true}); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "    updated account %s\n", upd)
-	del := pickOther(emu.IDs("contact"), cont)
+	del := pickOther(emu.IDs("contact"), cont, referenced)
 	if err := emu.Delete("contact", del); err != nil {
 		return err
 	}
@@ -147,6 +153,10 @@ func cmdDemo(ctx context.Context, args []string, log *slog.Logger) error {
 
 	step("delta sync")
 	if err := check.waitMatch(ctx, out); err != nil {
+		return err
+	}
+	// The applier's counters are written once a second; the summary shows them.
+	if err := c.Counters.Flush(ctx); err != nil {
 		return err
 	}
 	return check.summary(ctx, out)
@@ -276,12 +286,34 @@ func cleanupDemoStorage(conn string, s *settings.Settings) {
 	}
 }
 
-// pickOther returns the first id that is not skip: a record of the sample data.
-func pickOther(ids []string, skip string) string {
+// pickOther returns the first id that is neither skip nor in avoid: a
+// record of the sample data (the first one not skip when all are avoided).
+func pickOther(ids []string, skip string, avoid map[string]bool) string {
+	for _, id := range ids {
+		if id != skip && !avoid[id] {
+			return id
+		}
+	}
 	for _, id := range ids {
 		if id != skip {
 			return id
 		}
 	}
 	return skip
+}
+
+// referencedIDs are the ids some lookup of the entities' rows points to.
+func referencedIDs(emu *dvemu.Emulator, entities []string) map[string]bool {
+	out := map[string]bool{}
+	for _, ent := range entities {
+		for _, id := range emu.IDs(ent) {
+			vals, _ := emu.Get(ent, id)
+			for _, v := range vals {
+				if ref, ok := v.(dvemu.Ref); ok {
+					out[ref.ID] = true
+				}
+			}
+		}
+	}
+	return out
 }

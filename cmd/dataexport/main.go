@@ -67,7 +67,8 @@ commands:
   emulator   run the Dataverse Web API emulator
   demo       replicate the emulator's sample org into SQLite through Azurite and check the result
   profile    manage Export Profiles: list | show | create | update | put | validate | delete
-             | activate | deactivate | test | status | entities | rebaseline | cleanup | cleanup-columns
+             | activate | deactivate | test | status | entities | failures | resync-failures | resync
+             | reconcile | rebaseline | cleanup | cleanup-columns
              ("dataexport profile -h" for the details)
 
 Settings come from the environment, then from local.settings.json (see local.settings.sample.json).

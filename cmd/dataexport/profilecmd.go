@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/dataexport/dataexport/internal/app"
+	"github.com/dataexport/dataexport/internal/failures"
 	"github.com/dataexport/dataexport/internal/manage"
 	"github.com/dataexport/dataexport/internal/profile"
+	"github.com/dataexport/dataexport/internal/recovery"
 	"github.com/dataexport/dataexport/internal/settings"
 )
 
@@ -39,6 +41,14 @@ commands:
   test NAME                     check secret, destination, permissions, entities (exit 1 if one fails)
   status NAME                   state, Failed Notifications, each entity's phase, counters, lag
   entities                      the org's tables: change tracking, eligibility; N:N relationships
+  failures NAME                 failed records: counts per entity, the latest failure and resync
+                                log lines, a read-only URL of them (valid 24 h) [--lines N] [--url-hours H]
+  resync-failures NAME          read the failed records again from Dataverse and apply them; those
+                                refused again are logged under forcerefreshfailurelog/ (exit 1) [--entity E]
+  resync NAME ENTITY            read the entity again in full over its table (nothing is dropped; rows
+                                the source no longer has are removed when the read is done)
+  reconcile NAME ENTITY         compare the table with the source by id and version: counts, and the
+                                missing, extra and stale ids [--limit N]
   rebaseline NAME ENTITY        drop the entity's table and read it again in full
   cleanup NAME ENTITY           drop the table of an entity removed from the profile
   cleanup-columns NAME ENTITY   list (--apply: drop) the columns of removed attributes
@@ -50,6 +60,10 @@ flags:
   --activate     create: create and activate
   --if-match E   update, delete, activate, deactivate: only if the profile is still at ETag E
   --apply        cleanup-columns: drop the columns
+  --entity E     resync-failures: only the failed records of entity E
+  --lines N      failures: how many of the latest log lines to show (default 20)
+  --url-hours H  failures: how long the read-only URL is valid, 1-24 (default 24)
+  --limit N      reconcile: how many ids of each kind to list (default 20)
 
 A profile document: {"name":"crm","entities":["account","contact"],
   "destination":{"type":"postgres","keyVaultSecretUrl":"https://<vault>.vault.azure.net/secrets/<name>"}}
@@ -57,8 +71,9 @@ A profile document: {"name":"crm","entities":["account","contact"],
 
 // profileFlags are the flags of every profile command.
 type profileFlags struct {
-	settings, file, ifMatch string
-	asJSON, activate, apply bool
+	settings, file, ifMatch, entity string
+	asJSON, activate, apply         bool
+	lines, urlHours, limit          int
 }
 
 // parseInterspersed parses flags wherever they are among the arguments and
@@ -99,6 +114,10 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
 	fs.BoolVar(&f.activate, "activate", false, "create and activate")
 	fs.BoolVar(&f.apply, "apply", false, "cleanup-columns: drop")
+	fs.StringVar(&f.entity, "entity", "", "resync-failures: one entity")
+	fs.IntVar(&f.lines, "lines", 0, "failures: log lines")
+	fs.IntVar(&f.urlHours, "url-hours", 0, "failures: URL lifetime in hours")
+	fs.IntVar(&f.limit, "limit", 0, "reconcile: ids of each kind")
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -114,12 +133,16 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 	want := map[string]int{
 		"list": 0, "entities": 0, "create": 0, "put": 0, "validate": 0,
 		"show": 1, "get": 1, "update": 1, "delete": 1, "activate": 1, "deactivate": 1, "test": 1, "status": 1,
-		"rebaseline": 2, "cleanup": 2, "cleanup-columns": 2,
+		"failures": 1, "resync-failures": 1,
+		"rebaseline": 2, "cleanup": 2, "cleanup-columns": 2, "resync": 2, "reconcile": 2,
 	}
 	n, known := want[verb]
 	if !known {
 		fmt.Fprint(stderr, profileUsage)
 		return fmt.Errorf("profile: unknown command %q", verb)
+	}
+	if verb == "resync" && len(pos) == 1 {
+		return fmt.Errorf("profile resync: want NAME ENTITY (read an entity again in full); to resync the failed records of a profile: dataexport profile resync-failures %s", pos[0])
 	}
 	if len(pos) != n {
 		return fmt.Errorf("profile %s: want %d argument(s) (%s), got %d; see dataexport profile -h", verb, n, argNames(n), len(pos))
@@ -239,6 +262,39 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 			return err
 		}
 		return out.message(map[string]any{"profile": pos[0], "entity": pos[1], "done": verb}, fmt.Sprintf("%s %s/%s: done", verb, pos[0], pos[1]))
+	case "failures":
+		r, err := svc.Failures(ctx, pos[0], manage.FailuresQuery{Lines: f.lines, URLHours: f.urlHours})
+		if err != nil {
+			return err
+		}
+		return out.failures(r)
+	case "resync-failures":
+		r, err := svc.ResyncFailures(ctx, pos[0], f.entity)
+		if err != nil {
+			return err
+		}
+		if err := out.resync(r); err != nil {
+			return err
+		}
+		switch {
+		case !r.OK:
+			return fmt.Errorf("profile %s: the failed records of some entities could not be resynced (see above)", r.Profile)
+		case r.FailedAgain > 0:
+			return fmt.Errorf("profile %s: %d failed records were refused again; fix the cause and run it again", r.Profile, r.FailedAgain)
+		}
+		return nil
+	case "resync":
+		r, err := svc.ResyncEntity(ctx, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		return out.message(r, fmt.Sprintf("%s/%s (was %s): %s", r.Profile, r.Entity, r.PreviousPhase, r.Description))
+	case "reconcile":
+		r, err := svc.Reconcile(ctx, pos[0], pos[1], f.limit)
+		if err != nil {
+			return err
+		}
+		return out.reconcile(r)
 	case "cleanup-columns":
 		cols, err := svc.CleanupColumns(ctx, pos[0], pos[1], f.apply)
 		if err != nil {
@@ -423,4 +479,103 @@ func (p *printer) catalog(c manage.SourceCatalog) error {
 		rows = append(rows, []string{r.SchemaName, r.Entity1 + " ↔ " + r.Entity2, r.IntersectEntity})
 	}
 	return p.table("N:N RELATIONSHIP\tBETWEEN\tINTERSECT ENTITY", rows)
+}
+
+func (p *printer) failures(r recovery.FailuresReport) error {
+	if p.json {
+		return p.encode(r)
+	}
+	fmt.Fprintf(p.w, "profile %s: %d failed records (Failed Notifications %d), %d failed metadata changes, %d unprocessable messages, in container %s\n",
+		r.Profile, r.FailedRecords, r.FailedNotifications, r.MetadataFailures, r.UnprocessableMessages, r.Container)
+	var rows [][]string
+	for _, e := range r.Entities {
+		rows = append(rows, []string{e.Entity, fmt.Sprint(e.FailedRecords), fmt.Sprint(e.FailedNotifications)})
+	}
+	if err := p.table("ENTITY\tFAILED RECORDS\tFAILED NOTIFICATIONS", rows); err != nil {
+		return err
+	}
+	for _, part := range []struct {
+		title string
+		lines []failures.LogLine
+	}{{"latest failures (failurelog/)", r.LatestFailures}, {"latest resync failures (forcerefreshfailurelog/)", r.LatestResyncFailures}} {
+		if len(part.lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(p.w, "\n%s, newest first:\n", part.title)
+		for _, l := range part.lines {
+			fmt.Fprintln(p.w, "  "+l.Line)
+		}
+	}
+	if r.URL != "" {
+		fmt.Fprintf(p.w, "\nread-only URL of the failed records, valid until %s (Azure Storage Explorer: Connect to Azure Storage, paste it):\n%s\n", r.URLExpires.Format(time.RFC3339), r.URL)
+	}
+	if r.FailedRecords > 0 {
+		fmt.Fprintf(p.w, "\nonce the cause is fixed: dataexport profile resync-failures %s\n", r.Profile)
+	}
+	return nil
+}
+
+func (p *printer) resync(r recovery.ResyncReport) error {
+	if p.json {
+		return p.encode(r)
+	}
+	var rows [][]string
+	for _, e := range r.Entities {
+		rows = append(rows, []string{e.Entity, fmt.Sprint(e.Records), fmt.Sprint(e.Resolved), fmt.Sprint(e.DeletedInSource), fmt.Sprint(e.FailedAgain), e.Err})
+	}
+	if len(rows) > 0 {
+		if err := p.table("ENTITY\tRECORDS\tRESOLVED\tDELETED IN SOURCE\tFAILED AGAIN\tERROR", rows); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(p.w, "profile %s: %d failed records resolved, %d failed again (logged under forcerefreshfailurelog/)", r.Profile, r.Resolved, r.FailedAgain)
+	if r.Skipped > 0 {
+		fmt.Fprintf(p.w, ", %d left alone (entities no longer exported)", r.Skipped)
+	}
+	if r.Remaining > 0 {
+		fmt.Fprintf(p.w, ", %d remaining: run it again", r.Remaining)
+	}
+	fmt.Fprintln(p.w)
+	for _, e := range r.Entities {
+		for _, line := range e.Errors {
+			fmt.Fprintf(p.w, "  %s %s\n", e.Entity, line)
+		}
+	}
+	return nil
+}
+
+func (p *printer) reconcile(r recovery.ReconcileReport) error {
+	if p.json {
+		return p.encode(r)
+	}
+	verdict := "equal"
+	if !r.Equal {
+		verdict = fmt.Sprintf("differs in %d of %d buckets: %d missing, %d extra, %d stale", r.DifferingBuckets, r.Buckets, r.MissingCount, r.ExtraCount, r.StaleCount)
+	}
+	fmt.Fprintf(p.w, "%s/%s (%s): %d rows in the source, %d in the destination: %s\n", r.Profile, r.Entity, r.Table, r.SourceRows, r.DestinationRows, verdict)
+	if r.Equal {
+		return nil
+	}
+	var rows [][]string
+	for _, id := range r.Missing {
+		rows = append(rows, []string{"missing", id, "", ""})
+	}
+	for _, id := range r.Extra {
+		rows = append(rows, []string{"extra", id, "", ""})
+	}
+	for _, s := range r.Stale {
+		rows = append(rows, []string{"stale", s.ID, fmt.Sprint(s.SourceVersion), fmt.Sprint(s.DestinationVersion)})
+	}
+	if err := p.table("KIND\tID\tSOURCE VERSION\tDESTINATION VERSION", rows); err != nil {
+		return err
+	}
+	if r.Note != "" {
+		fmt.Fprintln(p.w, r.Note)
+	}
+	if r.DestinationAhead > 0 {
+		fmt.Fprintf(p.w, "re-baseline: dataexport profile rebaseline %s %s\n", r.Profile, r.Entity)
+		return nil
+	}
+	fmt.Fprintf(p.w, "to bring the table back in line without dropping it: dataexport profile resync %s %s\n", r.Profile, r.Entity)
+	return nil
 }

@@ -143,6 +143,26 @@ func TestProfileCommands(t *testing.T) {
 	if _, _, err := runCLI(t, "validate", "--file", bad, settingsFlag); err == nil || !strings.Contains(err.Error(), `/retrycount`) || !strings.Contains(err.Error(), "retryCount") {
 		t.Fatalf("validate with a misspelt field: %v", err)
 	}
+	// The recovery commands: nothing failed, nothing polled yet.
+	out = run("failures", "crm", "--lines", "5")
+	if !strings.Contains(out, "0 failed records") || !strings.Contains(out, "read-only URL") || !strings.Contains(out, "sp=rl") {
+		t.Fatalf("failures: %s", out)
+	}
+	if out = run("resync-failures", "crm"); !strings.Contains(out, "0 failed records resolved") {
+		t.Fatalf("resync-failures: %s", out)
+	}
+	if out = run("resync", "crm", "account", "--json"); !strings.Contains(out, `"previousPhase": "notStarted"`) {
+		t.Fatalf("resync: %s", out)
+	}
+	if _, _, err := runCLI(t, "resync", "crm", settingsFlag); err == nil || !strings.Contains(err.Error(), "resync-failures crm") {
+		t.Fatalf("resync without an entity: %v", err)
+	}
+	if _, _, err := runCLI(t, "reconcile", "crm", "lead", settingsFlag); err == nil || !strings.Contains(err.Error(), "not part of profile") {
+		t.Fatalf("reconcile of an entity not in the profile: %v", err)
+	}
+	if _, _, err := runCLI(t, "failures", "crm", "--url-hours", "48", settingsFlag); err == nil || !strings.Contains(err.Error(), "1 to 24 hours") {
+		t.Fatalf("failures --url-hours 48: %v", err)
+	}
 	out = run("delete", "crm")
 	if !strings.Contains(out, "destination tables are kept") {
 		t.Fatalf("delete: %s", out)

@@ -52,6 +52,7 @@ func cmdRun(ctx context.Context, args []string, log *slog.Logger) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	servePprof(log)
 	// The applier and the stand-in host must read the same host.json
 	// (maxDequeueCount decides who keeps a failing message).
 	if os.Getenv("HOST_JSON") == "" {

@@ -31,6 +31,7 @@ import (
 	"github.com/dataexport/dataexport/internal/metrics"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/queue"
+	"github.com/dataexport/dataexport/internal/recovery"
 	"github.com/dataexport/dataexport/internal/secrets"
 	"github.com/dataexport/dataexport/internal/settings"
 	"github.com/dataexport/dataexport/internal/state"
@@ -59,14 +60,19 @@ type App struct {
 	Pool     *destination.Pool
 	Failures *failures.Store
 	Secrets  *secrets.Resolver
-	Poller   *dsync.Poller
-	Applier  *dsync.Applier
+	// Claims holds the pages that travel as units in Blob storage.
+	Claims  *claims.Store
+	Poller  *dsync.Poller
+	Applier *dsync.Applier
 	// Manage is the management service: the CLI, the HTTP functions and
 	// the web UI call it for every profile operation.
 	Manage  *manage.Service
 	Handler http.Handler
+	// Counters batches the applier's counter increments (one Table storage
+	// write per entity per second instead of per message).
+	Counters *state.BatchedCounters
 	// Metrics keeps the per-minute activity the web UI draws; Recorder
-	// fills it from the applier's counters.
+	// fills it from the applier's counters, in front of Counters.
 	Metrics  *metrics.Store
 	Recorder *metrics.Recorder
 
@@ -74,12 +80,17 @@ type App struct {
 	auth           *apiauth.Authenticator
 }
 
-// Close writes the pending metrics and closes the destinations.
+// Close writes the pending metrics and counters and closes the
+// destinations. The recorder goes first: it passes every increment on to
+// the counters, so once it is closed nothing more reaches them.
 func (c *App) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.Recorder.Close(ctx); err != nil {
 		slog.Warn("writing the last metrics failed", "err", err)
+	}
+	if err := c.Counters.Close(ctx); err != nil {
+		slog.Warn("writing the last counters failed", "err", err)
 	}
 	c.Pool.Close()
 }
@@ -112,6 +123,10 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	if err != nil {
 		return nil, fmt.Errorf("app setting FAILURES_CONTAINER_PREFIX: %w", err)
 	}
+	keep, err := retention(s)
+	if err != nil {
+		return nil, err
+	}
 	cred, err := dataverseCredential(s)
 	if err != nil {
 		return nil, err
@@ -143,18 +158,23 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 		return nil, fmt.Errorf("claim-check blobs: %w", err)
 	}
 	pool := destination.New(&destination.Options{Logger: log, Secrets: resolver})
-	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore})
+	// Poller and applier share one budget of pages in memory.
+	pages := dsync.NewPageBudget(dsync.DefaultPageBudget)
+	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore, Failures: fails, Pages: pages})
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
-	// The web UI's charts: each entity's activity per minute, recorded where
-	// the applier adds its counters.
+	// The web UI's charts: each entity's activity per minute. The recorder
+	// sees every increment the applier makes (each message's lag counts in
+	// its minute's maximum) and passes it on to the batched counters; it
+	// writes each entity's minute once, the counters once a second.
 	met, err := metrics.NewStore(ctx, clients.Tables, s.Get("STATE_METRICS_TABLE"))
 	if err != nil {
 		return nil, fmt.Errorf("app setting STATE_METRICS_TABLE: %w", err)
 	}
-	recorder := metrics.NewRecorder(store, met, &metrics.RecorderOptions{Logger: log})
-	applier := dsync.NewApplier(store, pool, recorder, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
+	counters := state.NewBatchedCounters(store, state.DefaultCounterInterval, log)
+	recorder := metrics.NewRecorder(counters, met, &metrics.RecorderOptions{Logger: log})
+	applier := dsync.NewApplier(store, pool, recorder, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Pages: pages, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount})
 	// The trigger binding names, from the function.json files beside
 	// host.json (Azure: the app root) or in functions/ (this repository).
 	var bindings map[string]string
@@ -171,11 +191,15 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	svc := manage.New(manage.Deps{
 		Profiles: store, States: store, Failures: fails, Secrets: resolver, Source: src,
 		Destinations: pool, Checker: destinationChecker{log}, Metrics: met, Counts: src,
+		Recovery: recovery.New(recovery.Deps{Failures: fails, Source: src, Destinations: pool, Entities: store, Counters: store}, &recovery.Options{Logger: log}),
 	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
-	ho := handlers.Options{Poller: poller, Applier: applier, Manager: svc, Logger: log, Bindings: bindings, Front: front(s)}
+	ho := handlers.Options{
+		Poller:  &prunedPoller{Poller: poller, fails: fails, retention: keep, log: log, now: time.Now},
+		Applier: applier, Manager: svc, Logger: log, Bindings: bindings, Front: front(s),
+	}
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, Manage: svc,
-		Metrics: met, Recorder: recorder,
+		Counters: counters, Claims: claimStore, Metrics: met, Recorder: recorder,
 		Handler: handlers.New(ho), handlerOptions: ho,
 	}, nil
 }

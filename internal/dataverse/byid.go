@@ -19,6 +19,9 @@ type CurrentRecords struct {
 	// UntypedLookups counts polymorphic lookup values that came without a
 	// target type annotation; their _entitytype column is left null.
 	UntypedLookups int
+	// UnnamedLookups counts lookup values whose name helper columns stay
+	// null (no FormattedValue annotation came).
+	UnnamedLookups int
 }
 
 // skiptokenReserve is the room a nextLink's $skiptoken (a paging cookie of
@@ -82,7 +85,7 @@ func (c *Client) RecordsByID(ctx context.Context, e *Entity, ids []string) (*Cur
 		target := prefix + url.QueryEscape(head+list.String()+tail)
 		for target != "" {
 			pageNo++
-			page, env, _, err := c.fetchPage(ctx, plan, dec, request{url: target, prefer: c.prefer(false), entity: e.LogicalName, page: pageNo})
+			page, env, _, err := c.fetchPage(ctx, plan, dec, request{url: target, prefer: c.prefer(false, plan), entity: e.LogicalName, page: pageNo})
 			if err != nil {
 				return nil, err
 			}
@@ -99,6 +102,7 @@ func (c *Client) RecordsByID(ctx context.Context, e *Entity, ids []string) (*Cur
 				}
 			}
 			out.UntypedLookups += page.UntypedLookups
+			out.UnnamedLookups += page.UnnamedLookups
 			target = ""
 			if env.nextLink != "" {
 				if target, err = c.resolve(env.nextLink); err != nil {

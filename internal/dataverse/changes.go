@@ -38,6 +38,9 @@ type ChangesPage struct {
 	// UntypedLookups counts polymorphic lookup values that came without a
 	// target type annotation; their _entitytype column is left null.
 	UntypedLookups int
+	// UnnamedLookups counts lookup values whose name helper columns
+	// (<lookup>name) stay null: the FormattedValue annotation did not come.
+	UnnamedLookups int
 	Page           int // 1-based page number within this pager's read
 	// MetadataVersion is the @Microsoft.Dynamics.CRM.globalmetadataversion
 	// annotation, when the service sends it: it changes with any schema
@@ -62,8 +65,8 @@ type ChangesPager struct {
 }
 
 // NewChangesPager starts (or resumes, with o.Link) a read of e's changes.
-// It selects every column of Fields(e) plus versionnumber and asks for lookup
-// target annotations.
+// It selects every column of Fields(e) plus versionnumber and asks for the
+// annotations the lookup helper columns are filled from.
 func (c *Client) NewChangesPager(e *Entity, o *ChangesOptions) *ChangesPager {
 	plan := newRowPlan(e, Fields(e))
 	p := &ChangesPager{c: c, e: e, plan: plan, dec: newPageDecoder(plan)}
@@ -82,9 +85,17 @@ func (c *Client) InitialURL(e *Entity) string {
 	return c.base + url.PathEscape(e.EntitySetName) + "?$select=" + strings.Join(Select(Fields(e)), ",")
 }
 
-func (c *Client) prefer(track bool) string {
-	p := "odata.maxpagesize=" + strconv.Itoa(c.opts.PageSize) +
-		`,odata.include-annotations="` + lookupLogicalNameAnnotation + "," + metadataVersionAnnotation + `"`
+// prefer is the Prefer header of a data read of plan's entity. It asks for
+// the narrowest set of annotations that fills the columns: the lookup
+// targets, the metadata version, and the formatted values only when a
+// lookup's name is replicated (Dataverse then annotates most properties of
+// every row, which the decoder has to skip).
+func (c *Client) prefer(track bool, plan *rowPlan) string {
+	annotations := lookupLogicalNameAnnotation + "," + metadataVersionAnnotation
+	if plan.names {
+		annotations = formattedValueAnnotation + "," + annotations
+	}
+	p := "odata.maxpagesize=" + strconv.Itoa(c.opts.PageSize) + `,odata.include-annotations="` + annotations + `"`
 	if track {
 		return "odata.track-changes," + p
 	}
@@ -109,7 +120,7 @@ func (p *ChangesPager) NextPage(ctx context.Context) (*ChangesPage, error) {
 			return nil, err
 		}
 	}
-	page, env, header, err := p.fetch(ctx, request{url: target, prefer: p.c.prefer(initial), entity: p.e.LogicalName, page: pageNo})
+	page, env, header, err := p.fetch(ctx, request{url: target, prefer: p.c.prefer(initial, p.plan), entity: p.e.LogicalName, page: pageNo})
 	if err != nil {
 		return nil, err
 	}

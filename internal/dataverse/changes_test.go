@@ -98,6 +98,7 @@ func TestChangesInitialThenDelta(t *testing.T) {
 			"donotemail": B(false), "accountcategorycode": I(1), "new_hobbies": S("2,3,8,9"),
 			"statecode": I(0), "statuscode": I(1),
 			"ownerid": G("39e0dbe4-131b-e111-ba7e-78e7d1620f5e"), "ownerid_entitytype": S("team"),
+			"owneridname": S("Sales Team (sample)"), "owneridyominame": S("Sales Team (sample)"), "owneridtype": S("team"),
 			"parentaccountid": null, "parentaccountid_entitytype": null,
 			"primarycontactid": G("49b0be2e-d01c-ed11-b83e-000d3a572421"), "primarycontactid_entitytype": S("contact"),
 		}},
@@ -109,6 +110,9 @@ func TestChangesInitialThenDelta(t *testing.T) {
 			"donotemail": B(true), "accountcategorycode": null, "new_hobbies": null,
 			"statecode": I(1), "statuscode": I(2),
 			"ownerid": G("29e0dbe4-131b-e111-ba7e-78e7d1620f5e"), "ownerid_entitytype": S("systemuser"),
+			// A name longer than the column is cut to its 100 UTF-16 code units,
+			// not inside the surrogate pair that would be the 100th and 101st.
+			"owneridname": S(strings.Repeat("x", 99)), "owneridyominame": S(strings.Repeat("x", 99)), "owneridtype": S("systemuser"),
 			"parentaccountid": G("1adef0b8-54d3-ed11-a7c7-000d3a993550"), "parentaccountid_entitytype": S("account"),
 			"primarycontactid": null, "primarycontactid_entitytype": null,
 		}},
@@ -121,6 +125,8 @@ func TestChangesInitialThenDelta(t *testing.T) {
 			"statecode": I(0), "statuscode": I(1),
 			// Polymorphic owner without annotation: left null and counted, never guessed.
 			"ownerid": G("19e0dbe4-131b-e111-ba7e-78e7d1620f5e"), "ownerid_entitytype": null,
+			// Nor its name without a FormattedValue.
+			"owneridname": null, "owneridyominame": null, "owneridtype": null,
 			// Single-target lookup without annotation: the one target.
 			"parentaccountid": G("60c4e274-0d87-e711-80e5-00155db19e6d"), "parentaccountid_entitytype": S("account"),
 			"primarycontactid": null, "primarycontactid_entitytype": null,
@@ -147,13 +153,22 @@ func TestChangesInitialThenDelta(t *testing.T) {
 	if pages[0].UntypedLookups != 0 || pages[1].UntypedLookups != 1 {
 		t.Errorf("untyped lookups = %d, %d; want 0, 1", pages[0].UntypedLookups, pages[1].UntypedLookups)
 	}
+	if pages[0].UnnamedLookups != 0 || pages[1].UnnamedLookups != 1 {
+		t.Errorf("unnamed lookups = %d, %d; want 0, 1", pages[0].UnnamedLookups, pages[1].UnnamedLookups)
+	}
+	for _, c := range pages[0].Columns {
+		if c.Name == "owneriddsc" {
+			t.Error("owneriddsc (a lookup helper the Web API has no value for) became a column")
+		}
+	}
 
 	// Headers: track-changes only on the first request, maxpagesize and the
-	// lookup annotation on every page.
+	// annotations on every page: the formatted values too, since the owner's
+	// name is replicated.
 	reqs := f.requests()[nMeta:]
 	for i, r := range reqs {
 		pref := r.Header.Get("Prefer")
-		if !strings.Contains(pref, "odata.maxpagesize=2") || !strings.Contains(pref, `odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname,Microsoft.Dynamics.CRM.globalmetadataversion"`) {
+		if !strings.Contains(pref, "odata.maxpagesize=2") || !strings.Contains(pref, `odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname,Microsoft.Dynamics.CRM.globalmetadataversion"`) {
 			t.Errorf("request %d Prefer = %q", i, pref)
 		}
 		if got := strings.Contains(pref, "odata.track-changes"); got != (i == 0) {

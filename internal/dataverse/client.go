@@ -89,6 +89,9 @@ type Client struct {
 
 	pauseMu    sync.Mutex
 	pauseUntil time.Time // set by a 429: no request of this client leaves before it
+
+	langMu sync.Mutex
+	lang   int // the org's base language, once read
 }
 
 // Stats counts what a client did; read with Client.Stats.

@@ -62,26 +62,30 @@ func readAll(t *testing.T, p *dataverse.ChangesPager) []*dataverse.ChangesPage {
 
 // expected converts the emulator's admin form of a row into the values the
 // client must produce for fields.
-func expected(t *testing.T, fields []dataverse.Field, row map[string]any) []record.Value {
+func expected(t *testing.T, emu *dvemu.Emulator, fields []dataverse.Field, row map[string]any) []record.Value {
 	t.Helper()
 	out := make([]record.Value, len(fields))
 	for i, f := range fields {
-		v := row[f.Attribute.LogicalName]
+		a := f.Attribute
+		if f.Lookup != nil {
+			a = f.Lookup // helpers hold nothing of their own
+		}
+		v := row[a.LogicalName]
 		if v == nil {
 			continue
 		}
-		switch x := v.(type) {
-		case dvemu.Ref:
-			if f.EntityType {
+		if x, ok := v.(*dvemu.Ref); ok {
+			v = *x
+		}
+		if x, ok := v.(dvemu.Ref); ok {
+			switch f.Helper {
+			case dataverse.HelperEntityType, dataverse.HelperType:
 				out[i] = record.StringValue(x.Entity)
-			} else {
-				out[i] = record.GUIDValue(x.ID)
-			}
-			continue
-		case *dvemu.Ref:
-			if f.EntityType {
-				out[i] = record.StringValue(x.Entity)
-			} else {
+			case dataverse.HelperName:
+				if name, ok := emu.Name(x.Entity, x.ID); ok {
+					out[i] = record.StringValue(name)
+				}
+			default:
 				out[i] = record.GUIDValue(x.ID)
 			}
 			continue
@@ -135,7 +139,7 @@ func checkRecord(t *testing.T, emu *dvemu.Emulator, entity string, fields []data
 	if r.Version != row["versionnumber"].(int64) {
 		t.Errorf("%s %s: version %d, want %d", entity, r.ID, r.Version, row["versionnumber"])
 	}
-	want := expected(t, fields, row)
+	want := expected(t, emu, fields, row)
 	for i := range want {
 		got := r.Values[i]
 		ok := got.Equal(want[i])
@@ -208,8 +212,11 @@ func typeLabel(f dataverse.Field) string {
 	if f.Attribute.Type == dataverse.TypeDateTime {
 		l += "/" + string(f.Attribute.DateTimeBehavior)
 	}
-	if f.EntityType {
+	switch f.Helper {
+	case dataverse.HelperEntityType:
 		l += " entity type"
+	case dataverse.HelperType, dataverse.HelperName:
+		l = "helper " + f.Column.Name[len(f.Lookup.LogicalName):]
 	}
 	return l
 }
@@ -302,7 +309,7 @@ func TestEmuInitialReadMatchesEveryValue(t *testing.T) {
 						}
 						if matched[i] {
 							covered[typeLabel(f)]++
-							if f.EntityType && f.Attribute.Type == dataverse.TypeCustomer {
+							if f.Helper == dataverse.HelperEntityType && f.Attribute.Type == dataverse.TypeCustomer {
 								targets[r.Values[i].S] = true
 							}
 						}
@@ -315,6 +322,13 @@ func TestEmuInitialReadMatchesEveryValue(t *testing.T) {
 			slices.Sort(ids)
 			if want := emu.IDs(entity); !slices.Equal(ids, want) {
 				t.Errorf("read %d ids, emulator has %d", len(ids), len(want))
+			}
+			// The lookup helpers (owneridname, parentcustomeridtype, ...) come
+			// from annotations only: each must have carried a value.
+			for _, f := range fields {
+				if f.Helper != dataverse.NotHelper && covered[typeLabel(f)] == 0 {
+					t.Errorf("%s: no non-null %s (%s) round-tripped", entity, f.Column.Name, typeLabel(f))
+				}
 			}
 			if entity != "new_project" {
 				return

@@ -14,6 +14,7 @@ import (
 const (
 	lookupLogicalNameAnnotation = "Microsoft.Dynamics.CRM.lookuplogicalname"
 	metadataVersionAnnotation   = "Microsoft.Dynamics.CRM.globalmetadataversion"
+	formattedValueAnnotation    = "OData.Community.Display.V1.FormattedValue"
 )
 
 // rowPlan says, for every property name a data row may carry, what to do with it.
@@ -23,6 +24,7 @@ type rowPlan struct {
 	cols    []record.Column
 	keys    map[string]keySlot
 	lookups []lookupSlot
+	names   bool // some helper reads a FormattedValue annotation
 }
 
 type keySlot struct {
@@ -34,21 +36,28 @@ type keySlot struct {
 	version bool
 }
 
+// lookupSlot says where a lookup's value and its helper columns go.
 type lookupSlot struct {
-	guidCol, typeCol int
-	target           string // the single Target, used when no annotation came
+	guidCol  int
+	typeCols []int      // <lookup>_entitytype and <lookup>type: the target entity
+	nameCols []nameSlot // <lookup>name, <lookup>yominame: the target's name
+	target   string     // the single Target, used when no annotation came
+}
+
+type nameSlot struct {
+	col, max int // max: the column's MaxLength in UTF-16 code units, 0 = none
 }
 
 func newRowPlan(e *Entity, fields []Field) *rowPlan {
 	p := &rowPlan{entity: e.LogicalName, idName: e.PrimaryIDAttribute, keys: make(map[string]keySlot, len(fields)+2)}
 	for i, f := range fields {
 		p.cols = append(p.cols, f.Column)
-		if f.EntityType {
-			continue // filled with its GUID field below
+		if !f.Selected() {
+			continue // filled with its lookup's GUID field below
 		}
 		s := keySlot{name: f.Key, col: i, kind: f.Column.Kind, lookup: -1}
 		if f.Attribute != nil && f.Attribute.Type.IsLookup() {
-			ls := lookupSlot{guidCol: i, typeCol: -1}
+			ls := lookupSlot{guidCol: i}
 			if len(f.Attribute.Targets) == 1 {
 				ls.target = f.Attribute.Targets[0]
 			}
@@ -58,10 +67,17 @@ func newRowPlan(e *Entity, fields []Field) *rowPlan {
 		p.keys[f.Key] = s
 	}
 	for i, f := range fields {
-		if f.EntityType {
-			if s, ok := p.keys[f.Key]; ok && s.lookup >= 0 {
-				p.lookups[s.lookup].typeCol = i
-			}
+		s, ok := p.keys[f.Key]
+		if f.Selected() || !ok || s.lookup < 0 {
+			continue
+		}
+		ls := &p.lookups[s.lookup]
+		switch f.Helper {
+		case HelperEntityType, HelperType:
+			ls.typeCols = append(ls.typeCols, i)
+		case HelperName:
+			ls.nameCols = append(ls.nameCols, nameSlot{col: i, max: f.Attribute.MaxLength})
+			p.names = true
 		}
 	}
 	id := p.keys[e.PrimaryIDAttribute]
@@ -79,7 +95,8 @@ type pageDecoder struct {
 	plan   *rowPlan
 	dec    *jsontext.Decoder
 	sb     strBuf
-	types  []string          // per lookup: annotation of the current row
+	types  []string          // per lookup: lookuplogicalname of the current row
+	names  []string          // per lookup: FormattedValue of the current row
 	intern map[string]string // entity logical names seen in annotations
 	slab   []record.Value
 }
@@ -105,6 +122,7 @@ func newPageDecoder(plan *rowPlan) *pageDecoder {
 		// value must not stop its whole table.
 		dec:    jsontext.NewDecoder(noBody{}, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)),
 		types:  make([]string, len(plan.lookups)),
+		names:  make([]string, len(plan.lookups)),
 		intern: make(map[string]string),
 	}
 }
@@ -250,6 +268,7 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 	p := d.plan
 	vals := d.values()
 	clear(d.types)
+	clear(d.names)
 	var (
 		id, deleteID          string
 		version, etagVersion  int64
@@ -292,14 +311,25 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 		at := strings.IndexByte(name, '@')
 		switch {
 		case at > 0:
-			// Property annotation: only the lookup target is of interest.
-			if s, ok := p.keys[name[:at]]; ok && s.lookup >= 0 && name[at+1:] == lookupLogicalNameAnnotation {
+			// Property annotation: only a lookup's target and name are of
+			// interest. The term is compared first: Dataverse sends a
+			// FormattedValue for most properties once it is asked for.
+			term := name[at+1:]
+			isType := term == lookupLogicalNameAnnotation
+			if name[0] != '_' || !isType && (!p.names || term != formattedValueAnnotation) {
+				break // not a lookup's (_<name>_value) or not wanted
+			}
+			if s, ok := p.keys[name[:at]]; ok && s.lookup >= 0 {
 				raw, err := d.dec.ReadValue()
 				if err != nil {
 					return err
 				}
 				if raw[0] == '"' {
-					d.types[s.lookup] = d.internName(raw)
+					if isType {
+						d.types[s.lookup] = d.internName(raw)
+					} else if d.names[s.lookup], err = d.sb.unquote(raw); err != nil {
+						return fmt.Errorf("%s: %w", name, err)
+					}
 				}
 				continue
 			}
@@ -362,22 +392,63 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 		}
 		version = etagVersion
 	}
-	for i, ls := range p.lookups {
-		if ls.typeCol < 0 || vals[ls.guidCol].IsNull() {
+	for i := range p.lookups {
+		ls := &p.lookups[i]
+		if vals[ls.guidCol].IsNull() {
 			continue
 		}
-		switch {
-		case d.types[i] != "":
-			vals[ls.typeCol] = record.Value{Kind: record.String, S: d.types[i]}
-		case ls.target != "":
-			vals[ls.typeCol] = record.Value{Kind: record.String, S: ls.target}
-		default:
-			// Polymorphic without annotation: the type is unknown, never guessed.
-			page.UntypedLookups++
+		if len(ls.typeCols) > 0 {
+			t := d.types[i]
+			if t == "" {
+				t = ls.target
+			}
+			if t == "" {
+				// Polymorphic without annotation: the type is unknown, never guessed.
+				page.UntypedLookups++
+			}
+			for _, c := range ls.typeCols {
+				if t != "" {
+					vals[c] = record.Value{Kind: record.String, S: t}
+				}
+			}
+		}
+		if len(ls.nameCols) > 0 {
+			n := d.names[i]
+			if n == "" {
+				// No FormattedValue: left null, never guessed.
+				page.UnnamedLookups++
+				continue
+			}
+			for _, c := range ls.nameCols {
+				vals[c.col] = record.Value{Kind: record.String, S: truncateUTF16(n, c.max)}
+			}
 		}
 	}
 	page.Upserts = append(page.Upserts, record.Record{ID: id, Version: version, Values: vals})
 	return nil
+}
+
+// truncateUTF16 cuts s to at most max UTF-16 code units (what nvarchar(n)
+// counts, the strictest of the dialects), at a character boundary. A
+// lookup's name is a display copy of the target's: a name longer than the
+// helper column (systemuser.fullname holds 200, owneridname 100) is cut to
+// fit rather than failing the record.
+func truncateUTF16(s string, max int) string {
+	if max <= 0 || len(s) <= max {
+		return s
+	}
+	n := 0
+	for i, r := range s {
+		w := 1
+		if r >= 0x10000 {
+			w = 2
+		}
+		if n+w > max {
+			return s[:i]
+		}
+		n += w
+	}
+	return s
 }
 
 // versionOfETag reads the number of a row's @odata.etag, W/"915244" (the

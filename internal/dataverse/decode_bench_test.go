@@ -53,12 +53,48 @@ func benchEntity() *Entity {
 	return e
 }
 
+// withHelpers adds the lookup helpers DES exported to e (copy): the
+// owner's name, yomi name and type, and the other lookups' names.
+func withHelpers(e *Entity) *Entity {
+	c := *e
+	c.Attributes = slices.Clone(e.Attributes)
+	for _, h := range []Attribute{
+		{LogicalName: "owneridname", Type: TypeString, MaxLength: 100, AttributeOf: "ownerid"},
+		{LogicalName: "owneridyominame", Type: TypeString, MaxLength: 100, AttributeOf: "ownerid"},
+		{LogicalName: "owneridtype", Type: TypeEntityName, AttributeOf: "ownerid"},
+		{LogicalName: "parentaccountidname", Type: TypeString, MaxLength: 160, AttributeOf: "parentaccountid"},
+		{LogicalName: "primarycontactidname", Type: TypeString, MaxLength: 160, AttributeOf: "primarycontactid"},
+	} {
+		h.IsValidForRead = true
+		c.Attributes = append(c.Attributes, h)
+	}
+	return &c
+}
+
 func guid(r *rand.Rand) string {
 	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff)
 }
 
+// pageStyle says which annotations a rendered page carries.
+type pageStyle int
+
+const (
+	// styleClassic: lookuplogicalname and associatednavigationproperty on
+	// lookups, a FormattedValue on picklists (the page of earlier runs).
+	styleClassic pageStyle = iota
+	// styleLookupTypes: what Prefer: odata.include-annotations=
+	// "…lookuplogicalname,…globalmetadataversion" brings: no FormattedValue.
+	styleLookupTypes
+	// styleFormatted: FormattedValue asked for too, so Dataverse annotates
+	// every formattable property (numbers, money, dates, choices, yes/no,
+	// lookups), as the documentation describes.
+	styleFormatted
+)
+
 // benchPage renders rows of e the way the Web API does (etag, annotations).
-func benchPage(e *Entity, rows int) []byte {
+func benchPage(e *Entity, rows int) []byte { return benchPageStyled(e, rows, styleClassic) }
+
+func benchPageStyled(e *Entity, rows int, style pageStyle) []byte {
 	r := rand.New(rand.NewPCG(1, 2))
 	var b bytes.Buffer
 	b.WriteString(`{"@odata.context":"https://org.crm.dynamics.com/api/data/v9.2/$metadata#accounts","value":[`)
@@ -68,6 +104,12 @@ func benchPage(e *Entity, rows int) []byte {
 		}
 		fmt.Fprintf(&b, `{"@odata.etag":"W/\"%d\""`, 1000000+i)
 		for _, a := range e.Attributes {
+			if a.AttributeOf != "" {
+				continue // helpers are annotations, not properties
+			}
+			if style == styleFormatted {
+				formatted(&b, r, &a)
+			}
 			switch a.Type {
 			case TypeUniqueidentifier:
 				fmt.Fprintf(&b, `,"%s":"%s"`, a.LogicalName, guid(r))
@@ -77,7 +119,7 @@ func benchPage(e *Entity, rows int) []byte {
 				fmt.Fprintf(&b, `,"%s":"A longer description line with \"quotes\" and\nnewlines, row %d."`, a.LogicalName, i)
 			case TypeInteger, TypePicklist:
 				fmt.Fprintf(&b, `,"%s":%d`, a.LogicalName, r.IntN(1000000))
-				if a.Type == TypePicklist {
+				if a.Type == TypePicklist && style == styleClassic {
 					fmt.Fprintf(&b, `,"%s@OData.Community.Display.V1.FormattedValue":"Label %d"`, a.LogicalName, r.IntN(10))
 				}
 			case TypeMoney, TypeDecimal:
@@ -107,6 +149,34 @@ func benchPage(e *Entity, rows int) []byte {
 	}
 	b.WriteString(`],"@odata.deltaLink":"https://org.crm.dynamics.com/api/data/v9.2/accounts?$deltatoken=1%2101%2f01%2f2026%2000%3a00%3a00"}`)
 	return b.Bytes()
+}
+
+// formatted writes the FormattedValue annotation Dataverse sends for a's
+// value (before the value, as in the documentation's examples).
+func formatted(b *bytes.Buffer, r *rand.Rand, a *Attribute) {
+	key, f := a.LogicalName, ""
+	switch a.Type {
+	case TypeInteger:
+		f = fmt.Sprintf("%d,%03d", r.IntN(1000), r.IntN(1000))
+	case TypePicklist, TypeState, TypeStatus:
+		f = fmt.Sprintf("Label %d", r.IntN(10))
+	case TypeMoney:
+		f = fmt.Sprintf("$%d,%03d.%02d", r.IntN(10000), r.IntN(1000), r.IntN(100))
+	case TypeDecimal, TypeDouble:
+		f = fmt.Sprintf("%d.%05d", r.IntN(100), r.IntN(100000))
+	case TypeBoolean:
+		f = []string{"Yes", "No"}[r.IntN(2)]
+	case TypeDateTime:
+		f = fmt.Sprintf("%d/%d/2023 %d:%02d PM", 1+r.IntN(12), 1+r.IntN(28), 1+r.IntN(12), r.IntN(60))
+	case TypeBigInt:
+		f = fmt.Sprintf("%d,%03d,%03d", 1+r.IntN(9), r.IntN(1000), r.IntN(1000))
+	case TypeOwner, TypeLookup:
+		key = "_" + a.LogicalName + "_value"
+		f = fmt.Sprintf("%s %d of a typical length", a.LogicalName, r.IntN(100000))
+	default:
+		return
+	}
+	fmt.Fprintf(b, `,"%s@OData.Community.Display.V1.FormattedValue":"%s"`, key, f)
 }
 
 const benchRows = 5000
@@ -157,6 +227,23 @@ func BenchmarkDecodePage(b *testing.B) {
 		}
 		reportRows(b, before)
 	})
+	// What the lookup helper columns cost: the same rows read as before
+	// them (lookup types only, 44 columns) and with them (formatted values
+	// asked for, so every formattable property carries one, 49 columns
+	// with the names and the owner's type filled).
+	plain := benchPageStyled(e, benchRows, styleLookupTypes)
+	helpers := withHelpers(e)
+	hfields := Fields(helpers)
+	if len(hfields) != 49 || !NeedsFormattedValues(hfields) {
+		b.Fatalf("%d helper fields", len(hfields))
+	}
+	named := benchPageStyled(helpers, benchRows, styleFormatted)
+	b.Run("helpers-before-lookup-types-only", func(b *testing.B) {
+		benchDecode(b, newRowPlan(e, fields), plain, "")
+	})
+	b.Run("helpers-after-formatted-values", func(b *testing.B) {
+		benchDecode(b, newRowPlan(helpers, hfields), named, "owneridname")
+	})
 	b.Run("encoding-json-map-baseline", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
@@ -174,6 +261,31 @@ func BenchmarkDecodePage(b *testing.B) {
 		}
 		reportRows(b, before)
 	})
+}
+
+// benchDecode decodes body with plan; a named column must be filled.
+func benchDecode(b *testing.B, plan *rowPlan, body []byte, named string) {
+	dec := newPageDecoder(plan)
+	col := -1
+	for i, c := range plan.cols {
+		if c.Name == named {
+			col = i
+		}
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	before := memStats()
+	for b.Loop() {
+		var page ChangesPage
+		if _, err := dec.decode(bytes.NewReader(body), 1, &page); err != nil {
+			b.Fatal(err)
+		}
+		if len(page.Upserts) != benchRows || (col >= 0 && page.Upserts[0].Values[col].IsNull()) {
+			b.Fatalf("%d rows", len(page.Upserts))
+		}
+	}
+	reportRows(b, before)
+	b.ReportMetric(float64(len(body))/benchRows, "bytes/row")
 }
 
 // reportRows adds per-row figures (allocs/op and B/op are per 5,000-row page).

@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -27,6 +28,17 @@ func Fingerprint(e *Entity) string {
 		writeAttribute(h, a)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AttributeVersion is a number that changes whenever a's definition does
+// (type, size, precision, targets, options and their labels; the same
+// properties Fingerprint covers) and stays the same otherwise: the Web API
+// serves no version number of an attribute's metadata. It is positive.
+func AttributeVersion(a *Attribute) int64 {
+	h := sha256.New()
+	writeAttribute(h, a)
+	sum := h.Sum(nil)
+	return int64(binary.BigEndian.Uint64(sum[:8]) >> 1)
 }
 
 func writeAttribute(w io.Writer, a *Attribute) {

@@ -23,8 +23,8 @@ func TestEntityMetadata(t *testing.T) {
 		e.ObjectTypeCode != 1 || e.OwnershipType != "UserOwned" || e.PrimaryNameAttribute != "name" {
 		t.Errorf("entity = %+v", *e)
 	}
-	if len(e.Attributes) != 22 {
-		t.Errorf("got %d attributes, want 22", len(e.Attributes))
+	if len(e.Attributes) != 25 {
+		t.Errorf("got %d attributes, want 25", len(e.Attributes))
 	}
 	intp := func(v int) *int { return &v }
 	fp := func(v float64) *float64 { return &v }

@@ -167,7 +167,7 @@ func New(o *Options) *Pool {
 func keyOf(p profile.Profile) poolKey {
 	h := sha256.New()
 	// %q keeps the fields apart whatever they contain.
-	fmt.Fprintf(h, "%q %q %q %q %t", p.Destination.Type, p.Destination.Connection, p.Schema, p.Prefix, p.WriteDeleteLog)
+	fmt.Fprintf(h, "%q %q %q %q %t %q", p.Destination.Type, p.Destination.Connection, p.Schema, p.Prefix, p.WriteDeleteLog, p.LabelViewName())
 	return poolKey{name: p.Name, fp: hex.EncodeToString(h.Sum(nil)[:12])}
 }
 
@@ -398,7 +398,7 @@ func dialDialect(ctx context.Context, typ, conn string, o *sink.Options) (sink.S
 }
 
 func sinkOptions(p profile.Profile, log *slog.Logger) *sink.Options {
-	return &sink.Options{Schema: p.Schema, Prefix: p.Prefix, WriteDeleteLog: p.WriteDeleteLog, Logger: log}
+	return &sink.Options{Schema: p.Schema, Prefix: p.Prefix, WriteDeleteLog: p.WriteDeleteLog, LabelView: p.LabelViewName(), Logger: log}
 }
 
 // Open opens the sink a profile names. Its errors name the profile and the

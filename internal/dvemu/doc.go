@@ -80,6 +80,16 @@
 //     sent when requested unless Options.OmitLookupAnnotations;
 //     FormattedValue annotations (labels, $ amounts, en-US dates, lookup
 //     target names) and globalmetadataversion are sent when requested.
+//   - A lookup's auxiliary attributes (AttributeOf a lookup: <lookup>name,
+//     <lookup>yominame, <lookup>type) are metadata only, as in Dataverse's
+//     CSDL: $select naming one answers 400, and their values travel only as
+//     the lookup's annotations. The lookup's FormattedValue is the target's
+//     primary name (none when the target has none). Other auxiliary
+//     attributes (an image's, a money column's _base, a rollup's _date and
+//     _state) hold values like any column and are read-only.
+//   - Deleting a row does not clear lookups pointing to it in other rows
+//     (Dataverse's cascade rules are not emulated); such a lookup gets no
+//     FormattedValue.
 //   - Options.OmitVersionNumber leaves versionnumber out of every data row,
 //     even when selected, as Microsoft's change-tracking examples show rows
 //     (the version is then only in @odata.etag, W/"<version>").

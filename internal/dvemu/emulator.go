@@ -144,8 +144,8 @@ func (e *Emulator) addEntity(def Entity) error {
 	d.Attributes = slices.Clone(d.Attributes)
 	for i := range d.Attributes {
 		if of := d.Attributes[i].AttributeOf; of != "" {
-			if _, parent := d.attr(of); parent != nil && parent.Type == Image {
-				d.Attributes[i].imageCompanion = true
+			if _, parent := d.attr(of); parent != nil && !parent.Type.IsLookup() {
+				d.Attributes[i].companion = true
 			}
 		}
 	}

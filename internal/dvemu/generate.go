@@ -163,6 +163,7 @@ func (e *Emulator) generate(t *table, i int) []any {
 	ent := t.genDef
 	g := &genCtx{e: e, ent: ent, r: rowRand(e.opts.RandSeed, ent.LogicalName, i), i: i, vals: make([]any, len(t.def.Attributes))}
 	stride := 1
+	var composed []int // attributes filled from others, after them
 	for k := range ent.Attributes[:t.baseAttrs] {
 		a := &ent.Attributes[k]
 		if !a.stored() || a.LogicalName == "versionnumber" {
@@ -185,6 +186,13 @@ func (e *Emulator) generate(t *table, i int) []any {
 				v = baseID(e.opts.RandSeed, entity, (i/stride)%rt.n)
 				stride *= rt.n
 			}
+		} else if a.Gen == "fullname" {
+			// Composed from firstname and lastname, which may come later in
+			// the attribute list: filled after the loop (draws no numbers).
+			if !isNull {
+				composed = append(composed, k)
+			}
+			continue
 		} else if gen := generators[a.Gen]; gen != nil {
 			v = gen(g, a)
 		} else {
@@ -193,6 +201,10 @@ func (e *Emulator) generate(t *table, i int) []any {
 		if !isNull {
 			g.vals[k] = v
 		}
+	}
+	for _, k := range composed {
+		a := &ent.Attributes[k]
+		g.vals[k] = generators[a.Gen](g, a)
 	}
 	return g.vals
 }

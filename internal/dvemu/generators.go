@@ -25,6 +25,7 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 // generators keyed by Attribute.Gen. They return values in the store's Go
 // forms (see values.go).
 var generators = map[string]func(g *genCtx, a *Attribute) any{
+	"languagecode": func(g *genCtx, a *Attribute) any { return int64(BaseLanguage) },
 	"company": func(g *genCtx, a *Attribute) any {
 		return pick(g.r, companyA) + " " + pick(g.r, companyB) + " (sample " + strconv.Itoa(g.i) + ")"
 	},

@@ -29,7 +29,7 @@ func label(text string, id string) obj {
 	if text == "" {
 		return obj{{"LocalizedLabels", []obj{}}, {"UserLocalizedLabel", nil}}
 	}
-	l := obj{{"Label", text}, {"LanguageCode", 1033}, {"IsManaged", true}, {"MetadataId", id}, {"HasChanged", nil}}
+	l := obj{{"Label", text}, {"LanguageCode", BaseLanguage}, {"IsManaged", true}, {"MetadataId", id}, {"HasChanged", nil}}
 	return obj{{"LocalizedLabels", []obj{l}}, {"UserLocalizedLabel", l}}
 }
 
@@ -76,7 +76,7 @@ func attrObj(ent *Entity, a *Attribute, col int) obj {
 	if req == "" {
 		req = "None"
 	}
-	writable := a.stored() && !a.IsPrimaryID && a.LogicalName != "versionnumber" && a.LogicalName != "createdon" && a.LogicalName != "modifiedon"
+	writable := writable(a)
 	return obj{
 		{"@odata.type", a.odataType()},
 		{"MetadataId", metadataID(ent.LogicalName, a.LogicalName)},

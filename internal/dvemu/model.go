@@ -68,6 +68,10 @@ var typeInfos = map[AttrType]typeInfo{
 // IsLookup reports whether values travel as _<name>_value GUIDs.
 func (t AttrType) IsLookup() bool { return t == Lookup || t == Customer || t == Owner }
 
+// BaseLanguage is the emulated org's base language: every label is in it
+// (organization.languagecode, LanguageCode of each localized label).
+const BaseLanguage = 1033
+
 // Option is one choice of an option set.
 type Option struct {
 	Value         int
@@ -110,9 +114,11 @@ type Attribute struct {
 	AttributeOf       string // auxiliary column of another attribute
 	RequiredLevel     string // "" = None
 
-	// imageCompanion marks entityimageid/_url/_timestamp: auxiliary columns
-	// (AttributeOf an Image) that do hold values.
-	imageCompanion bool
+	// companion marks auxiliary columns (AttributeOf) that hold values of
+	// their own: an image's entityimageid/_url/_timestamp, a money column's
+	// _base, a rollup's _date and _state. A lookup's helpers (name,
+	// yominame, type) hold none: Dataverse serves them as annotations.
+	companion bool
 	// changedAt is the metadata version of the attribute's last change
 	// (0 = as defined at start), for RetrieveMetadataChanges.
 	changedAt int64
@@ -157,11 +163,11 @@ func (e *Entity) attr(name string) (int, *Attribute) {
 	return -1, nil
 }
 
-// stored reports whether the attribute holds a value in a row (companions
-// with AttributeOf and PartyList/Virtual columns do not).
+// stored reports whether the attribute holds a value in a row (a lookup's
+// helpers and PartyList/Virtual columns do not).
 func (a *Attribute) stored() bool {
 	if a.AttributeOf != "" {
-		return a.imageCompanion
+		return a.companion
 	}
 	switch a.Type {
 	case PartyList, Virtual, Image, File:

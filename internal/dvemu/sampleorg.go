@@ -30,6 +30,8 @@ func systemColumns(entity string) []Attribute {
 	return []Attribute{
 		{LogicalName: "ownerid", SchemaName: "OwnerId", Type: Owner, Targets: []string{"systemuser", "team"}, RequiredLevel: "SystemRequired", Gen: "owner"},
 		{LogicalName: "owneridtype", SchemaName: "OwnerIdType", Type: EntityName, AttributeOf: "ownerid"},
+		{LogicalName: "owneridname", SchemaName: "OwnerIdName", Type: String, MaxLength: 100, Format: "Text", AttributeOf: "ownerid", RequiredLevel: "SystemRequired"},
+		{LogicalName: "owneridyominame", SchemaName: "OwnerIdYomiName", Type: String, MaxLength: 100, Format: "Text", AttributeOf: "ownerid", RequiredLevel: "SystemRequired"},
 		stateCode(),
 		statusCode(),
 		{LogicalName: "createdon", SchemaName: "CreatedOn", Type: DateTime, DateTimeBehavior: "UserLocal", Format: "DateAndTime", Gen: "createdon"},

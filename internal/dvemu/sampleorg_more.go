@@ -164,7 +164,13 @@ func moreEntities() []Entity {
 	activityPointer := activity("activitypointer", "ActivityPointer", "activitypointers", 4200, nil)
 	activityPointer.ChangeTrackingDisabled = true
 	activityPointer.Records = -1
+	// The org's one organization row; its languagecode is the base language
+	// (every label of the sample org is English, 1033).
+	organization := orgOwned("organization", "Organization", "organizations", 1019, 1,
+		named(str("name", "Name", 160, "company", 0)),
+		Attribute{LogicalName: "languagecode", SchemaName: "LanguageCode", Type: Integer, MinValue: 0, MaxValue: 2147483647, Format: "Language", Gen: "languagecode"})
 	return []Entity{
+		organization,
 		orgOwned("businessunit", "BusinessUnit", "businessunits", 10, 1, named(str("name", "Name", 160, "company", 0))),
 		orgOwned("transactioncurrency", "TransactionCurrency", "transactioncurrencies", 9105, 3,
 			named(str("currencyname", "CurrencyName", 100, "currency", 0)), str("isocurrencycode", "ISOCurrencyCode", 5, "iso", 0),

@@ -69,6 +69,13 @@ func (e *Emulator) AddAttribute(entity string, a Attribute) error {
 			a.DateTimeBehavior = "UserLocal"
 		}
 	}
+	if a.AttributeOf != "" {
+		_, parent := t.def.attr(a.AttributeOf)
+		if parent == nil {
+			return bad(fmt.Sprintf("AttributeOf %q is not an attribute of %s", a.AttributeOf, entity))
+		}
+		a.companion = !parent.Type.IsLookup()
+	}
 	a.OptionSet = cloneOptionSet(a.OptionSet)
 	a.Targets = slices.Clone(a.Targets)
 	e.metadataVersion++
@@ -113,6 +120,39 @@ func (e *Emulator) AddOption(entity, attr string, value int, label string, state
 		}
 		a.OptionSet.Options = append(a.OptionSet.Options, op)
 		return nil
+	})
+}
+
+// RelabelOption changes the label of one option of a choice column
+// (Picklist, MultiSelectPicklist, State, Status), or of a Boolean column's
+// true (value 1) or false (value 0) option.
+func (e *Emulator) RelabelOption(entity, attr string, value int, label string) error {
+	return e.changeAttribute(entity, attr, func(a *Attribute) error {
+		if a.OptionSet == nil {
+			return fmt.Errorf("column has no option set")
+		}
+		if label == "" {
+			return fmt.Errorf("empty label")
+		}
+		a.OptionSet = cloneOptionSet(a.OptionSet)
+		if a.Type == Boolean {
+			switch value {
+			case 0:
+				a.OptionSet.FalseLabel = label
+			case 1:
+				a.OptionSet.TrueLabel = label
+			default:
+				return fmt.Errorf("a Boolean column has options 0 and 1, not %d", value)
+			}
+			return nil
+		}
+		for i := range a.OptionSet.Options {
+			if a.OptionSet.Options[i].Value == value {
+				a.OptionSet.Options[i].Label = label
+				return nil
+			}
+		}
+		return fmt.Errorf("option %d does not exist", value)
 	})
 }
 

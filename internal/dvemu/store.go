@@ -296,6 +296,13 @@ func (e *Emulator) Get(entity, id string) (map[string]any, bool) {
 	return out, true
 }
 
+// Name is the primary name of a live row: what Dataverse sends as the
+// FormattedValue of a lookup to it. False when the row is gone, its entity
+// has no primary name or the name is null.
+func (e *Emulator) Name(entity, id string) (string, bool) {
+	return e.primaryNameOf(Ref{Entity: entity, ID: id})
+}
+
 // Version is the org's current change version (the highest stamped).
 func (e *Emulator) Version() int64 {
 	e.mu.RLock()

@@ -25,7 +25,7 @@ const maxBody = 4 << 20
 // metadata's IsValidForCreate/IsValidForUpdate say (statecode may be set on
 // update, as Dataverse allows through the Web API).
 func writable(a *Attribute) bool {
-	return a.stored() && !a.IsPrimaryID && a.LogicalName != "versionnumber" && a.LogicalName != "createdon" && a.LogicalName != "modifiedon"
+	return a.stored() && a.AttributeOf == "" && !a.IsPrimaryID && a.LogicalName != "versionnumber" && a.LogicalName != "createdon" && a.LogicalName != "modifiedon"
 }
 
 // refuseWrites is set for entities that take no create, update or delete

@@ -90,7 +90,7 @@ func (s *Store) writeFailure(ctx context.Context, folder, logFolder, profile, en
 	logName := logFolder + t.Format("2006/01/02/15/") + stem + ".log"
 	// The log line first: if the payload upload then fails, the failure is
 	// still visible to a human, which beats a payload nobody knows about.
-	if err := s.writeLog(ctx, cont, logName, FormatLogLine(entity, recordID, t, changeType, reason)); err != nil {
+	if err := s.writeLog(ctx, cont, logName, t, FormatLogLine(entity, recordID, t, changeType, reason)); err != nil {
 		return err
 	}
 	meta := map[string]*string{
@@ -146,12 +146,15 @@ func (s *Store) LogResyncFailure(ctx context.Context, f Failure, reason string) 
 	}
 	t := s.now().UTC()
 	name := ResyncLogFolder + t.Format("2006/01/02/15/") + blobStem(t, f.Entity, f.RecordID) + ".log"
-	return s.writeLog(ctx, cont, name, FormatLogLine(f.Entity, f.RecordID, t, f.ChangeType, reason))
+	return s.writeLog(ctx, cont, name, t, FormatLogLine(f.Entity, f.RecordID, t, f.ChangeType, reason))
 }
 
-func (s *Store) writeLog(ctx context.Context, cont, name, line string) error {
+// writeLog writes one log line; its time is in the metadata, as on every
+// blob of the store (Prune ages blobs by it).
+func (s *Store) writeLog(ctx context.Context, cont, name string, t time.Time, line string) error {
 	if _, err := s.c.UploadBuffer(ctx, cont, name, []byte(line+"\n"), &azblob.UploadBufferOptions{
 		Tags:        RetentionTag,
+		Metadata:    map[string]*string{metaTime: to.Ptr(t.Format(time.RFC3339Nano))},
 		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: to.Ptr("text/plain; charset=utf-8")},
 	}); err != nil {
 		return fmt.Errorf("failures: writing %s/%s: %w", cont, name, err)

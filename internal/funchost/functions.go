@@ -88,18 +88,24 @@ type HostConfig struct {
 
 // QueueConfig mirrors host.json extensions.queues.
 type QueueConfig struct {
+	// BatchSize messages are received at once and handed over
+	// concurrently; another batch is received when the deliveries in
+	// flight drop to NewBatchThreshold, so at most BatchSize +
+	// NewBatchThreshold run at once (the Functions host's rule).
 	BatchSize          int
+	NewBatchThreshold  int
 	MaxDequeueCount    int64
 	VisibilityTimeout  time.Duration
 	MaxPollingInterval time.Duration
 }
 
-// DefaultHostConfig has the Functions defaults (queues: batch 16, 5
-// dequeues, visibility 0, polling at most every minute; timeout 10 min).
+// DefaultHostConfig has the Functions defaults (queues: batch 16, a new
+// batch at 8 in flight, 5 dequeues, visibility 0, polling at most every
+// minute; timeout 10 min).
 func DefaultHostConfig() HostConfig {
 	return HostConfig{
 		FunctionTimeout: 10 * time.Minute,
-		Queues:          QueueConfig{BatchSize: 16, MaxDequeueCount: 5, MaxPollingInterval: time.Minute},
+		Queues:          QueueConfig{BatchSize: 16, NewBatchThreshold: 8, MaxDequeueCount: 5, MaxPollingInterval: time.Minute},
 		RoutePrefix:     "api",
 	}
 }
@@ -119,6 +125,7 @@ func LoadHostJSON(path string) (HostConfig, error) {
 			} `json:"http"`
 			Queues struct {
 				BatchSize          *int   `json:"batchSize"`
+				NewBatchThreshold  *int   `json:"newBatchThreshold"`
 				MaxDequeueCount    *int64 `json:"maxDequeueCount"`
 				VisibilityTimeout  string `json:"visibilityTimeout"`
 				MaxPollingInterval string `json:"maxPollingInterval"`
@@ -134,6 +141,12 @@ func LoadHostJSON(path string) (HostConfig, error) {
 	q := h.Extensions.Queues
 	if q.BatchSize != nil {
 		c.Queues.BatchSize = *q.BatchSize
+		// The host's default threshold is half the batch (per core; the
+		// standalone host counts one).
+		c.Queues.NewBatchThreshold = *q.BatchSize / 2
+	}
+	if q.NewBatchThreshold != nil {
+		c.Queues.NewBatchThreshold = *q.NewBatchThreshold
 	}
 	if q.MaxDequeueCount != nil {
 		c.Queues.MaxDequeueCount = *q.MaxDequeueCount

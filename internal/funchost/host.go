@@ -55,7 +55,8 @@ type Host struct {
 	timers map[string]*timer
 	queues map[string]Queue
 	routes []*httpRoute
-	lease  time.Duration // how long a message stays hidden while its invocation runs
+	wake   map[string]chan struct{} // per queue function: poll now
+	lease  time.Duration            // how long a message stays hidden while its invocation runs
 }
 
 type timer struct {
@@ -82,10 +83,17 @@ func New(ctx context.Context, o Options) (*Host, error) {
 	if o.Config.FunctionTimeout == 0 {
 		o.Config = DefaultHostConfig()
 	}
-	if o.Client == nil {
-		o.Client = &http.Client{Timeout: o.Config.FunctionTimeout}
+	if o.Config.Queues.BatchSize <= 0 {
+		o.Config.Queues.BatchSize = 1
 	}
-	h := &Host{o: o, timers: map[string]*timer{}, queues: map[string]Queue{}, lease: o.Config.FunctionTimeout}
+	o.Config.Queues.NewBatchThreshold = min(max(o.Config.Queues.NewBatchThreshold, 0), o.Config.Queues.BatchSize)
+	if o.Client == nil {
+		// Keep a connection per concurrent delivery instead of dialling anew.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = o.Config.Queues.BatchSize + o.Config.Queues.NewBatchThreshold + 2
+		o.Client = &http.Client{Timeout: o.Config.FunctionTimeout, Transport: t}
+	}
+	h := &Host{o: o, timers: map[string]*timer{}, queues: map[string]Queue{}, wake: map[string]chan struct{}{}, lease: o.Config.FunctionTimeout}
 	for _, fn := range o.Functions {
 		b, _ := fn.Trigger()
 		switch b.Type {
@@ -113,6 +121,7 @@ func New(ctx context.Context, o Options) (*Host, error) {
 				return nil, fmt.Errorf("function %s: opening queue %s: %w", fn.Name, name, err)
 			}
 			h.queues[fn.Name] = q
+			h.wake[fn.Name] = make(chan struct{}, 1)
 		case "httpTrigger":
 			rt, err := newHTTPRoute(fn, b)
 			if err != nil {
@@ -179,6 +188,11 @@ func (h *Host) FireTimer(ctx context.Context, name string) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// The poller enqueues during its invocation: the queue listeners look
+	// at once rather than after an idle back-off, as the Functions host's
+	// Service Bus trigger sees a message as soon as it is sent.
+	h.wakeQueues()
+	defer h.wakeQueues()
 	now := h.o.Now().UTC()
 	last := t.last
 	lastText := "0001-01-01T00:00:00"
@@ -206,29 +220,80 @@ func (h *Host) FireTimer(ctx context.Context, name string) error {
 
 const dotnetTime = "2006-01-02T15:04:05.0000000-07:00"
 
+// minPollingInterval is the Functions host's shortest queue polling delay.
+const minPollingInterval = 100 * time.Millisecond
+
+func (h *Host) wakeQueues() {
+	for _, w := range h.wake {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// runQueue hands a queue's messages to its function as the Functions host
+// does: BatchSize received at once and delivered concurrently, the next
+// batch received when the deliveries in flight drop to NewBatchThreshold;
+// polling again at once while messages come and backing off exponentially
+// up to maxPollingInterval only while the queue stays empty.
 func (h *Host) runQueue(ctx context.Context, name string) {
-	idle := 100 * time.Millisecond
+	q := h.queues[name]
+	cfg := h.o.Config.Queues
+	limit := cfg.BatchSize + cfg.NewBatchThreshold
+	done := make(chan struct{}, limit)
+	var wg gosync.WaitGroup
+	defer wg.Wait()
+	inflight := 0
+	idle := minPollingInterval
 	for ctx.Err() == nil {
-		n, err := h.pollQueue(ctx, name)
+		for inflight > cfg.NewBatchThreshold || inflight == limit {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				inflight--
+			}
+		}
+		for drained := false; !drained; { // count what finished meanwhile
+			select {
+			case <-done:
+				inflight--
+			default:
+				drained = true
+			}
+		}
+		msgs, err := q.Receive(ctx, min(cfg.BatchSize, limit-inflight), h.lease)
 		if err != nil && ctx.Err() == nil {
 			h.o.Logger.Error("queue polling failed", "function", name, "err", err)
 		}
-		if n > 0 {
-			idle = 100 * time.Millisecond
+		for _, m := range msgs {
+			inflight++
+			wg.Go(func() {
+				defer func() { done <- struct{}{} }()
+				if err := h.deliver(ctx, name, q, m); err != nil && ctx.Err() == nil {
+					h.o.Logger.Error("queue delivery failed", "function", name, "err", err)
+				}
+			})
+		}
+		if len(msgs) > 0 {
+			idle = minPollingInterval
 			continue
 		}
-		// Back off like the host: doubling up to maxPollingInterval.
 		select {
 		case <-ctx.Done():
 			return
+		case <-h.wake[name]:
+			idle = minPollingInterval
 		case <-time.After(idle):
+			idle = min(idle*2, max(h.o.Config.Queues.MaxPollingInterval, minPollingInterval))
 		}
-		idle = min(idle*2, max(h.o.Config.Queues.MaxPollingInterval, 100*time.Millisecond))
 	}
 }
 
 // DrainQueue hands every visible message of a queue function's queue to the
-// function, until a receive finds none. It returns how many were handed over.
+// function, a batch at a time delivered concurrently, until a receive finds
+// none. It returns how many were handed over.
 func (h *Host) DrainQueue(ctx context.Context, name string) (int, error) {
 	total := 0
 	for {
@@ -245,14 +310,16 @@ func (h *Host) pollQueue(ctx context.Context, name string) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("no queue function %q", name)
 	}
-	msgs, err := q.Receive(ctx, max(1, h.o.Config.Queues.BatchSize), h.lease)
+	msgs, err := q.Receive(ctx, h.o.Config.Queues.BatchSize, h.lease)
 	if err != nil {
 		return 0, err
 	}
-	var errs []error
-	for _, m := range msgs {
-		errs = append(errs, h.deliver(ctx, name, q, m))
+	errs := make([]error, len(msgs))
+	var wg gosync.WaitGroup
+	for i, m := range msgs {
+		wg.Go(func() { errs[i] = h.deliver(ctx, name, q, m) })
 	}
+	wg.Wait()
 	return len(msgs), errors.Join(errs...)
 }
 

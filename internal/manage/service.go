@@ -98,6 +98,9 @@ type Deps struct {
 	// Counts (optional) sizes the entities in the source, for the progress
 	// of an initial sync.
 	Counts RecordCounter
+	// Recovery resyncs failed records and entities, reconciles, and
+	// summarises failed records.
+	Recovery Recovery
 }
 
 // Options tune the service. The zero value is usable.

@@ -61,6 +61,25 @@ type EntityStatus struct {
 	LastError     *LastError `json:"lastError,omitempty"`
 	// Progress is how far the initial sync has come.
 	Progress *Progress `json:"progress"`
+	// Sweep is set while a full read over a table that had rows converges:
+	// the source's keys are compared to remove the rows it no longer has.
+	Sweep *SweepStatus `json:"sweep,omitempty"`
+	// LastSweep is what the last such sweep removed, and when.
+	LastSweep *LastSweep `json:"lastSweep,omitempty"`
+}
+
+// SweepStatus is where the sweep that ends a full read stands.
+type SweepStatus struct {
+	// Started: the read is done and the source's keys are being read
+	// (KeysStaged so far); before, the sweep waits for the read's end.
+	Started    bool  `json:"started"`
+	KeysStaged int64 `json:"keysStaged"`
+}
+
+// LastSweep is what the last sweep removed.
+type LastSweep struct {
+	RowsRemoved int64     `json:"rowsRemoved"`
+	At          time.Time `json:"at"`
 }
 
 // LastError is the latest error of an entity that has not been followed
@@ -151,16 +170,26 @@ func entityStatus(ent string, st state.EntityState, stored bool, c state.Counter
 		// Not progressing: every poll of it fails (change tracking turned
 		// off, the entity removed from the org, ...).
 		es.Phase, es.Description = state.PhaseBlocked, "blocked: the last poll failed: "+st.LastError
+	case st.Phase == state.PhaseInitial && st.Sweep.Scan != "":
+		es.Phase, es.Description = st.Phase, "full read in progress over the existing table; the rows the source no longer has are removed when it is done"
 	case st.Phase == state.PhaseInitial:
 		es.Phase, es.Description = st.Phase, "initial sync in progress"
 	case st.Phase == state.PhaseRebaseline:
 		es.Phase, es.Description = st.Phase, "the delta token expired; a full read starts at the next poll"
+	case st.Phase == state.PhaseDelta && st.Sweep.Started:
+		es.Phase, es.Description = st.Phase, fmt.Sprintf("running: full read done; removing the rows the source no longer has (%d of its keys compared so far)", st.Sweep.Keys)
 	case st.Phase == state.PhaseDelta && es.Pending > 0:
 		es.Phase, es.Description = st.Phase, fmt.Sprintf("running: every row read, %d waiting on the queue to be applied", es.Pending)
 	case st.Phase == state.PhaseDelta:
 		es.Phase, es.Description = st.Phase, "running: initial sync done, changes are followed"
 	default:
 		es.Phase, es.Description = st.Phase, string(st.Phase)
+	}
+	if st.Sweep.Scan != "" {
+		es.Sweep = &SweepStatus{Started: st.Sweep.Started, KeysStaged: st.Sweep.Keys}
+	}
+	if !st.SweptAt.IsZero() {
+		es.LastSweep = &LastSweep{RowsRemoved: st.Swept, At: st.SweptAt.UTC()}
 	}
 	if stored && !active && es.Phase != state.PhaseBlocked {
 		es.Description += " (paused: the profile is inactive)"

@@ -152,3 +152,70 @@ func TestRecorderWritesEachMinuteOnce(t *testing.T) {
 		t.Fatalf("series %+v", got)
 	}
 }
+
+// The applier's chain as app.Build composes it: the recorder in front of
+// the batched counters in front of the store. A thousand messages of one
+// entity in one minute are one metrics write and, at most, one counters
+// write per flush of the batcher (none before it); closing the recorder,
+// then the batcher, writes both.
+func TestRecorderInFrontOfBatchedCounters(t *testing.T) {
+	s, ctx := newStore(t), t.Context()
+	w := &countingWriter{Store: s}
+	var mu sync.Mutex
+	var writes int
+	var stored state.Counters
+	sink := countersFunc(func(_, _ string, d state.Counters) error {
+		mu.Lock()
+		writes++
+		stored.Succeeded += d.Succeeded
+		stored.Failed += d.Failed
+		mu.Unlock()
+		return nil
+	})
+	batched := state.NewBatchedCounters(sink, time.Hour, nil)
+	clk := &clock{t: time.Date(2026, 12, 2, 10, 5, 3, 0, time.UTC)}
+	r := NewRecorder(batched, w, &RecorderOptions{FlushInterval: time.Hour, Now: clk.now})
+	for i := range 1000 {
+		d := state.Counters{Succeeded: 1, LagAt: clk.now(), Lag: time.Duration(i%7) * time.Second}
+		if i%100 == 0 {
+			d.Failed = 1
+		}
+		if err := r.AddCounters(ctx, "crm", "account", d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	if writes != 0 {
+		t.Fatalf("%d counters writes before the batcher's flush, want 0", writes)
+	}
+	mu.Unlock()
+	if err := batched.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if writes != 1 || stored.Succeeded != 1000 || stored.Failed != 10 {
+		t.Fatalf("after one flush: %d counters writes (want 1), %+v", writes, stored)
+	}
+	if err := r.AddCounters(ctx, "crm", "account", state.Counters{Succeeded: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if w.writes != 0 {
+		t.Fatalf("%d metrics writes while the minute is in progress, want 0", w.writes)
+	}
+	// Shut down as App.Close does: the recorder, then the batcher.
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := batched.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w.writes != 1 || writes != 2 || stored.Succeeded != 1005 {
+		t.Fatalf("after close: %d metrics writes (want 1), %d counters writes (want 2), %d succeeded (want 1005)", w.writes, writes, stored.Succeeded)
+	}
+	got, err := s.Series(ctx, "crm", "account", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Applied != 1005 || got[0].Failed != 10 || got[0].LagMax != 6*time.Second {
+		t.Fatalf("series %+v, want one minute of 1005 applied, 10 failed, lag max 6s", got)
+	}
+}

@@ -56,6 +56,9 @@ type Profile struct {
 	RetryCount *int `json:"retryCount,omitempty"`
 	// RetryIntervalSeconds is the wait between retries (DES: 0-3600, default 5).
 	RetryIntervalSeconds *int `json:"retryIntervalSeconds,omitempty"`
+	// LabelViews configures the view beside each entity table that shows
+	// every choice column's label (ours; DES had none).
+	LabelViews *LabelViews `json:"labelViews,omitempty"`
 
 	// The store sets these when it reads a profile; they are not part of
 	// the profile document a client sends.
@@ -70,6 +73,34 @@ type Profile struct {
 	Revision string `json:"-"`
 	// ETag is the stored row's ETag, for conditional updates (If-Match).
 	ETag string `json:"-"`
+}
+
+// LabelViews names the label views and picks their language. The zero
+// value is <table>_labels in the org's base language.
+type LabelViews struct {
+	// Name is the view's name, {table} standing for the table's
+	// ("{table}_labels" when empty).
+	Name string `json:"name,omitempty"`
+	// Language is the language code (LCID, e.g. 1031) of the labels; 0
+	// or absent: the org's base language.
+	Language int `json:"language,omitempty"`
+}
+
+// LabelViewName is the label views' name template ("" = the default).
+func (p *Profile) LabelViewName() string {
+	if p.LabelViews == nil {
+		return ""
+	}
+	return p.LabelViews.Name
+}
+
+// LabelLanguage is the language of the label views (0 = the org's base
+// language).
+func (p *Profile) LabelLanguage() int {
+	if p.LabelViews == nil {
+		return 0
+	}
+	return p.LabelViews.Language
 }
 
 // IsActive reports whether the poller reads the profile's entities.
@@ -124,6 +155,7 @@ var (
 	alnum      = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 	nameRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
 	entityRe   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	viewRe     = regexp.MustCompile(`^[A-Za-z0-9_]{1,63}$`)
 	ErrInvalid = errors.New("invalid profile")
 )
 
@@ -229,6 +261,14 @@ func (p *Profile) Validate() error {
 	if p.RetryIntervalSeconds != nil && (*p.RetryIntervalSeconds < 0 || *p.RetryIntervalSeconds > 3600) {
 		bad("/retryIntervalSeconds", "%d: must be 0-3600", *p.RetryIntervalSeconds)
 	}
+	if lv := p.LabelViews; lv != nil {
+		if n := lv.Name; n != "" && (strings.Count(n, "{table}") != 1 || n == "{table}" || !viewRe.MatchString(strings.Replace(n, "{table}", "t", 1))) {
+			bad("/labelViews/name", "%q: must hold {table} once and add letters, digits or '_' to it, e.g. {table}_labels", n)
+		}
+		if lv.Language < 0 || lv.Language > 65535 {
+			bad("/labelViews/language", "%d: must be a language code (LCID) such as 1033 or 1031, or 0 for the org's base language", lv.Language)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -259,15 +299,25 @@ func CheckPolicy(p Profile, pol Policy) error {
 }
 
 // SameDestination reports whether p and q write to the same place: the same
-// destination (type, and Key Vault secret whatever its version, or
-// connection string), schema and prefix. Entity state (delta links) is only
-// valid for the destination it was built in. A secret rotated in Key Vault,
-// or pinned to a newer version, is the same destination.
+// destination: the same Key Vault secret whatever its version (a secret
+// rotated in Key Vault, or pinned to a newer version, is the same
+// destination), or a connection string naming the same database (type,
+// host, port, instance, database name: Identity, so a string that changes
+// only its password or options is the same destination; one that cannot
+// be parsed is the same only as the same string); and the same schema and
+// prefix. Entity state (delta links) is only valid for the destination it
+// was built in.
 func (p Profile) SameDestination(q Profile) bool {
-	return p.Destination.Type == q.Destination.Type &&
-		secretID(p.Destination.KeyVaultSecretURL) == secretID(q.Destination.KeyVaultSecretURL) &&
-		p.Destination.Connection == q.Destination.Connection &&
-		p.SchemaOrDefault() == q.SchemaOrDefault() && p.Prefix == q.Prefix
+	if p.Destination.Type != q.Destination.Type || p.SchemaOrDefault() != q.SchemaOrDefault() || p.Prefix != q.Prefix ||
+		secretID(p.Destination.KeyVaultSecretURL) != secretID(q.Destination.KeyVaultSecretURL) {
+		return false
+	}
+	if p.Destination.Connection == q.Destination.Connection {
+		return true
+	}
+	a, okA := p.Destination.Identity()
+	b, okB := q.Destination.Identity()
+	return okA && okB && a == b
 }
 
 func secretID(raw string) string {

@@ -81,6 +81,14 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"secret URL with a trailing slash", func(p *Profile) {
 			p.Destination.KeyVaultSecretURL = "https://contoso-kv.vault.azure.net/secrets/crm-db/"
 		}, "/destination/keyVaultSecretUrl", "not a secret version"},
+		{"label views by default", func(p *Profile) { p.LabelViews = &LabelViews{} }, "", ""},
+		{"label views named and in German", func(p *Profile) { p.LabelViews = &LabelViews{Name: "v_{table}_de", Language: 1031} }, "", ""},
+		{"label view without {table}", func(p *Profile) { p.LabelViews = &LabelViews{Name: "labels"} }, "/labelViews/name", "{table} once"},
+		{"label view with {table} twice", func(p *Profile) { p.LabelViews = &LabelViews{Name: "{table}_{table}"} }, "/labelViews/name", "{table} once"},
+		{"label view named like its table", func(p *Profile) { p.LabelViews = &LabelViews{Name: "{table}"} }, "/labelViews/name", "add letters"},
+		{"label view with a dash", func(p *Profile) { p.LabelViews = &LabelViews{Name: "{table}-labels"} }, "/labelViews/name", "letters, digits or '_'"},
+		{"label language negative", func(p *Profile) { p.LabelViews = &LabelViews{Language: -1} }, "/labelViews/language", "LCID"},
+		{"label language too large", func(p *Profile) { p.LabelViews = &LabelViews{Language: 70000} }, "/labelViews/language", "LCID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

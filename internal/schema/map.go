@@ -9,8 +9,9 @@ import (
 
 // Map is the destination table of e under o: named <prefix>_<logicalname>
 // (or the logical name), with one column per dataverse.Fields(e) field, in
-// that order, typed as DES typed them. Every name is validated first; the
-// error says which one is wrong.
+// that order, typed as DES typed them, and its label view when e has choice
+// columns. Every name is validated first; the error says which one is
+// wrong.
 func Map(e *dataverse.Entity, o Options) (Table, error) {
 	if err := o.Validate(); err != nil {
 		return Table{}, err
@@ -30,13 +31,18 @@ func Map(e *dataverse.Entity, o Options) (Table, error) {
 	if err := t.Check(); err != nil {
 		return Table{}, err
 	}
+	lv, err := labelView(e, t, o)
+	if err != nil {
+		return Table{}, err
+	}
+	t.Labels = lv
 	return t, nil
 }
 
 // TypeOf is the DES column type of one replicated field.
 func TypeOf(f dataverse.Field) (ColumnType, error) {
 	a := f.Attribute
-	if f.EntityType {
+	if f.Helper == dataverse.HelperEntityType {
 		return StringType(EntityTypeLength), nil
 	}
 	switch a.Type {

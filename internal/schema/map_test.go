@@ -38,12 +38,18 @@ func TestMapAccount(t *testing.T) {
 		{"statuscode", "int"},
 		{"primarycontactid", "uniqueidentifier"},
 		{"primarycontactid_entitytype", "nvarchar(128)"},
+		{"primarycontactidname", "nvarchar(160)"},
 		{"parentcustomerid", "uniqueidentifier"},
 		{"parentcustomerid_entitytype", "nvarchar(128)"},
+		{"parentcustomeridname", "nvarchar(160)"},
+		{"parentcustomeridtype", "nvarchar(4000)"},
 		{"ownerid", "uniqueidentifier"},
 		{"ownerid_entitytype", "nvarchar(128)"},
 		{"owneridtype", "nvarchar(4000)"},
 		{"longtext", "nvarchar(4000)"},
+		{"owneridname", "nvarchar(100)"},
+		{"owneridyominame", "nvarchar(100)"},
+		{"revenue_base", "decimal(38,4)"},
 	}
 	if len(tbl.Columns) != len(want) {
 		t.Fatalf("%d columns, want %d: %+v", len(tbl.Columns), len(want), tbl.Columns)

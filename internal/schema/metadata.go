@@ -91,8 +91,13 @@ type MetadataRows struct {
 // attribute's logical name; Boolean attributes appear there as options 0
 // and 1. TargetMetadata.ReferencedAttribute is the target's primary id
 // attribute when the target is among entities, else <target>id.
-// AttributeMetadata has one row per replicated attribute, Id its MetadataId
-// (or a name-based UUID when that is not a GUID), Version null.
+// AttributeMetadata has one row per column that holds an attribute's
+// values: every replicated attribute, the lookup helpers (owneridname,
+// owneridtype, ...) and versionnumber; not the <lookup>_entitytype columns
+// (ours, not Dataverse's). Id is the MetadataId (or a name-based UUID when
+// that is not a GUID); Version is dataverse.AttributeVersion, which changes
+// whenever the attribute's definition does (the Web API serves no version
+// number of attribute metadata).
 func Metadata(entities []*dataverse.Entity, now time.Time) []MetadataRows {
 	out := make([]MetadataRows, len(metaTables))
 	for i, t := range metaTables {
@@ -115,8 +120,8 @@ func Metadata(entities []*dataverse.Entity, now time.Time) []MetadataRows {
 			}
 		}
 		for _, f := range dataverse.Fields(e) {
-			if f.EntityType {
-				continue
+			if f.Helper == dataverse.HelperEntityType {
+				continue // a column of ours, not a Dataverse attribute
 			}
 			a := f.Attribute
 			an := record.StringValue(a.LogicalName)
@@ -166,6 +171,11 @@ func Metadata(entities []*dataverse.Entity, now time.Time) []MetadataRows {
 			}
 			out[5].Rows = append(out[5].Rows, attributeRow(e, a, now))
 		}
+		version := e.Attribute(dataverse.VersionAttribute)
+		if version == nil {
+			version = &dataverse.Attribute{LogicalName: dataverse.VersionAttribute, SchemaName: "VersionNumber", Type: dataverse.TypeBigInt, AttributeTypeRaw: "BigInt"}
+		}
+		out[5].Rows = append(out[5].Rows, attributeRow(e, version, now))
 	}
 	slices.Sort(out[0].Keys)
 	return out
@@ -238,6 +248,6 @@ func attributeRow(e *dataverse.Entity, a *dataverse.Attribute, now time.Time) []
 	}
 	return []record.Value{
 		record.GUIDValue(id), record.StringValue(e.LogicalName), record.StringValue(a.LogicalName), record.StringValue(typ),
-		code, record.NullValue(), record.DateTimeValue(now), meta, prec,
+		code, record.IntValue(dataverse.AttributeVersion(a)), record.DateTimeValue(now), meta, prec,
 	}
 }

@@ -1,6 +1,7 @@
 package schema_test
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -55,27 +56,37 @@ func TestMetadataRows(t *testing.T) {
 			"account|parentcustomerid|account|accountid", "account|parentcustomerid|contact|contactid",
 			"account|primarycontactid|contact|contactid",
 		}},
-		{schema.AttributeMetadata, []string{"account"}, []int{1, 2, 3, 4, 5, 6, 7, 8}, []string{
-			"account|accountid|Uniqueidentifier|15|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|address1_latitude|Double|4|NULL|2026-01-02T03:04:05Z|NULL|5",
-			"account|birthday|DateTime|2|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|categories|MultiSelectPicklist|17|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|createdon|DateTime|2|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|description|Memo|7|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|donotemail|Boolean|0|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|entityimage_timestamp|BigInt|18|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|exchangerate|Decimal|3|NULL|2026-01-02T03:04:05Z|NULL|10",
-			"account|industrycode|Picklist|11|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|longtext|String|14|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|name|String|14|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|numberofemployees|Integer|5|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|owneridtype|EntityName|20|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|ownerid|Owner|9|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|parentcustomerid|Customer|1|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|primarycontactid|Lookup|6|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|revenue|Money|8|NULL|2026-01-02T03:04:05Z|NULL|2",
-			"account|statecode|State|12|NULL|2026-01-02T03:04:05Z|NULL|NULL",
-			"account|statuscode|Status|13|NULL|2026-01-02T03:04:05Z|NULL|NULL",
+		// Every column with an attribute behind it: the lookup helpers and
+		// versionnumber too, not the _entitytype columns (ours). Version is
+		// checked below.
+		{schema.AttributeMetadata, []string{"account"}, []int{1, 2, 3, 4, 6, 7, 8}, []string{
+			"account|accountid|Uniqueidentifier|15|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|address1_latitude|Double|4|2026-01-02T03:04:05Z|NULL|5",
+			"account|birthday|DateTime|2|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|categories|MultiSelectPicklist|17|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|createdon|DateTime|2|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|description|Memo|7|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|donotemail|Boolean|0|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|entityimage_timestamp|BigInt|18|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|exchangerate|Decimal|3|2026-01-02T03:04:05Z|NULL|10",
+			"account|industrycode|Picklist|11|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|longtext|String|14|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|name|String|14|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|numberofemployees|Integer|5|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|owneridname|String|14|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|owneridtype|EntityName|20|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|owneridyominame|String|14|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|ownerid|Owner|9|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|parentcustomeridname|String|14|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|parentcustomeridtype|EntityName|20|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|parentcustomerid|Customer|1|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|primarycontactidname|String|14|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|primarycontactid|Lookup|6|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|revenue_base|Money|8|2026-01-02T03:04:05Z|NULL|4",
+			"account|revenue|Money|8|2026-01-02T03:04:05Z|NULL|2",
+			"account|statecode|State|12|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|statuscode|Status|13|2026-01-02T03:04:05Z|NULL|NULL",
+			"account|versionnumber|BigInt|18|2026-01-02T03:04:05Z|NULL|NULL",
 		}},
 	}
 	for _, tc := range tests {
@@ -112,5 +123,35 @@ func TestMetadataRows(t *testing.T) {
 			t.Errorf("AttributeMetadata Id %q: duplicate, malformed or unstable", id)
 		}
 		ids[id] = true
+	}
+}
+
+// TestAttributeMetadataVersion: Version is filled for every attribute, the
+// same while its definition stays, another once it changes.
+func TestAttributeMetadataVersion(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	versions := func(e *dataverse.Entity) map[string]int64 {
+		out := map[string]int64{}
+		for _, r := range schema.Metadata([]*dataverse.Entity{e}, now)[5].Rows {
+			if r[5].IsNull() || r[5].Kind != record.Int || r[5].I <= 0 {
+				t.Fatalf("%s: Version %v", r[2], r[5])
+			}
+			out[r[2].S] = r[5].I
+		}
+		return out
+	}
+	before := versions(sinktest.Account("account"))
+	if again := versions(sinktest.Account("account")); !maps.Equal(before, again) {
+		t.Errorf("versions differ between two reads of the same definition")
+	}
+	changed := sinktest.Account("account")
+	changed.Attribute("name").MaxLength = 200
+	changed.Attribute("industrycode").OptionSet.Options[1].Labels[0].Label = "Agriculture"
+	after := versions(changed)
+	for name, v := range before {
+		moved := name == "name" || name == "industrycode"
+		if (after[name] != v) != moved {
+			t.Errorf("%s: version %d -> %d (definition changed: %t)", name, v, after[name], moved)
+		}
 	}
 }

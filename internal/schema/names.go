@@ -45,6 +45,12 @@ type Options struct {
 	Schema string
 	// Prefix, when set, makes table names <Prefix>_<logicalname>.
 	Prefix string
+	// LabelView names each entity table's label view ({table} stands for
+	// the table name); empty is DefaultLabelView.
+	LabelView string
+	// LabelLanguage is the LCID of the label views' labels; 0 takes the
+	// labels of the user the metadata was read as.
+	LabelLanguage int
 }
 
 // Validate checks Schema and Prefix as DES did: letters and digits only, the
@@ -56,6 +62,11 @@ func (o Options) Validate() error {
 		}
 		if len(o.Schema) > MaxIdentifierLength {
 			return &NameError{What: "schema", Name: o.Schema, Reason: fmt.Sprintf("longer than %d characters", MaxIdentifierLength)}
+		}
+	}
+	if o.LabelView != "" {
+		if err := CheckLabelViewTemplate(o.LabelView); err != nil {
+			return err
 		}
 	}
 	if o.Prefix != "" {

@@ -33,6 +33,9 @@ type Table struct {
 	TableName
 	Entity  string
 	Columns []Column
+	// Labels is the table's label view, nil for none. EnsureTable creates
+	// or replaces it after the table; DropTable drops it first.
+	Labels *LabelView
 }
 
 // System column names, as DES created them.

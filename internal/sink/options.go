@@ -18,6 +18,10 @@ type Options struct {
 	// MaxConnections bounds a server sink's connection pool; 0 means the
 	// dialect's default. Embedded sinks use one connection.
 	MaxConnections int
+	// LabelView names each entity table's label view ({table} stands for
+	// the table's name; empty: schema.DefaultLabelView), so that the view
+	// goes with its table.
+	LabelView string
 }
 
 // Names of the sink's own tables (without prefix).
@@ -28,7 +32,12 @@ const (
 
 // TableOptions is how schema.Map names tables for this sink.
 func (o Options) TableOptions() schema.Options {
-	return schema.Options{Schema: o.Schema, Prefix: o.Prefix}
+	return schema.Options{Schema: o.Schema, Prefix: o.Prefix, LabelView: o.LabelView}
+}
+
+// LabelViewOf is the label view of table under o.
+func (o Options) LabelViewOf(table schema.TableName) schema.TableName {
+	return schema.LabelViewName(o.LabelView, table)
 }
 
 // Validate checks schema and prefix before any SQL is built.

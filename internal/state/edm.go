@@ -72,3 +72,17 @@ func timeValue(v *edmTime) time.Time {
 	}
 	return v.Time
 }
+
+// int64Prop returns the value and annotation pointers for an Int64
+// property that older rows lack.
+func int64Prop(n int64) (*edmInt64, string) {
+	v := edmInt64(n)
+	return &v, edmInt64Type
+}
+
+func int64Value(v *edmInt64) int64 {
+	if v == nil {
+		return 0
+	}
+	return int64(*v)
+}

@@ -52,8 +52,30 @@ type EntityState struct {
 	// ids carry it, so that pages of a new full read (after a re-baseline or
 	// a destination change) never look like duplicates of the last one.
 	ReadID string
+	// Sweep is the key scan that ends a full read over a table that had
+	// rows: the rows the read did not see go once it is done.
+	Sweep Sweep
+	// Swept is how many rows the last sweep removed, at SweptAt.
+	Swept   int64
+	SweptAt time.Time
 	// ETag is set by GetEntity and SaveEntity; empty means "not stored yet".
 	ETag azcore.ETag
+}
+
+// Sweep is where the sweep that ends a full read stands (sink.Sweeper).
+type Sweep struct {
+	// Scan names the key set in the destination; "" when no sweep is due
+	// (the table was empty when the read started).
+	Scan string
+	// Started: the full read reached its delta link at Version, and the
+	// source's keys are being staged from Link (the keys read's next
+	// link; "" = from the start). Keys counts the keys staged as new,
+	// Pages the pages read.
+	Started bool
+	Version int64
+	Link    string
+	Keys    int64
+	Pages   int64
 }
 
 // maxLastError keeps a runaway error text from pushing the row over the
@@ -78,6 +100,20 @@ type entityRow struct {
 	LastErrorAt     *edmTime `json:"LastErrorAt,omitempty"`
 	LastErrorAtType string   `json:"LastErrorAt@odata.type,omitempty"`
 	ReadID          string   `json:"ReadID,omitempty"`
+	// The sweep's properties were added later: older rows lack them.
+	SweepScan        string    `json:"SweepScan,omitempty"`
+	SweepStarted     bool      `json:"SweepStarted,omitempty"`
+	SweepVersion     *edmInt64 `json:"SweepVersion,omitempty"`
+	SweepVersionType string    `json:"SweepVersion@odata.type,omitempty"`
+	SweepLink        string    `json:"SweepLink,omitempty"`
+	SweepKeys        *edmInt64 `json:"SweepKeys,omitempty"`
+	SweepKeysType    string    `json:"SweepKeys@odata.type,omitempty"`
+	SweepPages       *edmInt64 `json:"SweepPages,omitempty"`
+	SweepPagesType   string    `json:"SweepPages@odata.type,omitempty"`
+	Swept            *edmInt64 `json:"Swept,omitempty"`
+	SweptType        string    `json:"Swept@odata.type,omitempty"`
+	SweptAt          *edmTime  `json:"SweptAt,omitempty"`
+	SweptAtType      string    `json:"SweptAt@odata.type,omitempty"`
 	// ODataETag is only read: list responses carry the ETag in the body.
 	ODataETag string `json:"odata.etag,omitempty"`
 }
@@ -95,6 +131,9 @@ func (st *EntityState) row() ([]byte, error) {
 	if err := checkProperty(fmt.Sprintf("link of %s/%s", st.Profile, st.Entity), st.Link); err != nil {
 		return nil, err
 	}
+	if err := checkProperty(fmt.Sprintf("sweep link of %s/%s", st.Profile, st.Entity), st.Sweep.Link); err != nil {
+		return nil, err
+	}
 	lastErr := st.LastError
 	if len(lastErr) > maxLastError {
 		lastErr = strings.ToValidUTF8(lastErr[:maxLastError], "")
@@ -109,6 +148,16 @@ func (st *EntityState) row() ([]byte, error) {
 	r.LastPoll, r.LastPollType = timeProp(st.LastPoll)
 	if lastErr != "" {
 		r.LastErrorAt, r.LastErrorAtType = timeProp(st.LastErrorAt)
+	}
+	if sw := st.Sweep; sw.Scan != "" {
+		r.SweepScan, r.SweepStarted, r.SweepLink = sw.Scan, sw.Started, sw.Link
+		r.SweepVersion, r.SweepVersionType = int64Prop(sw.Version)
+		r.SweepKeys, r.SweepKeysType = int64Prop(sw.Keys)
+		r.SweepPages, r.SweepPagesType = int64Prop(sw.Pages)
+	}
+	if !st.SweptAt.IsZero() {
+		r.Swept, r.SweptType = int64Prop(st.Swept)
+		r.SweptAt, r.SweptAtType = timeProp(st.SweptAt)
 	}
 	return json.Marshal(r)
 }
@@ -127,6 +176,11 @@ func (r *entityRow) state(etag azcore.ETag) EntityState {
 		Phase: r.Phase, Link: r.Link,
 		HighWater: int64(r.HighWater), Pages: int64(r.Pages), Read: int64(r.Read),
 		LastPoll: timeValue(r.LastPoll), LastError: r.LastError, LastErrorAt: timeValue(r.LastErrorAt), ReadID: r.ReadID,
+		Sweep: Sweep{
+			Scan: r.SweepScan, Started: r.SweepStarted, Link: r.SweepLink,
+			Version: int64Value(r.SweepVersion), Keys: int64Value(r.SweepKeys), Pages: int64Value(r.SweepPages),
+		},
+		Swept: int64Value(r.Swept), SweptAt: timeValue(r.SweptAt),
 		ETag: etag,
 	}
 }

@@ -207,6 +207,8 @@ func TestEntityStateRoundTrip(t *testing.T) {
 		LastPoll:  time.Date(2026, 11, 25, 10, 0, 0, 123456700, time.UTC),
 		LastError: "throttled: 429",
 		ReadID:    "0a1b2c3d",
+		Sweep:     Sweep{Scan: "9f8e7d6c", Started: true, Version: 1<<40 + 3, Link: "https://org/api/data/v9.2/accounts?$skiptoken=x", Keys: 12345, Pages: 3},
+		Swept:     17, SweptAt: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
 	}
 	if err := s.SaveEntity(ctx, &st); err != nil {
 		t.Fatal(err)
@@ -225,8 +227,9 @@ func TestEntityStateRoundTrip(t *testing.T) {
 		t.Fatalf("GetEntity = %+v\nwant %+v", got, st)
 	}
 
-	// A zero LastPoll and an empty Link survive too.
+	// A zero LastPoll and an empty Link survive too, and no sweep.
 	got.Phase, got.Link, got.LastPoll, got.LastError = PhaseDelta, "", time.Time{}, ""
+	got.Sweep, got.Swept, got.SweptAt = Sweep{}, 0, time.Time{}
 	if err := s.SaveEntity(ctx, &got); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"strings"
 	gosync "sync"
@@ -71,8 +70,13 @@ type ApplierOptions struct {
 	MaxDequeueCount int64
 	// ProfileTTL is how long a profile read from the store is reused (default 30 s).
 	ProfileTTL time.Duration
-	// Claims reads the bodies of claim-check messages (see PollerOptions).
+	// Claims reads the units of claim-check messages (see PollerOptions)
+	// and deletes them once applied.
 	Claims ClaimStore
+	// Pages is the process's budget of pages in memory, shared with the
+	// poller: each unit read from Blob storage takes a slot until it is
+	// applied. Nil: a budget of DefaultPageBudget for this applier alone.
+	Pages *PageBudget
 	// Requeue, when set, carries the profile's retries: a failed message is
 	// sent again after the profile's retry interval with its attempt count,
 	// and the delivery in hand ends (no sleeping in a function). Nil: the
@@ -126,49 +130,21 @@ func NewApplier(profiles ProfileStore, dest Destinations, counters CounterStore,
 	if a.o.Now == nil {
 		a.o.Now = time.Now
 	}
+	if a.o.Pages == nil {
+		a.o.Pages = NewPageBudget(DefaultPageBudget)
+	}
+	if a.o.Requeue != nil {
+		a.o.Requeue = markingRequeuer{a.o.Requeue}
+	}
 	return a
 }
 
-// Apply applies one message body. A nil error means the transport may forget
-// the message: it was applied, sent again, or kept as failed or
-// unprocessable records. A non-nil error means "redeliver it later".
-//
-// What happens to a message depends on the class of what failed
-// (errclass): a record the destination refuses is rejected alone by the
-// sink, the others are written at once, and only the rejected records go
-// through the profile's retries (a message with just them) before they
-// become failed records. A destination that cannot take the batch now
-// (unreachable, deadlock, throttling, failover: transient; a table behind
-// its metadata: schema; credentials or permissions: configuration) uses no
-// retry: the message comes back after a wait that doubles up to MaxWait,
-// however long that lasts, and the entity's counters row says why. Any
-// other error keeps the old rule: the profile's retries, then failed
-// records.
-func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, error) {
-	m, err := DecodeMessage(body)
-	if err != nil {
-		return a.unprocessable(ctx, "", body, err)
-	}
+// apply applies the batch m of one delivered message. ref is what to send
+// again on failure (for a unit, its reference, not the claimed body); body
+// is the message as it is kept when it cannot be processed.
+func (a *Applier) apply(ctx context.Context, m, ref *Message, body []byte, d Delivery) (Report, error) {
 	rep := Report{Profile: m.Profile, Entity: m.Entity}
 	log := a.o.Logger.With("profile", m.Profile, "entity", m.Entity, "message", m.ID, "dequeueCount", d.DequeueCount)
-	ref := m // what to send again on failure: the claim reference, not the claimed body
-	if m.Claim != "" {
-		full, fullBody, err := a.claimed(ctx, m)
-		if errors.Is(err, fs.ErrNotExist) {
-			// Gone for good (the poller writes it before sending the
-			// reference): no redelivery can find it.
-			return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, err))
-		}
-		if err != nil && d.DequeueCount < a.o.MaxDequeueCount && !isMalformed(err) {
-			rep.Outcome, rep.Err = Retry, err
-			log.Warn("reading a claimed message failed; the message will be redelivered", "claim", m.Claim, "err", err)
-			return rep, fmt.Errorf("message %s: %w", m.ID, err)
-		}
-		if err != nil {
-			return a.unprocessable(ctx, m.Profile, body, fmt.Errorf("claim %s: %w", m.Claim, err))
-		}
-		m, body = full, fullBody
-	}
 	cached, err := a.profile(ctx, m.Profile, false)
 	if err == nil && ((m.ProfileVersion != "" && m.ProfileVersion != cached.version) || !contains(cached.p.Entities, m.Entity)) {
 		// The poller read another version of the profile (an entity added,
@@ -423,37 +399,12 @@ func onlyRejected(m *Message, rejected []sink.Rejection) record.Batch {
 	return b
 }
 
-// claimed reads the message a claim-check message names. It must be a whole
-// message of the same profile and entity.
-func (a *Applier) claimed(ctx context.Context, ref *Message) (*Message, []byte, error) {
-	if a.o.Claims == nil {
-		return nil, nil, &MalformedError{Reason: "a claim-check message arrived but no claim store is configured"}
-	}
-	body, err := a.o.Claims.GetClaim(ctx, ref.Claim)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := DecodeMessage(body)
-	if err != nil {
-		return nil, nil, err
-	}
-	if m.Claim != "" || m.Profile != ref.Profile || m.Entity != ref.Entity {
-		return nil, nil, &MalformedError{Reason: fmt.Sprintf("claimed body is for %s/%s (claim %q), not %s/%s", m.Profile, m.Entity, m.Claim, ref.Profile, ref.Entity)}
-	}
-	return m, body, nil
-}
-
-func isMalformed(err error) bool {
-	var me *MalformedError
-	return errors.As(err, &me)
-}
-
 // keepFailed writes one failed record per rejected record of m, with that
 // record's reason.
 func (a *Applier) keepFailed(ctx context.Context, m *Message, rejected []sink.Rejection) error {
-	change := "Update"
+	change := failureChangeUpdate
 	if m.Kind == KindInitial {
-		change = "Trigger Initial Export"
+		change = failureChangeInitial
 	}
 	// Each failed record keeps a message of its own (the batch's envelope
 	// and columns, that record only), ready to be sent again by a resync:
@@ -475,7 +426,7 @@ func (a *Applier) keepFailed(ctx context.Context, m *Message, rejected []sink.Re
 	}
 	for _, d := range b.Deletes {
 		one.Batch = record.Batch{Entity: m.Entity, Deletes: []record.Delete{d}}
-		items = append(items, item{d.ID, "Delete", reasons[kindID(true, d.ID)], one.Encode()})
+		items = append(items, item{d.ID, failureChangeDelete, reasons[kindID(true, d.ID)], one.Encode()})
 	}
 	// A few blob writes at a time: thousands in a row could outlast the
 	// function's timeout.
@@ -493,6 +444,13 @@ func (a *Applier) keepFailed(ctx context.Context, m *Message, rejected []sink.Re
 	return errors.Join(errs...)
 }
 
+// Change types of the failure log, as DES wrote them (failures.Change*).
+const (
+	failureChangeUpdate  = "Update"
+	failureChangeDelete  = "Delete"
+	failureChangeInitial = "Trigger Initial Export"
+)
+
 func kindID(del bool, id string) string {
 	if del {
 		return "d:" + strings.ToLower(id)
@@ -500,6 +458,20 @@ func kindID(del bool, id string) string {
 	return "u:" + strings.ToLower(id)
 }
 
+// existing is name when a profile of that name exists, else "": a name
+// read from a message must not create storage of its own.
+func (a *Applier) existing(ctx context.Context, name string) string {
+	if name == "" {
+		return ""
+	}
+	if _, err := a.profile(ctx, name, false); err != nil {
+		return ""
+	}
+	return name
+}
+
+// unprocessable keeps body, byte for byte, under unprocessablemessages/ of
+// prof's container ("": the shared one).
 func (a *Applier) unprocessable(ctx context.Context, prof string, body []byte, cause error) (Report, error) {
 	rep := Report{Outcome: Unprocessable, Profile: prof, Err: cause}
 	a.o.Logger.Error("message rejected as unprocessable", "profile", prof, "err", cause)
@@ -537,9 +509,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// tableOptions is how the profile names its tables; poller and applier must agree.
+// tableOptions is how the profile names its tables; poller and applier must
+// agree. The label views' language is the profile's, 0 for the org's base
+// language (see Poller.labelOptions).
 func tableOptions(p profile.Profile) schema.Options {
-	return schema.Options{Schema: p.SchemaOrDefault(), Prefix: p.Prefix}
+	return schema.Options{Schema: p.SchemaOrDefault(), Prefix: p.Prefix, LabelView: p.LabelViewName(), LabelLanguage: p.LabelLanguage()}
 }
 
 // TableName is the destination table of an entity of p.

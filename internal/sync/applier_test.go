@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -127,6 +128,13 @@ type fakeFailures struct {
 	mu            gosync.Mutex
 	failed        []failure
 	unprocessable []string
+	// kept are the unprocessable bodies as stored, with their profile.
+	kept []keptBody
+}
+
+type keptBody struct {
+	profile string
+	body    []byte
 }
 
 func (f *fakeFailures) WriteFailure(_ context.Context, _, entity, id, change, reason string, payload []byte) error {
@@ -135,13 +143,15 @@ func (f *fakeFailures) WriteFailure(_ context.Context, _, entity, id, change, re
 	f.failed = append(f.failed, failure{entity, id, change, reason, payload})
 	return nil
 }
-func (f *fakeFailures) WriteUnprocessable(_ context.Context, _ string, _ []byte, reason string) error {
+func (f *fakeFailures) WriteUnprocessable(_ context.Context, profile string, body []byte, reason string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.unprocessable = append(f.unprocessable, reason)
+	f.kept = append(f.kept, keptBody{profile, bytes.Clone(body)})
 	return nil
 }
 
+// fakeClaims keeps units in memory; the name "unavailable" fails to read.
 type fakeClaims map[string][]byte
 
 func (c fakeClaims) PutClaim(_ context.Context, name string, body []byte) error {
@@ -149,14 +159,18 @@ func (c fakeClaims) PutClaim(_ context.Context, name string, body []byte) error 
 	return nil
 }
 func (c fakeClaims) GetClaim(_ context.Context, name string) ([]byte, error) {
+	if name == "unavailable" {
+		return nil, errors.New("blob service unavailable")
+	}
 	b, ok := c[name]
 	if !ok {
-		if strings.Contains(name, "gone") {
-			return nil, fmt.Errorf("claims: no blob %s: %w", name, fs.ErrNotExist)
-		}
-		return nil, errors.New("blob not found")
+		return nil, fmt.Errorf("blob %s: %w", name, fs.ErrNotExist)
 	}
 	return b, nil
+}
+func (c fakeClaims) DeleteClaim(_ context.Context, name string) error {
+	delete(c, name)
+	return nil
 }
 
 func TestApplierRetriesThenKeepsFailedRecords(t *testing.T) {
@@ -237,16 +251,20 @@ func TestApplierClaimCheck(t *testing.T) {
 		wantErr string // in the error (Retry) or the unprocessable reason
 	}{
 		{"claimed body applied", ref("account", "p/account/1.0-1.json"), claims, 1, Applied, ""},
-		{"blob unreadable: redelivered", ref("account", "p/account/missing.json"), claims, 1, Retry, "blob not found"},
-		{"blob gone: kept at once, no redelivery can find it", ref("account", "p/account/gone.json"), claims, 1, Unprocessable, "no blob p/account/gone.json"},
-		{"blob unreadable at the last delivery: kept", ref("account", "p/account/missing.json"), claims, 5, Unprocessable, "blob not found"},
+		{"unit gone: applied by an earlier delivery", ref("account", "p/account/missing.json"), claims, 1, AlreadyApplied, ""},
+		{"blob unreadable: redelivered", ref("account", "unavailable"), claims, 1, Retry, "unavailable"},
+		{"blob unreadable at the last delivery: kept", ref("account", "unavailable"), claims, 5, Unprocessable, "unavailable"},
 		{"claimed body of another entity", ref("account", "p/contact/1.0-1.json"), claims, 1, Unprocessable, "p/contact"},
 		{"no claim store", ref("account", "p/account/1.0-1.json"), nil, 1, Unprocessable, "no claim store"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, fails := &fakeSink{}, &fakeFailures{}
-			a := NewApplier(profs, fakeDest{s: s}, &fakeCounters{}, fails, &ApplierOptions{Claims: tt.claims, Logger: slog.New(slog.DiscardHandler)})
+			var store ClaimStore
+			if tt.claims != nil {
+				store = maps.Clone(tt.claims.(fakeClaims))
+			}
+			a := NewApplier(profs, fakeDest{s: s}, &fakeCounters{}, fails, &ApplierOptions{Claims: store, Logger: slog.New(slog.DiscardHandler)})
 			rep, err := a.Apply(t.Context(), tt.body, Delivery{DequeueCount: tt.d})
 			if rep.Outcome != tt.want {
 				t.Fatalf("outcome %s (%v), want %s", rep.Outcome, err, tt.want)
@@ -255,6 +273,10 @@ func TestApplierClaimCheck(t *testing.T) {
 			case Applied:
 				if err != nil || len(s.batches) != 1 || len(s.batches[0].Upserts) != len(m.Batch.Upserts) {
 					t.Fatalf("applied %d batches, %v; want the claimed batch", len(s.batches), err)
+				}
+			case AlreadyApplied:
+				if err != nil || len(s.batches) != 0 || len(fails.unprocessable) != 0 {
+					t.Fatalf("%v, %d batches, unprocessable %q; want nothing done", err, len(s.batches), fails.unprocessable)
 				}
 			case Retry:
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -272,42 +294,102 @@ func TestApplierClaimCheck(t *testing.T) {
 	}
 }
 
-// A page with one record too large for a message: Split puts it alone, the
-// poller stores that message as a claim, the applier reads it back.
-func TestClaimRoundTrip(t *testing.T) {
+// A page larger than one message travels as one unit: the poller stores it
+// under its content's name and sends a small reference, the applier reads
+// it back, applies it whole and removes it; a second delivery finds it gone
+// and does nothing. Without a claim store the page is split and a record
+// too large for any message stops the entity.
+func TestUnitRoundTrip(t *testing.T) {
 	m := sampleMessage()
 	m.Profile = "p"
 	big := m.Batch.Upserts[0]
 	big.Values = append([]record.Value(nil), big.Values...)
 	big.Values[1] = record.StringValue(strings.Repeat("x", 100_000))
-	msgs, err := Split(m, []record.Record{m.Batch.Upserts[1], big}, nil, 8<<10)
-	if err != nil || len(msgs) != 2 {
-		t.Fatalf("Split = %d messages, %v", len(msgs), err)
-	}
+	upserts := []record.Record{m.Batch.Upserts[1], big}
 	claims := fakeClaims{}
-	p := &Poller{out: sizedSender(8 << 10), o: PollerOptions{Claims: claims}}
-	p.o.Now = func() time.Time { return time.Unix(0, 42) }
-	body := msgs[1].Encode()
-	refBody, err := p.claim(t.Context(), &msgs[1], body)
-	if err != nil || len(refBody) > 1024 || len(claims) != 1 {
-		t.Fatalf("claim = %d bytes, %v, %d blobs", len(refBody), err, len(claims))
+	out := &recordingSender{max: 8 << 10}
+	p := &Poller{out: out, o: PollerOptions{Claims: claims, Logger: slog.New(slog.DiscardHandler)}}
+	base := Message{ID: "p/account/r1/4", Profile: "p", Entity: "account", Kind: KindDelta, Page: 4}
+	base.Batch.Columns = m.Batch.Columns
+	for range 2 { // the same page read twice: one name, identical references
+		if n, err := p.sendPage(t.Context(), base, upserts, nil); err != nil || n != 1 {
+			t.Fatalf("sendPage = %d, %v; want one message", n, err)
+		}
 	}
+	if len(claims) != 1 || len(out.sent) != 2 || !bytes.Equal(out.sent[0], out.sent[1]) || len(out.sent[0]) > 1024 {
+		t.Fatalf("%d units, %d messages (%d bytes); want one unit named twice by one small reference", len(claims), len(out.sent), len(out.sent[0]))
+	}
+	ref, err := DecodeMessage(out.sent[0])
+	if err != nil || !strings.HasPrefix(ref.Claim, "p/account/r1/4-") || ref.ID != "p/account/r1/4.0" {
+		t.Fatalf("reference %+v, %v", ref, err)
+	}
+	// The page changed before it was read again: another unit.
+	changed := slices.Clone(upserts)
+	changed[0].Version++
+	if _, err := p.sendPage(t.Context(), base, changed, nil); err != nil || len(claims) != 2 {
+		t.Fatalf("a changed page: %v, %d units; want a second unit", err, len(claims))
+	}
+
 	s := &fakeSink{}
 	a := NewApplier(fakeProfiles{"p": {Name: "p", Entities: []string{"account"}}}, fakeDest{s: s}, &fakeCounters{}, &fakeFailures{},
 		&ApplierOptions{Claims: claims, Logger: slog.New(slog.DiscardHandler)})
-	if rep, err := a.Apply(t.Context(), refBody, Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Applied {
+	if rep, err := a.Apply(t.Context(), out.sent[0], Delivery{DequeueCount: 1}); err != nil || rep.Outcome != Applied {
 		t.Fatalf("Apply = %v, %v", rep.Outcome, err)
 	}
-	if got := s.batches[0].Upserts[0].Values[1]; got != big.Values[1] {
-		t.Fatalf("the applied record lost its long value (%d chars)", len(got.S))
+	if len(s.batches) != 1 || len(s.batches[0].Upserts) != 2 || s.batches[0].Upserts[1].Values[1] != big.Values[1] {
+		t.Fatalf("applied %d batches; want the whole page with its long value", len(s.batches))
+	}
+	if _, ok := claims[ref.Claim]; ok || len(claims) != 1 {
+		t.Fatalf("the applied unit is still stored (%d units)", len(claims))
+	}
+	if rep, err := a.Apply(t.Context(), out.sent[1], Delivery{DequeueCount: 1}); err != nil || rep.Outcome != AlreadyApplied || len(s.batches) != 1 {
+		t.Fatalf("second delivery = %v, %v; want AlreadyApplied and nothing written", rep.Outcome, err)
+	}
+
+	// A small page travels inline, whole.
+	out.sent = nil
+	if n, err := p.sendPage(t.Context(), base, upserts[:1], nil); err != nil || n != 1 || len(claims) != 1 {
+		t.Fatalf("small page: %d messages, %v, %d units", n, err, len(claims))
+	}
+	if back, err := DecodeMessage(out.sent[0]); err != nil || back.Claim != "" || len(back.Batch.Upserts) != 1 {
+		t.Fatalf("small page message %+v, %v; want the record inline", back, err)
+	}
+
+	// A reference that could not be sent leaves its unit: another poll of
+	// the same page may have sent one naming it.
+	before := len(claims)
+	p.out = failingSender{max: 8 << 10}
+	changed[0].Version++
+	if _, err := p.sendPage(t.Context(), base, changed, nil); err == nil || len(claims) != before+1 {
+		t.Fatalf("send failing: %v, %d units; want an error and the unit kept", err, len(claims))
 	}
 
 	p.o.Claims = nil
 	var tl *TooLargeError
-	if _, err := p.claim(t.Context(), &msgs[1], body); !errors.As(err, &tl) || tl.ID != big.ID {
+	if _, err := p.sendPage(t.Context(), base, upserts, nil); !errors.As(err, &tl) || tl.ID != big.ID {
 		t.Fatalf("without a claim store: %v, want a *TooLargeError naming %s", err, big.ID)
 	}
 }
+
+type failingSender struct{ max int }
+
+func (f failingSender) Send(context.Context, []byte) error { return errors.New("queue unavailable") }
+func (f failingSender) MaxBodyBytes() int                  { return f.max }
+
+// recordingSender keeps what it is sent.
+type recordingSender struct {
+	mu   gosync.Mutex
+	max  int
+	sent [][]byte
+}
+
+func (r *recordingSender) Send(_ context.Context, body []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, body)
+	return nil
+}
+func (r *recordingSender) MaxBodyBytes() int { return r.max }
 
 type sizedSender int
 
@@ -399,6 +481,9 @@ func TestApplierRequeuesClaimsUntilFailed(t *testing.T) {
 		if rep.Outcome != Retry {
 			break
 		}
+		if _, ok := claims[ref.Claim]; !ok {
+			t.Fatal("the unit was removed although its reference was sent again")
+		}
 		next := q.sent[len(q.sent)-1].body
 		if bytes.Equal(next, body) {
 			t.Fatalf("copy %d is identical to the message it replaces", len(q.sent))
@@ -413,6 +498,9 @@ func TestApplierRequeuesClaimsUntilFailed(t *testing.T) {
 	}
 	if n := len(m.Batch.Upserts) + len(m.Batch.Deletes); len(fails.failed) != n {
 		t.Fatalf("%d failed records, want %d", len(fails.failed), n)
+	}
+	if _, ok := claims[ref.Claim]; ok {
+		t.Fatal("the unit is still stored after its records were kept as failed records")
 	}
 }
 
@@ -678,4 +766,67 @@ func TestApplierRereadsAChangedProfile(t *testing.T) {
 	if len(fails.unprocessable) != 0 {
 		t.Fatalf("unprocessable: %q", fails.unprocessable)
 	}
+}
+
+// A message that cannot be understood goes to its profile's container
+// when its body names a profile that exists (however broken the rest),
+// else to the shared one; its bytes are kept exactly, binary included.
+func TestUnprocessableKeptWithItsProfile(t *testing.T) {
+	profiles := fakeProfiles{"crm": {Name: "crm", Entities: []string{"account"}}}
+	binary := []byte{0xff, 0xfe, 0x00, '{', 0x80, '"', 0xc3}
+	tests := []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"unknown version", []byte(`{"v":9,"profile":"crm","entity":"account","kind":"delta"}`), "crm"},
+		{"broken record after the profile", []byte(`{"v":1,"id":"x","profile":"crm","entity":"account","kind":"delta","columns":[["name","string"]],"upserts":[["no-guid",1,["x"]]]}`), "crm"},
+		{"truncated after the profile", []byte(`{"v":1,"profile":"crm","entity":"acc`), "crm"},
+		{"profile that does not exist", []byte(`{"v":9,"profile":"nosuch","entity":"account"}`), ""},
+		{"profile not a string", []byte(`{"v":9,"profile":7}`), ""},
+		{"broken before the profile", []byte(`{"v":9,"x":[1,,2],"profile":"crm"}`), ""},
+		{"binary", binary, ""},
+		{"not JSON", []byte("hello"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fails := &fakeFailures{}
+			a := NewApplier(profiles, fakeDest{s: &fakeSink{}}, &fakeCounters{}, fails, &ApplierOptions{Logger: slog.New(slog.DiscardHandler)})
+			rep, err := a.Apply(t.Context(), tt.body, Delivery{DequeueCount: 1})
+			if err != nil || rep.Outcome != Unprocessable || len(fails.kept) != 1 {
+				t.Fatalf("Apply = %+v, %v; kept %d; want one unprocessable", rep, err, len(fails.kept))
+			}
+			if k := fails.kept[0]; k.profile != tt.want || !bytes.Equal(k.body, tt.body) {
+				t.Fatalf("kept in %q: %q; want %q, the body byte for byte", k.profile, k.body, tt.want)
+			}
+		})
+	}
+}
+
+// The page budget lets n holders in at once; the next waits for a release
+// or gives up with its context.
+func TestPageBudget(t *testing.T) {
+	b := NewPageBudget(2)
+	ctx := t.Context()
+	for range 2 {
+		if err := b.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := b.Acquire(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a third Acquire = %v, want it to wait until its context ends", err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- b.Acquire(ctx) }()
+	b.Release()
+	if err := <-got; err != nil {
+		t.Fatalf("Acquire after a Release = %v", err)
+	}
+	var none *PageBudget // no budget: room for everything
+	if err := none.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	none.Release()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/profile"
@@ -111,7 +112,9 @@ func CleanupColumns(ctx context.Context, prof profile.Profile, entity string, sr
 	if err != nil {
 		return nil, fmt.Errorf("reading metadata of %s: %w", entity, err)
 	}
-	t, err := schema.Map(meta, tableOptions(prof))
+	// With the label view as the poller makes it: the view is made again
+	// without the dropped columns.
+	t, err := schema.Map(meta, labelOptions(ctx, prof, src, slog.Default()))
 	if err != nil {
 		return nil, fmt.Errorf("mapping metadata of %s to a table: %w", entity, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -84,7 +85,9 @@ func (e *MalformedError) Unwrap() error { return e.Err }
 
 // Encode renders m as JSON.
 func (m *Message) Encode() []byte {
-	b := make([]byte, 0, 256+len(m.Batch.Upserts)*64*max(1, len(m.Batch.Columns)))
+	// About 25 bytes per value for a typical wide entity; append grows the
+	// rare page of long texts. Over-sizing costs a page's worth of memory.
+	b := make([]byte, 0, 256+len(m.Batch.Upserts)*(64+26*len(m.Batch.Columns))+len(m.Batch.Deletes)*56)
 	b = append(b, `{"v":`...)
 	b = strconv.AppendInt(b, MessageVersion, 10)
 	b = appendField(b, "id", m.ID)
@@ -220,7 +223,7 @@ func decodeMessage(body []byte) (*Message, error) {
 	m := &Message{}
 	var version int64
 	seenVersion := false
-	var rawUpserts, rawDeletes jsontext.Value
+	var rawUpserts jsontext.Value
 	seenColumns := false
 	for d.PeekKind() != '}' {
 		tok, err := d.ReadToken()
@@ -254,12 +257,17 @@ func decodeMessage(body []byte) (*Message, error) {
 			m.Batch.Columns, err = readColumns(d)
 			seenColumns = true
 		case "upserts":
+			if seenColumns {
+				// The encoder writes columns first: decode the rows in the
+				// same pass, without holding their text twice.
+				m.Batch.Upserts, err = readUpserts(d, m.Batch.Columns)
+				break
+			}
 			// Columns may follow upserts in hand-written bodies; decode rows afterwards.
 			rawUpserts, err = d.ReadValue()
 			rawUpserts = bytes.Clone(rawUpserts)
 		case "deletes":
-			rawDeletes, err = d.ReadValue()
-			rawDeletes = bytes.Clone(rawDeletes)
+			m.Batch.Deletes, err = readDeletes(d)
 		case "claim":
 			m.Claim, err = readString(d, name)
 		case "pv":
@@ -297,7 +305,7 @@ func decodeMessage(body []byte) (*Message, error) {
 		return nil, &MalformedError{Reason: fmt.Sprintf("unknown kind %q", m.Kind)}
 	case len(rawUpserts) > 0 && !seenColumns:
 		return nil, &MalformedError{Reason: `"upserts" without "columns"`}
-	case m.Claim != "" && (len(rawUpserts) > 2 || len(rawDeletes) > 2):
+	case m.Claim != "" && (len(rawUpserts) > 2 || len(m.Batch.Upserts) > 0 || len(m.Batch.Deletes) > 0):
 		return nil, &MalformedError{Reason: `a "claim" message carries records of its own`}
 	}
 	m.Batch.Entity = m.Entity
@@ -308,14 +316,36 @@ func decodeMessage(body []byte) (*Message, error) {
 		}
 		m.Batch.Upserts = ups
 	}
-	if len(rawDeletes) > 0 {
-		dels, err := readDeletes(jsontext.NewDecoder(bytes.NewReader(rawDeletes)))
-		if err != nil {
-			return nil, err
-		}
-		m.Batch.Deletes = dels
-	}
 	return m, nil
+}
+
+// namedProfile reads the top-level "profile" of a body that may not be a
+// valid message (an unknown version, a broken record, a truncated body):
+// the tokens are read up to that field or the first syntax error. "" when
+// the body names none.
+func namedProfile(body []byte) string {
+	d := jsontext.NewDecoder(bytes.NewReader(body))
+	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '{' {
+		return ""
+	}
+	for d.PeekKind() != '}' {
+		tok, err := d.ReadToken()
+		if err != nil || tok.Kind() != '"' {
+			return ""
+		}
+		if tok.String() != "profile" {
+			if err := d.SkipValue(); err != nil {
+				return ""
+			}
+			continue
+		}
+		v, err := d.ReadToken()
+		if err != nil || v.Kind() != '"' {
+			return ""
+		}
+		return v.String()
+	}
+	return ""
 }
 
 func expect(d *jsontext.Decoder, kind jsontext.Kind) error {
@@ -400,13 +430,13 @@ func readUpserts(d *jsontext.Decoder, cols []record.Column) ([]record.Record, er
 		if err := expect(d, '['); err != nil {
 			return nil, err
 		}
-		id, err := readString(d, fmt.Sprintf("upserts[%d].id", i))
+		id, err := readString(d, "")
 		if err != nil {
-			return nil, err
+			return nil, renamed(err, fmt.Sprintf("upserts[%d].id", i))
 		}
-		ver, err := readInt(d, fmt.Sprintf("upserts[%d].version", i))
+		ver, err := readInt(d, "")
 		if err != nil {
-			return nil, err
+			return nil, renamed(err, fmt.Sprintf("upserts[%d].version", i))
 		}
 		if err := checkID(id, "upserts", i); err != nil {
 			return nil, err
@@ -441,7 +471,8 @@ func readUpserts(d *jsontext.Decoder, cols []record.Column) ([]record.Record, er
 		}
 		out = append(out, record.Record{ID: id, Version: ver, Values: vals})
 	}
-	return out, nil
+	_, err := d.ReadToken() // ] of the list
+	return out, err
 }
 
 func readDeletes(d *jsontext.Decoder) ([]record.Delete, error) {
@@ -454,13 +485,13 @@ func readDeletes(d *jsontext.Decoder) ([]record.Delete, error) {
 		if err := expect(d, '['); err != nil {
 			return nil, err
 		}
-		id, err := readString(d, fmt.Sprintf("deletes[%d].id", i))
+		id, err := readString(d, "")
 		if err != nil {
-			return nil, err
+			return nil, renamed(err, fmt.Sprintf("deletes[%d].id", i))
 		}
-		ver, err := readInt(d, fmt.Sprintf("deletes[%d].version", i))
+		ver, err := readInt(d, "")
 		if err != nil {
-			return nil, err
+			return nil, renamed(err, fmt.Sprintf("deletes[%d].version", i))
 		}
 		if err := checkID(id, "deletes", i); err != nil {
 			return nil, err
@@ -470,7 +501,18 @@ func readDeletes(d *jsontext.Decoder) ([]record.Delete, error) {
 		}
 		out = append(out, record.Delete{ID: id, Version: ver})
 	}
-	return out, nil
+	_, err := d.ReadToken() // ] of the list
+	return out, err
+}
+
+// renamed puts the field's name into an error of readString or readInt
+// called without one: the name is formatted only when something is wrong.
+func renamed(err error, field string) error {
+	var me *MalformedError
+	if errors.As(err, &me) {
+		return &MalformedError{Reason: strings.Replace(me.Reason, `""`, strconv.Quote(field), 1), Err: me.Err}
+	}
+	return err
 }
 
 func checkID(id, list string, i int) error {

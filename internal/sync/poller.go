@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,9 @@ import (
 type Source interface {
 	Entity(ctx context.Context, logicalName string) (*dataverse.Entity, error)
 	NewChangesPager(e *dataverse.Entity, o *dataverse.ChangesOptions) *dataverse.ChangesPager
+	// NewKeysPager reads every (id, version) of an entity: the sweep that
+	// ends a full read over a table that had rows.
+	NewKeysPager(e *dataverse.Entity, o *dataverse.KeysOptions) *dataverse.KeysPager
 }
 
 // Sender puts message bodies durably on the queue.
@@ -55,25 +59,51 @@ type PollerOptions struct {
 	// MaxPages bounds the pages read per entity in one invocation (default 50),
 	// so a large initial read spreads over several short invocations.
 	MaxPages int
+	// MaxKeyPages bounds the pages of keys a sweep stages per entity in
+	// one invocation (default 50).
+	MaxKeyPages int
+	// Failures keeps a metadata change that cannot be applied (metadata/).
+	// Nil: it is logged only.
+	Failures MetadataFailureWriter
 	// Budget bounds the wall time of one invocation (default 4 minutes); the
 	// page in flight is finished, then the poll stops.
 	Budget time.Duration
+	// Concurrency is how many entities are read at once (default 4): each
+	// entity's pages follow one another (a nextLink chain), so entities in
+	// parallel are what keeps a large read moving while one page is being
+	// stored and enqueued. Each keeps its own checkpoint order.
+	Concurrency int
 	// MetadataTTL is how long an entity definition is reused before it is read
 	// again (default 10 minutes). A page whose globalmetadataversion differs
 	// from the one seen before makes the next poll read it at once.
 	MetadataTTL time.Duration
-	// Claims keeps messages larger than the transport carries (a record
-	// with a long memo). Nil: such a record stops its entity with a
-	// *TooLargeError.
+	// Pages, when set, is the process's budget of pages in memory, shared
+	// with the applier: a page read takes a slot until it is enqueued.
+	Pages *PageBudget
+	// Claims keeps each page larger than one message carries as one unit
+	// in Blob storage (see sendPage). Nil: such a page is split into
+	// messages of the transport's size, and a record larger than that
+	// stops its entity with a *TooLargeError.
 	Claims ClaimStore
 	Logger *slog.Logger
 	Now    func() time.Time
 }
 
-// ClaimStore keeps message bodies too large for the transport (claim check).
+// MetadataFailureWriter keeps a metadata change that could not be applied,
+// with its reason, under metadata/ of the profile's failures container.
+type MetadataFailureWriter interface {
+	WriteMetadataFailure(ctx context.Context, profile, entity, changeType, reason string, payload []byte) error
+}
+
+// ClaimStore keeps pages too large for one message as units in Blob
+// storage (claim check).
 type ClaimStore interface {
+	// PutClaim stores body under name, replacing any blob of that name.
 	PutClaim(ctx context.Context, name string, body []byte) error
+	// GetClaim reads a body; one that is not there matches fs.ErrNotExist.
 	GetClaim(ctx context.Context, name string) ([]byte, error)
+	// DeleteClaim removes a body; one already gone is not an error.
+	DeleteClaim(ctx context.Context, name string) error
 }
 
 // Poller reads changes of every profile's entities and enqueues them, saving
@@ -99,8 +129,14 @@ func NewPoller(src Source, profiles ProfileStore, entities EntityStore, dest Des
 	if p.o.MaxPages <= 0 {
 		p.o.MaxPages = 50
 	}
+	if p.o.MaxKeyPages <= 0 {
+		p.o.MaxKeyPages = 50
+	}
 	if p.o.Budget <= 0 {
 		p.o.Budget = 4 * time.Minute
+	}
+	if p.o.Concurrency <= 0 {
+		p.o.Concurrency = 4
 	}
 	if p.o.MetadataTTL <= 0 {
 		p.o.MetadataTTL = 10 * time.Minute
@@ -123,6 +159,9 @@ type EntityResult struct {
 	Deletes         int
 	Messages        int
 	CaughtUp        bool // the read reached a deltaLink: nothing more to read now
+	// Swept is the rows a sweep removed in this poll (the end of a full
+	// read over a table that had rows).
+	Swept int
 	// Superseded: another poll of the entity saved its state first; this
 	// one stopped without error.
 	Superseded bool
@@ -151,7 +190,11 @@ func (p *Poller) PollAll(ctx context.Context) ([]EntityResult, error) {
 		return nil, fmt.Errorf("listing profiles: %w", err)
 	}
 	deadline := p.o.Now().Add(p.o.Budget)
-	var results []EntityResult
+	type job struct {
+		prof   profile.Profile
+		entity string
+	}
+	var jobs []job
 	for _, prof := range profiles {
 		if !prof.IsActive() {
 			// Deactivated: no reads. Messages already queued are still
@@ -159,13 +202,24 @@ func (p *Poller) PollAll(ctx context.Context) ([]EntityResult, error) {
 			continue
 		}
 		for _, ent := range prof.Entities {
-			r := p.pollEntity(ctx, prof, ent, deadline)
-			if r.Err != nil {
-				p.entityFailed(ctx, prof.Name, ent, r.Err)
-			}
-			results = append(results, r)
+			jobs = append(jobs, job{prof, ent})
 		}
 	}
+	results := make([]EntityResult, len(jobs))
+	sem := make(chan struct{}, p.o.Concurrency)
+	var wg gosync.WaitGroup
+	for i, j := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r := p.pollEntity(ctx, j.prof, j.entity, deadline)
+			if r.Err != nil {
+				p.entityFailed(ctx, j.prof.Name, j.entity, r.Err)
+			}
+			results[i] = r
+		})
+	}
+	wg.Wait()
 	return results, nil
 }
 
@@ -227,8 +281,8 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	}
 	if st.Phase == state.PhaseRebaseline {
 		// The old delta token expired: read everything again. Rows deleted
-		// meanwhile cannot be seen by a full read; DeleteLog/tombstones keep
-		// what was seen, and reconciliation is a separate step.
+		// meanwhile cannot be seen by a full read: the sweep that ends it
+		// removes them (sweep.go).
 		st.Phase, st.Link = state.PhaseInitial, ""
 	}
 	res.Phase = st.Phase
@@ -259,6 +313,7 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	if err := p.ensureTable(ctx, prof, meta); err != nil {
 		if errors.Is(err, schema.ErrIncompatibleChange) {
 			// Logged once by PollAll; from the next poll on, skipped.
+			p.metadataFailure(ctx, log, prof, meta, &st, err)
 			st.Phase, st.LastError, st.LastErrorAt = state.PhaseBlocked, err.Error(), p.o.Now().UTC()
 			if serr := p.entities.SaveEntity(ctx, &st); serr != nil {
 				err = errors.Join(err, fmt.Errorf("saving blocked state: %w", serr))
@@ -267,12 +322,49 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		res.Err = err
 		return res
 	}
+	if st.Link == "" && st.Phase == state.PhaseInitial {
+		if err := p.planSweep(ctx, log, prof, entity, &st); err != nil {
+			res.Err = err
+			return res
+		}
+	}
 
 	pager := p.src.NewChangesPager(meta, &dataverse.ChangesOptions{Link: withSelect(st.Link, meta)})
 	reread := false
 	revived := map[string]struct{}{} // ids upserted by this delta read so far
-	for pager.More() && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
-		page, err := pager.NextPage(ctx)
+	// ahead is the next page, being read while the one before it is stored
+	// and enqueued. The pager is touched by one goroutine at a time: the
+	// loop does not call it while a read ahead is pending.
+	var ahead chan pageRead
+	// held: the page in hand holds a slot of the process's page budget
+	// until it is enqueued.
+	held := false
+	release := func() {
+		if held {
+			p.o.Pages.Release()
+			held = false
+		}
+	}
+	defer func() {
+		release()
+		if ahead != nil {
+			if r := <-ahead; r.held { // dropped; nothing checkpointed it
+				p.o.Pages.Release()
+			}
+		}
+	}()
+	for (ahead != nil || pager.More()) && res.Pages < p.o.MaxPages && p.o.Now().Before(deadline) {
+		release()
+		var page *dataverse.ChangesPage
+		var err error
+		readStart := time.Now()
+		if ahead != nil {
+			r := <-ahead
+			ahead, page, err, held = nil, r.page, r.err, r.held
+		} else if err = p.o.Pages.Acquire(ctx); err == nil {
+			held = true
+			page, err = pager.NextPage(ctx)
+		}
 		if err == nil && p.metadataMoved(entity, page.MetadataVersion) && !reread {
 			// The org's schema changed since the definition was read, so this
 			// page may lack new columns. Drop it (nothing was checkpointed),
@@ -306,7 +398,21 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		if page.Delta {
 			dropRevived(page, revived)
 		}
+		if page.NextLink != "" && res.Pages+1 < p.o.MaxPages && p.o.Now().Before(deadline) && pager.More() {
+			ahead = make(chan pageRead, 1)
+			go func(ch chan<- pageRead) {
+				if err := p.o.Pages.Acquire(ctx); err != nil {
+					ch <- pageRead{err: err}
+					return
+				}
+				next, err := pager.NextPage(ctx)
+				ch <- pageRead{next, err, true}
+			}(ahead)
+		}
+		ups, dels := len(page.Upserts), len(page.Deletes)
+		enqueueStart := time.Now()
 		n, err := p.enqueuePage(ctx, prof, entity, &st, page)
+		enqueued := time.Since(enqueueStart)
 		if errors.Is(err, state.ErrConflict) {
 			return p.superseded(log, res, st.Pages+1)
 		}
@@ -322,9 +428,10 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			st.Link = page.DeltaLink
 			st.Phase = state.PhaseDelta
 			res.CaughtUp = true
+			startSweep(&st)
 		}
 		st.Pages++
-		st.Read += int64(len(page.Upserts) + len(page.Deletes))
+		st.Read += int64(ups + dels)
 		st.LastPoll = p.o.Now().UTC()
 		st.LastError, st.LastErrorAt = "", time.Time{}
 		if err := p.entities.SaveEntity(ctx, &st); err != nil {
@@ -334,13 +441,20 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 			res.Err = fmt.Errorf("saving position: %w", err)
 			return res
 		}
+		// Where a page's time goes: waiting for it (the read, or what is
+		// left of the read ahead) and storing, enqueueing, checkpointing it.
+		log.Debug("page enqueued", "page", st.Pages, "rows", ups+dels, "messages", n,
+			"waited", enqueueStart.Sub(readStart), "enqueued", enqueued, "checkpointed", time.Since(enqueueStart)-enqueued)
 		res.Pages++
-		res.Upserts += len(page.Upserts)
-		res.Deletes += len(page.Deletes)
+		res.Upserts += ups
+		res.Deletes += dels
 		res.Messages += n
 		res.Phase = st.Phase
 		if page.UntypedLookups > 0 {
 			log.Warn("polymorphic lookups arrived without a target entity type; their _entitytype columns are empty", "count", page.UntypedLookups, "page", st.Pages)
+		}
+		if page.UnnamedLookups > 0 {
+			log.Warn("lookups arrived without a FormattedValue annotation; their name columns are empty", "count", page.UnnamedLookups, "page", st.Pages)
 		}
 		if res.CaughtUp {
 			break
@@ -349,7 +463,38 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 	if res.Upserts+res.Deletes > 0 {
 		log.Info("poll", "phase", res.Phase, "pages", res.Pages, "upserts", res.Upserts, "deletes", res.Deletes, "messages", res.Messages, "caughtUp", res.CaughtUp)
 	}
+	if res.CaughtUp && st.Phase == state.PhaseDelta && st.Sweep.Started {
+		// The changes come first; the sweep's key scan uses what is left
+		// of the poll.
+		n, err := p.advanceSweep(ctx, log, prof, meta, &st, deadline)
+		res.Swept = n
+		if errors.Is(err, errSuperseded) {
+			return p.superseded(log, res, st.Pages)
+		}
+		if err != nil {
+			res.Err = fmt.Errorf("sweep: %w", err)
+		}
+	}
 	return res
+}
+
+// metadataFailure keeps the metadata change the table cannot follow
+// under metadata/ (the entity definition as read, with the reason).
+func (p *Poller) metadataFailure(ctx context.Context, log *slog.Logger, prof profile.Profile, meta *dataverse.Entity, st *state.EntityState, cause error) {
+	if p.o.Failures == nil {
+		return
+	}
+	change := failureChangeUpdate
+	if st.Phase == state.PhaseInitial {
+		change = failureChangeInitial
+	}
+	payload, err := json.Marshal(meta)
+	if err == nil {
+		err = p.o.Failures.WriteMetadataFailure(ctx, prof.Name, meta.LogicalName, change, cause.Error(), payload)
+	}
+	if err != nil {
+		log.Warn("keeping the metadata failure failed", "err", err)
+	}
 }
 
 // superseded ends a poll that lost the race for the entity's state to
@@ -361,6 +506,13 @@ func (p *Poller) superseded(log *slog.Logger, res EntityResult, page int64) Enti
 	log.Info("another poll advanced this entity first; this one stops", "page", page)
 	res.Superseded = true
 	return res
+}
+
+// pageRead is a page read ahead, or why it could not be read.
+type pageRead struct {
+	page *dataverse.ChangesPage
+	err  error
+	held bool // a slot of the page budget is held for it
 }
 
 // enqueuePage turns a page into messages and sends them. Deletes are stamped
@@ -415,48 +567,17 @@ func (p *Poller) enqueuePage(ctx context.Context, prof profile.Profile, entity s
 		Page:           st.Pages + 1,
 	}
 	base.Batch.Columns = page.Columns
-	msgs, err := Split(base, page.Upserts, dels, p.out.MaxBodyBytes())
-	if err != nil {
-		return 0, fmt.Errorf("page %d: %w", st.Pages+1, err)
-	}
-	for i := range msgs {
-		body := msgs[i].Encode()
-		if len(body) > p.out.MaxBodyBytes() {
-			if body, err = p.claim(ctx, &msgs[i], body); err != nil {
-				return i, fmt.Errorf("page %d part %d: %w", st.Pages+1, i, err)
-			}
-		}
-		if err := p.out.Send(ctx, body); err != nil {
-			return i, fmt.Errorf("enqueueing page %d part %d: %w", st.Pages+1, i, err)
-		}
-	}
-	return len(msgs), nil
-}
-
-// claim stores a message too large for the transport as a blob and returns
-// the small reference message to send instead. The name is new on every
-// call: a message sent before a crash keeps naming what it carried.
-func (p *Poller) claim(ctx context.Context, m *Message, body []byte) ([]byte, error) {
-	if p.o.Claims == nil {
-		id := ""
-		if len(m.Batch.Upserts) > 0 {
-			id = m.Batch.Upserts[0].ID
-		}
-		return nil, &TooLargeError{Entity: m.Entity, ID: id, Size: len(body), Limit: p.out.MaxBodyBytes()}
-	}
-	name := fmt.Sprintf("%s/%s/%d.%d-%d.json", m.Profile, m.Entity, m.Page, m.Part, p.o.Now().UnixNano())
-	if err := p.o.Claims.PutClaim(ctx, name, body); err != nil {
-		return nil, fmt.Errorf("storing a %d-byte message as a claim: %w", len(body), err)
-	}
-	ref := m.envelope()
-	ref.Claim = name
-	return ref.Encode(), nil
+	// The page's records go with the messages: once encoded, nothing here
+	// holds them while the unit is stored and enqueued.
+	upserts := page.Upserts
+	page.Upserts = nil
+	return p.sendPage(ctx, base, upserts, dels)
 }
 
 // ensureTable creates or evolves the entity's table when its metadata is new
 // to this process or has changed since it was last ensured.
 func (p *Poller) ensureTable(ctx context.Context, prof profile.Profile, meta *dataverse.Entity) error {
-	t, err := schema.Map(meta, tableOptions(prof))
+	t, err := schema.Map(meta, labelOptions(ctx, prof, p.src, p.o.Logger))
 	if err != nil {
 		return fmt.Errorf("mapping metadata to a table: %w", err)
 	}
@@ -494,7 +615,39 @@ func (p *Poller) ensureTable(ctx context.Context, prof profile.Profile, meta *da
 }
 
 func fingerprint(t schema.Table) string {
-	return fmt.Sprintf("%s.%s%v", t.Schema, t.Name, t.Columns)
+	fp := fmt.Sprintf("%s.%s%v", t.Schema, t.Name, t.Columns)
+	if t.Labels != nil {
+		fp += fmt.Sprintf(" view %s lang %d", t.Labels.Name, t.Labels.Language)
+	}
+	return fp
+}
+
+// LanguageSource knows the org's base language (dataverse.Client does).
+type LanguageSource interface {
+	BaseLanguage(ctx context.Context) (int, error)
+}
+
+// labelOptions is tableOptions with the label views' language resolved:
+// the profile's, else the org's base language when src knows it. Without
+// it the labels are those of the user the metadata is read as (the
+// application user's language, usually the base language), and a warning
+// says so.
+func labelOptions(ctx context.Context, prof profile.Profile, src any, log *slog.Logger) schema.Options {
+	o := tableOptions(prof)
+	if o.LabelLanguage != 0 {
+		return o
+	}
+	ls, ok := src.(LanguageSource)
+	if !ok {
+		return o
+	}
+	lang, err := ls.BaseLanguage(ctx)
+	if err != nil {
+		log.Warn("the org's base language could not be read; label views show the labels of the metadata's user", "profile", prof.Name, "err", err)
+		return o
+	}
+	o.LabelLanguage = lang
+	return o
 }
 
 type cachedMeta struct {

@@ -135,16 +135,16 @@ func (s *Sink) applyUpserts(ctx context.Context, tx pgx.Tx, table schema.TableNa
 	}
 	quoted := make([]string, len(names))
 	for i, n := range names {
-		quoted[i] = quote(n)
+		quoted[i] = ident(n)
 	}
 	// The staging table takes its column types from the target, so COPY
 	// checks every value against the real column (lengths, int range).
 	stage := stageName(table, names, cols)
 	if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DELETE ROWS AS SELECT %s FROM %s WITH NO DATA",
-		quote(stage), strings.Join(quoted, ", "), qualified(table))); err != nil {
+		ident(stage), strings.Join(quoted, ", "), qualified(table))); err != nil {
 		return 0, fmt.Errorf("create staging table: %w", err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, &stageSource{rows: p.Upserts, vals: make([]any, len(names))}); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, lowerAll(names), &stageSource{rows: p.Upserts, vals: make([]any, len(names))}); err != nil {
 		// The staging table has the target's types: a value the column
 		// cannot hold stops the COPY at its line.
 		return 0, fmt.Errorf("copy to staging table: %w", failedAt(err, func(i int) (int, bool) { return i, 0 <= i && i < len(p.Upserts) }))
@@ -170,16 +170,16 @@ func upsertSQL(table, tombs schema.TableName, stage string, cols []string) strin
 	for _, c := range cols[2:] {
 		fmt.Fprintf(&sets, ", %s = EXCLUDED.%s", c, c)
 	}
-	id, v := quote(schema.ColID), quote(schema.ColVersion)
+	id, v := ident(schema.ColID), ident(schema.ColVersion)
 	return fmt.Sprintf(`INSERT INTO %s AS t (%s, %s, %s)
 SELECT $1, $1%s FROM %s s
-WHERE coalesce((SELECT x."VersionNumber" FROM %s x WHERE x."TableName" = $2 AND x."Id" = s.%s), -1) < s.%s
+WHERE coalesce((SELECT x.versionnumber FROM %s x WHERE x.tablename = $2 AND x.id = s.%s), -1) < s.%s
 ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s, %s = EXCLUDED.%s%s
 WHERE t.%s < EXCLUDED.%s`,
-		qualified(table), quote(schema.ColSinkCreatedOn), quote(schema.ColSinkModifiedOn), strings.Join(cols, ", "),
-		sel.String(), quote(stage),
+		qualified(table), ident(schema.ColSinkCreatedOn), ident(schema.ColSinkModifiedOn), strings.Join(cols, ", "),
+		sel.String(), ident(stage),
 		qualified(tombs), id, v,
-		id, quote(schema.ColSinkModifiedOn), quote(schema.ColSinkModifiedOn), v, v, sets.String(),
+		id, ident(schema.ColSinkModifiedOn), ident(schema.ColSinkModifiedOn), v, v, sets.String(),
 		v, v)
 }
 
@@ -221,12 +221,12 @@ func putValues(dst []any, r *record.Record) error {
 // whether a row existed before ($1 ids, $2 versions, $3 table name, $4 now).
 // All parts see the snapshot taken before the statement.
 func deleteSQL(table, tombs schema.TableName) string {
-	id, v := quote(schema.ColID), quote(schema.ColVersion)
+	id, v := ident(schema.ColID), ident(schema.ColVersion)
 	return fmt.Sprintf(`WITH d AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) AS d(id, v)),
 gone AS (DELETE FROM %[1]s t USING d WHERE t.%[3]s = d.id AND t.%[4]s <= d.v RETURNING t.%[3]s AS id),
-raised AS (INSERT INTO %[2]s AS x ("TableName", "Id", "VersionNumber", "DeletedOn") SELECT $3, d.id, d.v, $4 FROM d
-	ON CONFLICT ("TableName", "Id") DO UPDATE SET "VersionNumber" = EXCLUDED."VersionNumber", "DeletedOn" = EXCLUDED."DeletedOn"
-	WHERE x."VersionNumber" < EXCLUDED."VersionNumber" RETURNING x."Id" AS id)
+raised AS (INSERT INTO %[2]s AS x (tablename, id, versionnumber, deletedon) SELECT $3, d.id, d.v, $4 FROM d
+	ON CONFLICT (tablename, id) DO UPDATE SET versionnumber = EXCLUDED.versionnumber, deletedon = EXCLUDED.deletedon
+	WHERE x.versionnumber < EXCLUDED.versionnumber RETURNING x.id AS id)
 SELECT d.id::text, d.v, g.id IS NOT NULL, EXISTS (SELECT 1 FROM %[1]s t WHERE t.%[3]s = d.id)
 FROM d LEFT JOIN gone g ON g.id = d.id LEFT JOIN raised r ON r.id = d.id
 WHERE g.id IS NOT NULL OR r.id IS NOT NULL`, qualified(table), qualified(tombs), id, v)
@@ -275,7 +275,7 @@ func (s *Sink) applyDeletes(ctx context.Context, tx pgx.Tx, table schema.TableNa
 		return 0, fmt.Errorf("delete: %w", err)
 	}
 	if s.opts.WriteDeleteLog && len(logIDs) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO `+qualified(s.opts.DeleteLog())+` ("Id", "EntityName", "RecordId", "SinkDeleteTime", "VersionNumber")
+		if _, err := tx.Exec(ctx, `INSERT INTO `+qualified(s.opts.DeleteLog())+` (id, entityname, recordid, sinkdeletetime, versionnumber)
 SELECT l.id, $2, l.rec, $4, l.v FROM unnest($1::uuid[], $3::text[], $5::bigint[]) AS l(id, rec, v)`,
 			logIDs, entity, logRecs, now, logVers); err != nil {
 			return 0, fmt.Errorf("delete log: %w", err)

@@ -49,7 +49,7 @@ FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDE
 
 func isSystem(name string) bool {
 	for _, c := range schema.SystemColumns {
-		if c.Name == name {
+		if lower(c.Name) == name {
 			return true
 		}
 	}
@@ -72,10 +72,17 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 	}
 	defer s.cols.Forget(t.TableName)
 	var stmts []string
+	view := s.labelViewOf(t.TableName, t.Labels)
+	var viewErr error
 	err := s.pool.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockTable(ctx, tx, t.TableName); err != nil {
 			return err
 		}
+		// The label view is made again around the table's DDL. Failing
+		// that (a view of the user's own reads it) keeps the old view and
+		// the table follows its metadata all the same, unless a column the
+		// view reads must change type: PostgreSQL's error then says why.
+		keepView := inSavepoint(ctx, tx, func(tx pgx.Tx) error { return dropLabelView(ctx, tx, view) })
 		existing, err := readColumns(ctx, tx, t.TableName)
 		if err != nil {
 			return err
@@ -88,6 +95,10 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 				return err
 			}
 		}
+		viewErr = keepView
+		if keepView == nil && t.Labels != nil {
+			viewErr = inSavepoint(ctx, tx, func(tx pgx.Tx) error { return createLabelView(ctx, tx, view, t.TableName, t.Labels) })
+		}
 		return nil
 	})
 	if err != nil {
@@ -96,6 +107,9 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 	if len(stmts) > 0 {
 		s.pool.bump()
 		s.opts.Log().InfoContext(ctx, "postgres sink: table ensured", "table", t.TableName.String(), "statements", len(stmts))
+	}
+	if viewErr != nil {
+		s.opts.Log().WarnContext(ctx, "postgres sink: label view not made again; the table is up to date", "table", t.TableName.String(), "view", view.String(), "err", viewErr)
 	}
 	return nil
 }
@@ -118,14 +132,14 @@ func ensureSQL(t schema.Table, existing []schema.Column) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", c.Name, err)
 		}
-		actions = append(actions, fmt.Sprintf("ADD COLUMN IF NOT EXISTS %s %s", quote(c.Name), ts))
+		actions = append(actions, fmt.Sprintf("ADD COLUMN IF NOT EXISTS %s %s", ident(c.Name), ts))
 	}
 	for _, w := range plan.Widen {
 		ts, err := typeSQL(w.To)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", w.Column, err)
 		}
-		actions = append(actions, fmt.Sprintf("ALTER COLUMN %s TYPE %s", quote(w.Column), ts))
+		actions = append(actions, fmt.Sprintf("ALTER COLUMN %s TYPE %s", ident(w.Column), ts))
 	}
 	if len(actions) == 0 {
 		return nil, nil
@@ -137,14 +151,14 @@ func ensureSQL(t schema.Table, existing []schema.Column) ([]string, error) {
 func createSQL(t schema.Table) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", qualified(t.TableName))
-	fmt.Fprintf(&b, "\t%s uuid NOT NULL PRIMARY KEY", quote(schema.ColID))
+	fmt.Fprintf(&b, "\t%s uuid NOT NULL PRIMARY KEY", ident(schema.ColID))
 	sys := schema.SystemColumns[1:]
 	for _, c := range append(sys[:len(sys):len(sys)], t.Columns...) {
 		ts, err := typeSQL(c.Type)
 		if err != nil {
 			return "", fmt.Errorf("column %s: %w", c.Name, err)
 		}
-		fmt.Fprintf(&b, ",\n\t%s %s", quote(c.Name), ts)
+		fmt.Fprintf(&b, ",\n\t%s %s", ident(c.Name), ts)
 	}
 	b.WriteString("\n)")
 	return b.String(), nil
@@ -162,10 +176,16 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 		if err := lockTable(ctx, tx, table); err != nil {
 			return err
 		}
+		if err := dropLabelView(ctx, tx, s.labelViewOf(table, nil)); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+qualified(table)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM `+qualified(s.opts.Tombstones())+` WHERE "TableName" = $1`, table.Name)
+		if _, err := tx.Exec(ctx, `DELETE FROM `+qualified(s.opts.Tombstones())+` WHERE tablename = $1`, table.Name); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM `+qualified(s.opts.Keys())+` WHERE tablename = $1`, table.Name)
 		return err
 	})
 	if err != nil {
@@ -219,10 +239,19 @@ func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) 
 		}
 		drops := make([]string, len(names))
 		for i, n := range names {
-			drops[i] = "DROP COLUMN " + quote(n)
+			drops[i] = "DROP COLUMN " + ident(n)
 		}
-		_, err = tx.Exec(ctx, "ALTER TABLE "+qualified(t.TableName)+" "+strings.Join(drops, ", "))
-		return err
+		view := s.labelViewOf(t.TableName, t.Labels)
+		if err := dropLabelView(ctx, tx, view); err != nil {
+			return err
+		}
+		if _, err = tx.Exec(ctx, "ALTER TABLE "+qualified(t.TableName)+" "+strings.Join(drops, ", ")); err != nil {
+			return err
+		}
+		if t.Labels == nil {
+			return nil
+		}
+		return createLabelView(ctx, tx, view, t.TableName, t.Labels)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres sink: drop columns of %s: %w", t.TableName, err)

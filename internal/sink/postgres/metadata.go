@@ -39,7 +39,7 @@ func metadataCreateSQL(name schema.TableName, m schema.MetadataTable) string {
 	var cols []string
 	for _, c := range m.Columns {
 		ts, _ := typeSQL(c.Type) // metadata layouts use only mapped kinds
-		def := quote(c.Name) + " " + ts
+		def := ident(c.Name) + " " + ts
 		if c.Name == m.PrimaryKey {
 			def += " NOT NULL PRIMARY KEY"
 		}
@@ -63,7 +63,7 @@ func (s *Sink) ReplaceMetadata(ctx context.Context, sets []schema.MetadataRows) 
 				return fmt.Errorf("%q is not a metadata table", set.Table.Name)
 			}
 			name := s.metaName(m.Name)
-			if _, err := tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s = ANY($1::text[])", qualified(name), quote(m.Key)), set.Keys); err != nil {
+			if _, err := tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s = ANY($1::text[])", qualified(name), ident(m.Key)), set.Keys); err != nil {
 				return fmt.Errorf("replace %s: %w", m.Name, err)
 			}
 			if len(set.Rows) == 0 {
@@ -86,7 +86,7 @@ func (s *Sink) ReplaceMetadata(ctx context.Context, sets []schema.MetadataRows) 
 					}
 				}
 			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{name.Schema, name.Name}, names, pgx.CopyFromRows(rows)); err != nil {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{name.Schema, lower(name.Name)}, lowerAll(names), pgx.CopyFromRows(rows)); err != nil {
 				return fmt.Errorf("replace %s: %w", m.Name, err)
 			}
 		}
@@ -107,7 +107,7 @@ func (s *Sink) ReadMetadata(ctx context.Context, name string) ([][]record.Value,
 	sel := make([]string, len(m.Columns))
 	order := make([]string, len(m.Columns))
 	for i, c := range m.Columns {
-		sel[i], order[i] = quote(c.Name)+"::text", quote(c.Name)
+		sel[i], order[i] = ident(c.Name)+"::text", ident(c.Name)
 	}
 	var out [][]record.Value
 	cells := make([]*string, len(m.Columns))

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,9 +81,9 @@ func TestMissingPermissions(t *testing.T) {
 		lines = append(lines, p.Privilege+" "+p.Object)
 	}
 	want := []string{"CREATE schema " + schemaName, "USAGE schema " + schemaName}
-	tables := []string{"account", "dataexport_tombstone"}
+	tables := []string{"account", "dataexport_tombstone", "dataexport_keys"}
 	for _, m := range schema.MetadataTables() {
-		tables = append(tables, m.Name)
+		tables = append(tables, strings.ToLower(m.Name))
 	}
 	for _, table := range tables {
 		for _, p := range []string{"DELETE", "INSERT", "OWNER", "SELECT", "UPDATE"} {

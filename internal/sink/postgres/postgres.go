@@ -90,26 +90,28 @@ func (s *Sink) resolve(t schema.TableName) schema.TableName {
 	if t.Schema == "" {
 		t.Schema = s.opts.Schema
 	}
+	t.Name = lower(t.Name)
 	return t
 }
 
 func (s *Sink) createOwnTables(ctx context.Context) error {
 	stmts := []string{
 		"CREATE TABLE IF NOT EXISTS " + qualified(s.opts.Tombstones()) + ` (
-	"TableName" varchar(128) NOT NULL,
-	"Id" uuid NOT NULL,
-	"VersionNumber" bigint NOT NULL,
-	"DeletedOn" timestamp NOT NULL,
-	PRIMARY KEY ("TableName", "Id")
+	tablename varchar(128) NOT NULL,
+	id uuid NOT NULL,
+	versionnumber bigint NOT NULL,
+	deletedon timestamp NOT NULL,
+	PRIMARY KEY (tablename, id)
 )`,
+		keysTableSQL(s.opts.Keys()),
 	}
 	if s.opts.WriteDeleteLog {
 		stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+qualified(s.opts.DeleteLog())+` (
-	"Id" uuid NOT NULL PRIMARY KEY,
-	"EntityName" varchar(64),
-	"RecordId" varchar(64),
-	"SinkDeleteTime" timestamp,
-	"VersionNumber" bigint
+	id uuid NOT NULL PRIMARY KEY,
+	entityname varchar(64),
+	recordid varchar(64),
+	sinkdeletetime timestamp,
+	versionnumber bigint
 )`)
 	}
 	// Several sinks may open the same schema at once; DDL is serialised.
@@ -127,6 +129,8 @@ func (s *Sink) createOwnTables(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, "CREATE SCHEMA "+quote(s.opts.Schema)); err != nil {
 				return fmt.Errorf("postgres sink: create schema %s: %w", s.opts.Schema, err)
 			}
+		} else if err := s.migrateNames(ctx, tx); err != nil {
+			return fmt.Errorf("postgres sink: lowercase names: %w", err)
 		}
 		for _, q := range stmts {
 			if _, err := tx.Exec(ctx, q); err != nil {

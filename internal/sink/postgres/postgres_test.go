@@ -74,9 +74,29 @@ func (s target) Refuse(ctx context.Context, table schema.TableName, column strin
 	table = s.resolve(table)
 	return s.pool.with(ctx, func(c *pgx.Conn) error {
 		_, err := c.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s <> %d) NOT VALID",
-			qualified(table), quote("refuse_"+column), quote(column), value))
+			qualified(table), ident("refuse_"+column), ident(column), value))
 		return err
 	})
+}
+
+// ViewColumn reads one column of a view per row id.
+func (s target) ViewColumn(ctx context.Context, view schema.TableName, column string) (map[string]*string, error) {
+	view = s.resolve(view)
+	out := map[string]*string{}
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, fmt.Sprintf("SELECT %s::text, %s::text FROM %s", ident(schema.ColID), ident(column), qualified(view)))
+		if err != nil {
+			return err
+		}
+		var id string
+		var v *string
+		_, err = pgx.ForEachRow(rows, []any{&id, &v}, func() error {
+			out[id] = v
+			return nil
+		})
+		return err
+	})
+	return out, err
 }
 
 func TestSuite(t *testing.T) { sinktest.Run(t, open) }

@@ -34,14 +34,14 @@ func (s *Sink) Scan(ctx context.Context, table schema.TableName, columns []recor
 		return err
 	}
 	var sel strings.Builder
-	fmt.Fprintf(&sel, "SELECT %s::text, %s", quote(schema.ColID), quote(schema.ColVersion))
+	fmt.Fprintf(&sel, "SELECT %s::text, %s", ident(schema.ColID), ident(schema.ColVersion))
 	for _, c := range columns {
 		if _, ok := cols[c.Name]; !ok && !sink.IsSinkTime(c.Name) {
 			return &sink.UnknownColumnError{Table: table, Column: c.Name}
 		}
-		fmt.Fprintf(&sel, ", %s::text", quote(c.Name))
+		fmt.Fprintf(&sel, ", %s::text", ident(c.Name))
 	}
-	fmt.Fprintf(&sel, " FROM %s ORDER BY %s", qualified(table), quote(schema.ColID))
+	fmt.Fprintf(&sel, " FROM %s ORDER BY %s", qualified(table), ident(schema.ColID))
 	cells := make([]*string, len(columns))
 	dest := make([]any, 2+len(columns))
 	err = s.pool.query(ctx, sel.String(), nil, func(rows pgx.Rows) error {
@@ -90,8 +90,8 @@ func (s *Sink) Count(ctx context.Context, table schema.TableName) (int64, error)
 // Tombstones returns the tombstone version per id of table.
 func (s *Sink) Tombstones(ctx context.Context, table schema.TableName) (map[string]int64, error) {
 	out := map[string]int64{}
-	err := s.pool.query(ctx, `SELECT "Id"::text, "VersionNumber" FROM `+qualified(s.opts.Tombstones())+` WHERE "TableName" = $1`,
-		[]any{table.Name}, func(rows pgx.Rows) error {
+	err := s.pool.query(ctx, `SELECT id::text, versionnumber FROM `+qualified(s.opts.Tombstones())+` WHERE tablename = $1`,
+		[]any{s.resolve(table).Name}, func(rows pgx.Rows) error {
 			var id string
 			var v int64
 			if err := rows.Scan(&id, &v); err != nil {
@@ -113,8 +113,8 @@ func (s *Sink) DeleteLog(ctx context.Context) ([]sink.DeleteLogEntry, error) {
 		return nil, nil
 	}
 	var out []sink.DeleteLogEntry
-	err := s.pool.query(ctx, `SELECT "Id"::text, "EntityName", "RecordId", "SinkDeleteTime", "VersionNumber" FROM `+
-		qualified(s.opts.DeleteLog())+` ORDER BY "RecordId", "VersionNumber"`, nil, func(rows pgx.Rows) error {
+	err := s.pool.query(ctx, `SELECT id::text, entityname, recordid, sinkdeletetime, versionnumber FROM `+
+		qualified(s.opts.DeleteLog())+` ORDER BY recordid, versionnumber`, nil, func(rows pgx.Rows) error {
 		var e sink.DeleteLogEntry
 		if err := rows.Scan(&e.ID, &e.EntityName, &e.RecordID, &e.SinkDeleteTime, &e.VersionNumber); err != nil {
 			return err

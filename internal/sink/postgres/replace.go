@@ -20,13 +20,13 @@ import (
 // stored row, if any, is older. The final SELECT sees the snapshot before
 // the DELETE, hence the join to what it removed.
 func replaceSQL(table, tombs schema.TableName) string {
-	id, v := quote(schema.ColID), quote(schema.ColVersion)
+	id, v := ident(schema.ColID), ident(schema.ColVersion)
 	return fmt.Sprintf(`WITH d AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS d(id, v, i)),
-ok AS (SELECT d.* FROM d WHERE coalesce((SELECT x."VersionNumber" FROM %[2]s x WHERE x."TableName" = $3 AND x."Id" = d.id), -1) < d.v),
+ok AS (SELECT d.* FROM d WHERE coalesce((SELECT x.versionnumber FROM %[2]s x WHERE x.tablename = $3 AND x.id = d.id), -1) < d.v),
 gone AS (DELETE FROM %[1]s t USING ok WHERE t.%[3]s = ok.id AND t.%[4]s < ok.v RETURNING t.%[3]s AS id, t.%[5]s AS created)
 SELECT ok.i, g.created FROM ok LEFT JOIN gone g ON g.id = ok.id
 WHERE g.id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM %[1]s t WHERE t.%[3]s = ok.id)
-ORDER BY ok.i`, qualified(table), qualified(tombs), id, v, quote(schema.ColSinkCreatedOn))
+ORDER BY ok.i`, qualified(table), qualified(tombs), id, v, ident(schema.ColSinkCreatedOn))
 }
 
 // replace writes a batch that carries every data column of the table as
@@ -75,7 +75,7 @@ func (s *Sink) replace(ctx context.Context, tx pgx.Tx, table schema.TableName, p
 	for _, c := range p.Columns {
 		names = append(names, c.Name)
 	}
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{table.Schema, table.Name}, names,
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{table.Schema, lower(table.Name)}, lowerAll(names),
 		&keptSource{rows: p.Upserts, keep: keep, ids: ids, created: created, now: now, vals: make([]any, len(names))})
 	if err != nil {
 		// A constraint or a value the column cannot hold stops the COPY at

@@ -74,8 +74,6 @@ func parseType(dataType string, length, precision, scale *int32) (schema.ColumnT
 
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
-func qualified(t schema.TableName) string { return quote(t.Schema) + "." + quote(t.Name) }
-
 // arg is the pgx value of v for COPY (binary format). Prepare has already
 // checked GUID and decimal syntax.
 func arg(v record.Value) (any, error) {

@@ -157,3 +157,67 @@ func BenchBadRecord(b *testing.B, s Refuser, table schema.TableName, cols []reco
 	b.ReportMetric(badTime.Seconds()*1000/float64(b.N), "bad_ms/op")
 	b.ReportMetric(badTime.Seconds()/cleanTime.Seconds(), "bad/clean")
 }
+
+// Sweeping is a destination a full read ends with a sweep on.
+type Sweeping interface {
+	sink.BatchApplier
+	sink.Sweeper
+}
+
+// BenchSweep measures what a sweep adds to a full read over a table of n
+// BenchRows, gone of which the source no longer has: in the same
+// iterations, the read's own writes (the other n-gone rows at a newer
+// version, in batches of 5,000, as the applier gets them) and the sweep
+// (their keys staged in pages of 5,000, then Sweep, which removes the
+// gone rows). reset (untimed) empties the table, its tombstones and the
+// staged keys; the table is then filled at version 1, untimed. It reports
+// both times and their ratio sweep/read; ns/op is the sweep's.
+func BenchSweep(b *testing.B, s Sweeping, table schema.TableName, cols []record.Column, n, gone int, reset func()) {
+	ctx := b.Context()
+	const page = 5000
+	old := BenchRows(cols, 0, n, 1)
+	kept := BenchRows(cols, gone, n, 2) // rows 0..gone-1 are gone from the source
+	ids := make([]string, len(kept))
+	for i, r := range kept {
+		ids[i] = r.ID
+	}
+	var readTime, sweepTime time.Duration
+	b.ResetTimer()
+	b.StopTimer()
+	for i := range b.N {
+		reset()
+		for start := 0; start < n; start += page {
+			if _, err := s.Apply(ctx, table, record.Batch{Entity: "account", Columns: cols, Upserts: old[start:min(start+page, n)]}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t0 := time.Now()
+		for start := 0; start < len(kept); start += page {
+			res, err := s.Apply(ctx, table, record.Batch{Entity: "account", Columns: cols, Upserts: kept[start:min(start+page, len(kept))]})
+			if err != nil || len(res.Rejected) > 0 {
+				b.Fatalf("Apply = %+v, %v", res.Counts(), err)
+			}
+		}
+		readTime += time.Since(t0)
+		scan := fmt.Sprintf("bench%04d", i)
+		b.StartTimer()
+		t1 := time.Now()
+		staged := 0
+		for start := 0; start < len(ids); start += page {
+			k, err := s.StageKeys(ctx, table, scan, ids[start:min(start+page, len(ids))])
+			if err != nil {
+				b.Fatal(err)
+			}
+			staged += k
+		}
+		removed, err := s.Sweep(ctx, table, sink.SweepSpec{Entity: "account", Scan: scan, Staged: int64(staged), Version: 2})
+		sweepTime += time.Since(t1)
+		b.StopTimer()
+		if err != nil || removed != gone || staged != len(ids) {
+			b.Fatalf("Sweep = %d, %v (staged %d); want %d removed", removed, err, staged, gone)
+		}
+	}
+	b.ReportMetric(readTime.Seconds()*1000/float64(b.N), "read_ms/op")
+	b.ReportMetric(sweepTime.Seconds()*1000/float64(b.N), "sweep_ms/op")
+	b.ReportMetric(sweepTime.Seconds()/readTime.Seconds(), "sweep/read")
+}

@@ -21,7 +21,7 @@ func testCreate(t *testing.T, open Opener) {
 	}
 	f.assertRows(t, nil)
 	// Attributes that are not fields must not have become columns.
-	for _, name := range []string{"versionnumber", "owneridname", "virtualthing", "secret"} {
+	for _, name := range []string{"versionnumber", "owneriddsc", "industrycodename", "virtualthing", "secret"} {
 		_, err := f.s.Rows(ctx, f.table.TableName, []record.Column{{Name: name, Kind: record.String}})
 		e := errorAs[*sink.UnknownColumnError](t, err)
 		if e.Column != name {

@@ -30,13 +30,18 @@ func en(label string) []dataverse.Label {
 	return []dataverse.Label{{Label: label, LanguageCode: 1033}}
 }
 func ptr[T any](v T) *T { return &v }
+func of(parent string) func(*dataverse.Attribute) {
+	return func(a *dataverse.Attribute) { a.AttributeOf = parent }
+}
 func targets(t ...string) func(*dataverse.Attribute) {
 	return func(a *dataverse.Attribute) { a.Targets = t }
 }
 
 // Account is an account-shaped entity (primary id <logicalName>id) with one attribute of every replicated
-// type, plus attributes that must not become columns (versionnumber, a
-// lookup's name companion, a virtual column, one not valid for read).
+// type, the lookup helpers DES exported (owneridname, owneridyominame,
+// owneridtype, parentcustomeridname, ...) and a money column's _base, plus
+// attributes that must not become columns (versionnumber, a lookup helper
+// without a Web API source, virtual columns, one not valid for read).
 func Account(logicalName string) *dataverse.Entity {
 	return &dataverse.Entity{
 		LogicalName:        logicalName,
@@ -86,14 +91,75 @@ func Account(logicalName string) *dataverse.Entity {
 				},
 			})),
 			attr("primarycontactid", dataverse.TypeLookup, targets("contact")),
+			attr("primarycontactidname", dataverse.TypeString, maxLen(160), of("primarycontactid")),
 			attr("parentcustomerid", dataverse.TypeCustomer, targets("account", "contact")),
+			attr("parentcustomeridname", dataverse.TypeString, maxLen(160), of("parentcustomerid")),
+			attr("parentcustomeridtype", dataverse.TypeEntityName, of("parentcustomerid")),
 			attr("ownerid", dataverse.TypeOwner, targets("systemuser", "team")),
-			attr("owneridtype", dataverse.TypeEntityName),
+			attr("owneridtype", dataverse.TypeEntityName, of("ownerid")),
 			attr("longtext", dataverse.TypeString, maxLen(4000)),
 			attr("versionnumber", dataverse.TypeBigInt),
-			attr("owneridname", dataverse.TypeString, maxLen(100), func(a *dataverse.Attribute) { a.AttributeOf = "ownerid" }),
+			attr("owneridname", dataverse.TypeString, maxLen(100), of("ownerid")),
+			attr("owneridyominame", dataverse.TypeString, maxLen(100), of("ownerid")),
+			attr("owneriddsc", dataverse.TypeInteger, of("ownerid")),
+			attr("revenue_base", dataverse.TypeMoney, precision(4), of("revenue")),
 			attr("virtualthing", dataverse.TypeVirtual),
+			attr("industrycodename", dataverse.TypeVirtual, of("industrycode")),
 			attr("secret", dataverse.TypeString, maxLen(10), func(a *dataverse.Attribute) { a.IsValidForRead = false }),
+		},
+	}
+}
+
+// Contact is a contact-shaped entity as DES exported it: a customer lookup
+// with its name and type helpers, the owner's helpers, choices, a DateOnly
+// date and a Boolean.
+func Contact(logicalName string) *dataverse.Entity {
+	return &dataverse.Entity{
+		LogicalName:        logicalName,
+		SchemaName:         "Contact",
+		EntitySetName:      logicalName + "s",
+		PrimaryIDAttribute: logicalName + "id",
+		ObjectTypeCode:     2,
+		Attributes: []dataverse.Attribute{
+			attr(logicalName+"id", dataverse.TypeUniqueidentifier, func(a *dataverse.Attribute) { a.IsPrimaryID = true }),
+			attr("fullname", dataverse.TypeString, maxLen(160), func(a *dataverse.Attribute) { a.IsPrimaryName = true }),
+			attr("firstname", dataverse.TypeString, maxLen(50)),
+			attr("lastname", dataverse.TypeString, maxLen(50)),
+			attr("birthdate", dataverse.TypeDateTime, dateOnly),
+			attr("annualincome", dataverse.TypeMoney, precision(2)),
+			attr("annualincome_base", dataverse.TypeMoney, precision(4), of("annualincome")),
+			attr("gendercode", dataverse.TypePicklist, optionSet(&dataverse.OptionSet{
+				Name: logicalName + "_gendercode", OptionSetType: "Picklist",
+				Options: []dataverse.Option{{Value: 1, Labels: en("Male")}, {Value: 2, Labels: en("Female")}},
+			})),
+			attr("donotphone", dataverse.TypeBoolean, optionSet(&dataverse.OptionSet{
+				OptionSetType: "Boolean",
+				FalseOption:   &dataverse.Option{Value: 0, Labels: en("Allow")},
+				TrueOption:    &dataverse.Option{Value: 1, Labels: en("Do Not Allow")},
+			})),
+			attr("parentcustomerid", dataverse.TypeCustomer, targets("account", "contact")),
+			attr("parentcustomeridname", dataverse.TypeString, maxLen(160), of("parentcustomerid")),
+			attr("parentcustomeridyominame", dataverse.TypeString, maxLen(450), of("parentcustomerid")),
+			attr("parentcustomeridtype", dataverse.TypeEntityName, of("parentcustomerid")),
+			attr("ownerid", dataverse.TypeOwner, targets("systemuser", "team")),
+			attr("owneridname", dataverse.TypeString, maxLen(100), of("ownerid")),
+			attr("owneridyominame", dataverse.TypeString, maxLen(100), of("ownerid")),
+			attr("owneridtype", dataverse.TypeEntityName, of("ownerid")),
+			attr("statecode", dataverse.TypeState, optionSet(&dataverse.OptionSet{
+				OptionSetType: "State",
+				Options: []dataverse.Option{
+					{Value: 0, Labels: en("Active"), DefaultStatus: ptr(1)},
+					{Value: 1, Labels: en("Inactive"), DefaultStatus: ptr(2)},
+				},
+			})),
+			attr("statuscode", dataverse.TypeStatus, optionSet(&dataverse.OptionSet{
+				OptionSetType: "Status",
+				Options: []dataverse.Option{
+					{Value: 1, Labels: en("Active"), State: ptr(0)},
+					{Value: 2, Labels: en("Inactive"), State: ptr(1)},
+				},
+			})),
+			attr("versionnumber", dataverse.TypeBigInt),
 		},
 	}
 }
@@ -147,6 +213,16 @@ func values(cols []record.Column, n int) []record.Value {
 			v = record.StringValue([]string{"account", "contact"}[n%2])
 		case "ownerid_entitytype", "owneridtype":
 			v = record.StringValue("systemuser")
+		case "owneridname", "owneridyominame":
+			v = record.StringValue(fmt.Sprintf("Owner %d — Ō'Neil", n%17))
+		case "primarycontactidname":
+			v = record.StringValue(fmt.Sprintf("Contact %d", n))
+		case "parentcustomeridname":
+			v = record.StringValue(fmt.Sprintf("Customer \"%d\"", n))
+		case "parentcustomeridtype":
+			v = record.StringValue([]string{"account", "contact"}[n%2])
+		case "revenue_base":
+			v = record.DecimalValue([]string{"922337203685477.5807", "-0.0100", "20000"}[n%3])
 		case "longtext":
 			v = record.StringValue(longText(n, 4000))
 		}

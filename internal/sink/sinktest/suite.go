@@ -35,6 +35,7 @@ type Target interface {
 	// added would (SQLite: a trigger raising ABORT). Rows already stored
 	// are not checked.
 	Refuse(ctx context.Context, table schema.TableName, column string, value int64) error
+	ViewReader
 }
 
 // Opener opens a Target with o on a fresh, empty database or schema (the
@@ -58,11 +59,14 @@ func Run(t *testing.T, open Opener) {
 	t.Run("LargeBatch", func(t *testing.T) { testLargeBatch(t, open) })
 	t.Run("Metadata", func(t *testing.T) { testMetadata(t, open) })
 	t.Run("MetadataConcurrent", func(t *testing.T) { testMetadataConcurrent(t, open) })
+	t.Run("ScanKeys", func(t *testing.T) { testScanKeys(t, open) })
+	t.Run("Sweep", func(t *testing.T) { testSweep(t, open) })
 	t.Run("DropTable", func(t *testing.T) { testDropTable(t, open) })
 	t.Run("DropColumns", func(t *testing.T) { testDropColumns(t, open) })
 	t.Run("SinkTimes", func(t *testing.T) { testSinkTimes(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("IntersectAndActivityParty", func(t *testing.T) { testRelations(t, open) })
+	t.Run("LabelView", func(t *testing.T) { testLabelView(t, open) })
 }
 
 // fixture is an entity table created in a target.

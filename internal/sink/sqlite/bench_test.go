@@ -180,3 +180,36 @@ func BenchmarkBadRecord(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSweep measures the sweep that ends a full read over a table of
+// 50,000 account rows, 500 of them gone from the source, against the
+// read's own writes of the other rows (sinktest.BenchSweep).
+//
+//	go test ./internal/sink/sqlite -run '^$' -bench Sweep -benchtime 3x
+func BenchmarkSweep(b *testing.B) {
+	ctx := b.Context()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), &sink.Options{WriteDeleteLog: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	e := sinktest.BenchAccount()
+	var cols []record.Column
+	for _, f := range dataverse.Fields(e) {
+		cols = append(cols, f.Column)
+	}
+	tbl, err := schema.Map(e, s.Options().TableOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.EnsureTable(ctx, tbl); err != nil {
+		b.Fatal(err)
+	}
+	sinktest.BenchSweep(b, s, tbl.TableName, cols, 50_000, 500, func() {
+		for _, t := range []schema.TableName{tbl.TableName, s.opts.Tombstones(), s.opts.Keys(), s.opts.DeleteLog()} {
+			if _, err := s.db.ExecContext(ctx, "DELETE FROM "+qualified(t)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -68,6 +68,11 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 	if err != nil {
 		return fmt.Errorf("sqlite sink: ensure %s: %w", t.TableName, err)
 	}
+	// The label view is made again around the table's DDL; failing that
+	// (its name taken by a table of the user's) leaves the table to
+	// follow its metadata all the same.
+	view := s.labelViewOf(t.TableName, t.Labels)
+	viewErr := inSavepoint(ctx, tx, func() error { return dropLabelView(ctx, tx, view) })
 	existing, err := readColumns(ctx, tx, t.TableName)
 	if err != nil {
 		return rollback(tx, err)
@@ -97,11 +102,17 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 			return rollback(tx, fmt.Errorf("sqlite sink: ensure %s: %w", t.TableName, err))
 		}
 	}
+	if viewErr == nil && t.Labels != nil {
+		viewErr = inSavepoint(ctx, tx, func() error { return createLabelView(ctx, tx, view, t.TableName, t.Labels) })
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite sink: ensure %s: %w", t.TableName, err)
 	}
 	if len(stmts) > 0 {
 		s.opts.Log().InfoContext(ctx, "sqlite sink: table ensured", "table", t.TableName.String(), "statements", len(stmts))
+	}
+	if viewErr != nil {
+		s.opts.Log().WarnContext(ctx, "sqlite sink: label view not made again; the table is up to date", "table", t.TableName.String(), "view", view.String(), "err", viewErr)
 	}
 	return nil
 }
@@ -134,11 +145,17 @@ func (s *Sink) DropTable(ctx context.Context, table schema.TableName) error {
 	if err != nil {
 		return fmt.Errorf("sqlite sink: drop %s: %w", table, err)
 	}
+	if err := dropLabelView(ctx, tx, s.labelViewOf(table, nil)); err != nil {
+		return rollback(tx, fmt.Errorf("sqlite sink: drop %s: %w", table, err))
+	}
 	if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+qualified(table)); err != nil {
 		return rollback(tx, fmt.Errorf("sqlite sink: drop %s: %w", table, err))
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM `+qualified(s.opts.Tombstones())+` WHERE "TableName" = ?`, table.Name); err != nil {
 		return rollback(tx, fmt.Errorf("sqlite sink: drop %s tombstones: %w", table, err))
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+qualified(s.opts.Keys())+` WHERE "TableName" = ?`, table.Name); err != nil {
+		return rollback(tx, fmt.Errorf("sqlite sink: drop %s staged keys: %w", table, err))
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite sink: drop %s: %w", table, err)
@@ -182,9 +199,18 @@ func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) 
 	if err := sink.CheckDrop(t, sink.Removed(have, t), names); err != nil {
 		return rollback(tx, fmt.Errorf("sqlite sink: %w", err))
 	}
+	view := s.labelViewOf(t.TableName, t.Labels)
+	if err := dropLabelView(ctx, tx, view); err != nil {
+		return rollback(tx, fmt.Errorf("sqlite sink: drop columns of %s: %w", t.TableName, err))
+	}
 	for _, n := range names {
 		if _, err := tx.ExecContext(ctx, "ALTER TABLE "+qualified(t.TableName)+" DROP COLUMN "+quote(n)); err != nil {
 			return rollback(tx, fmt.Errorf("sqlite sink: drop column %s of %s: %w", n, t.TableName, err))
+		}
+	}
+	if t.Labels != nil {
+		if err := createLabelView(ctx, tx, view, t.TableName, t.Labels); err != nil {
+			return rollback(tx, fmt.Errorf("sqlite sink: label view of %s: %w", t.TableName, err))
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -26,11 +26,32 @@ func TestGeneratedSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	sinktest.Golden(t, "testdata/create_account.sql", create+"\n", *update)
+	ctbl, err := schema.Map(sinktest.Contact("contact"), o.TableOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccreate, err := createSQL(ctbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinktest.Golden(t, "testdata/create_contact.sql", ccreate+"\n", *update)
 	var cols []record.Column
 	for _, f := range dataverse.Fields(e)[:4] {
 		cols = append(cols, f.Column)
 	}
 	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols, 2)+"\n", *update)
+
+	lo := o.TableOptions()
+	lo.LabelLanguage = 1031
+	ltbl, err := schema.Map(e, lo)
+	if err != nil || ltbl.Labels == nil {
+		t.Fatalf("label view: %v", err)
+	}
+	vcols := []string{schema.ColID, schema.ColSinkCreatedOn, schema.ColSinkModifiedOn, schema.ColVersion}
+	for _, c := range ltbl.Columns {
+		vcols = append(vcols, c.Name)
+	}
+	sinktest.Golden(t, "testdata/view_account.sql", labelViewSQL(ltbl.Labels.Name, ltbl.TableName, vcols, ltbl.Labels)+"\n", *update)
 
 	var meta []string
 	for _, m := range schema.MetadataTables() {

@@ -113,6 +113,7 @@ func (s *Sink) createOwnTables(ctx context.Context) error {
 	"DeletedOn" DATETIME_TEXT NOT NULL,
 	PRIMARY KEY ("TableName", "Id")
 )`,
+		keysTableSQL(s.opts.Keys()),
 	}
 	if s.opts.WriteDeleteLog {
 		stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+qualified(s.opts.DeleteLog())+` (

@@ -45,6 +45,26 @@ func (s target) Refuse(ctx context.Context, table schema.TableName, column strin
 	return nil
 }
 
+// ViewColumn reads one column of a view per row id.
+func (s target) ViewColumn(ctx context.Context, view schema.TableName, column string) (map[string]*string, error) {
+	view = s.resolve(view)
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf("SELECT %s, CAST(%s AS TEXT) FROM %s", quote(schema.ColID), quote(column), qualified(view)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]*string{}
+	for rows.Next() {
+		var id string
+		var v *string
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, err
+		}
+		out[id] = v
+	}
+	return out, rows.Err()
+}
+
 func TestSuite(t *testing.T) { sinktest.Run(t, open) }
 
 // The path is the profile's connection, a secret like any other: errors do

@@ -116,8 +116,8 @@ func tableStmts(t schema.TableName, cols []column) []string {
 }
 
 // sharedTableStmts creates the tombstone table (one per destination, keyed
-// by table name and id, as in the other dialects) and, when the profile
-// writes it, DES's DeleteLog.
+// by table name and id, as in the other dialects), the table of staged
+// keys (sink.Sweeper) and, when the profile writes it, DES's DeleteLog.
 func sharedTableStmts(n naming, writeDeleteLog bool) []string {
 	tb := n.tombstone()
 	out := []string{schemaStmt(n.schema), fmt.Sprintf(`IF OBJECT_ID(%s, N'U') IS NULL
@@ -127,7 +127,7 @@ CREATE TABLE %s (
     [VersionNumber] bigint NOT NULL,
     [DeletedOn] datetime NOT NULL,
     CONSTRAINT %s PRIMARY KEY CLUSTERED ([TableName], [Id])
-);`, qobj(tb), qn(tb), qi(pkName(tb)))}
+);`, qobj(tb), qn(tb), qi(pkName(tb))), keysTableStmt(n)}
 	if writeDeleteLog {
 		dl := n.deleteLog()
 		out = append(out, fmt.Sprintf(`IF OBJECT_ID(%s, N'U') IS NULL

@@ -72,6 +72,9 @@ func (s *Sink) DropColumns(ctx context.Context, t schema.Table, names []string) 
 		return fmt.Errorf("sqlserver sink: drop columns of %s: commit: %w", t.TableName, err)
 	}
 	s.log.InfoContext(ctx, "sqlserver sink: columns dropped", "table", t.TableName.String(), "columns", dropped)
+	// The view does not stop a drop (it is not schema-bound) but reads the
+	// columns by name: made again without them.
+	s.makeLabelView(ctx, t)
 	return nil
 }
 

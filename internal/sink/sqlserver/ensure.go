@@ -36,6 +36,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t schema.Table) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlserver sink: ensure %s: commit: %w", t.TableName, err)
 	}
+	s.makeLabelView(ctx, t)
 	return nil
 }
 

@@ -82,6 +82,8 @@ type script struct {
 	// the rows bulk-copied before it hold this id.
 	refuse string
 	copied []string // rendered rows of the last bulk copy
+	// removed and holds answer a sweep ([Removed], [Holds]).
+	removed, holds int64
 }
 
 func (s *script) respond(query string, _ []driver.NamedValue) reply {
@@ -115,6 +117,10 @@ func (s *script) respond(query string, _ []driver.NamedValue) reply {
 		return count(s.upserted)
 	case strings.Contains(query, "AS [Deleted]"):
 		return count(s.deleted)
+	case strings.Contains(query, "AS [Staged]"):
+		return count(int64(len(s.copied)))
+	case strings.Contains(query, "AS [Removed]"):
+		return reply{cols: []string{"Removed", "Holds"}, rows: [][]driver.Value{{s.removed, s.holds}}}
 	}
 	return reply{}
 }
@@ -132,6 +138,37 @@ func openRecorded(t *testing.T, o sink.Options, sc *script) (*Sink, *recorder) {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s, r
+}
+
+// TestFlowEnsureLabelView: the label view is made after the table's
+// transaction commits, over the table as it then is; a refused view (no
+// CREATE VIEW permission) leaves EnsureTable successful.
+func TestFlowEnsureLabelView(t *testing.T) {
+	tbl := account
+	tbl.Labels = &schema.LabelView{Name: schema.TableName{Name: "crm_account_labels"}, Labels: map[string]schema.ColumnLabels{
+		"creditonhold": {Bool: true, Options: []schema.OptionLabel{{Value: 0, Label: "No"}, {Value: 1, Label: "Yes"}}},
+		"statecode":    {Options: []schema.OptionLabel{{Value: 0, Label: "Active"}, {Value: 1, Label: "Inactive"}}},
+	}}
+	full := catalogOf(t, account.Columns)
+	sc := &script{tableCols: [][]dbColumn{nil, full, full}}
+	s, r := openRecorded(t, sink.Options{Prefix: "crm"}, sc)
+	if err := s.EnsureTable(t.Context(), tbl); err != nil {
+		t.Fatal(err)
+	}
+	got := r.transcript()
+	commit, view := strings.LastIndex(got, "COMMIT"), strings.Index(got, "CREATE OR ALTER VIEW [dbo].[crm_account_labels]")
+	if view < 0 || commit < 0 || view < commit {
+		t.Fatalf("the view is not made after the commit:\n%s", got)
+	}
+	golden(t, "flow_ensure_view.sql", got)
+
+	sc.tableCols = [][]dbColumn{full, full, full}
+	sc.typeCols = [][]dbColumn{typeCatalogOf(full)}
+	sc.failOn = "CREATE OR ALTER VIEW"
+	sc.failErr = mssql.Error{Number: 262, Message: "CREATE VIEW permission denied in database 'crm'."}
+	if err := s.EnsureTable(t.Context(), tbl); err != nil {
+		t.Fatalf("EnsureTable failed on the view: %v", err)
+	}
 }
 
 func TestFlowEnsureNewTable(t *testing.T) {
@@ -447,5 +484,38 @@ func TestFlowOpenWarnsMissingPermissions(t *testing.T) {
 		if !strings.Contains(logged.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, logged.String())
 		}
+	}
+}
+
+// TestFlowSweep: staging a page of keys is one transaction (temp table,
+// bulk copy, one INSERT); a sweep is one transaction that commits when the
+// key set is complete and rolls back with an *IncompleteScanError when not.
+func TestFlowSweep(t *testing.T) {
+	sc := &script{tableCols: [][]dbColumn{catalogOf(t, account.Columns), catalogOf(t, account.Columns)}, removed: 2, holds: 3}
+	s, r := openRecorded(t, sink.Options{Prefix: "crm", WriteDeleteLog: true}, sc)
+	r.out.Reset()
+	ids := []string{"00000001-0000-4000-8000-000000000001", "00000002-0000-4000-8000-000000000002", "00000003-0000-4000-8000-000000000003"}
+	n, err := s.StageKeys(t.Context(), account.TableName, "0a1b2c3d", ids)
+	if err != nil || n != 3 {
+		t.Fatalf("StageKeys = %d, %v", n, err)
+	}
+	removed, err := s.Sweep(t.Context(), account.TableName, sink.SweepSpec{Entity: "account", Scan: "0a1b2c3d", Staged: 3, Version: 77})
+	if err != nil || removed != 2 {
+		t.Fatalf("Sweep = %d, %v", removed, err)
+	}
+	golden(t, "flow_sweep.sql", r.transcript())
+
+	r.out.Reset()
+	sc.removed = -1
+	_, err = s.Sweep(t.Context(), account.TableName, sink.SweepSpec{Entity: "account", Scan: "0a1b2c3d", Staged: 4, Version: 77})
+	var ie *sink.IncompleteScanError
+	if !errors.As(err, &ie) || ie.Holds != 3 || ie.Staged != 4 {
+		t.Fatalf("Sweep of an incomplete set = %v", err)
+	}
+	if !strings.HasSuffix(r.transcript(), "ROLLBACK TRANSACTION;\n") {
+		t.Errorf("no rollback:\n%s", r.transcript())
+	}
+	if _, err := s.StageKeys(t.Context(), account.TableName, "0a1b2c3d", []string{"nope"}); err == nil {
+		t.Error("StageKeys accepted an id that is not a GUID")
 	}
 }

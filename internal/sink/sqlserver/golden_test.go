@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataexport/dataexport/internal/dataverse"
 	"github.com/dataexport/dataexport/internal/record"
 	"github.com/dataexport/dataexport/internal/schema"
 	"github.com/dataexport/dataexport/internal/sink"
+	"github.com/dataexport/dataexport/internal/sink/sinktest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.sql from the generators")
@@ -118,6 +120,44 @@ func TestGoldenSchemaScript(t *testing.T) {
 			golden(t, "schema_"+c.name+".sql", got)
 		})
 	}
+}
+
+// TestGoldenDESTables pins the CREATE TABLE of account and contact as
+// schema.Map makes them from DES-shaped metadata: the lookup helpers
+// (owneridname, owneridyominame, owneridtype, parentcustomeridname,
+// parentcustomeridtype, ...) beside <lookup>_entitytype, a money _base.
+func TestGoldenDESTables(t *testing.T) {
+	for _, e := range []*dataverse.Entity{sinktest.Account("account"), sinktest.Contact("contact")} {
+		tbl, err := schema.Map(e, sink.Options{Prefix: "crm", Schema: "dbo"}.TableOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, err := columnsOf(tbl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "des_"+e.LogicalName+".sql", joinBatches([]string{createTableStmt(tbl.TableName, cols)}))
+	}
+}
+
+// TestGoldenLabelView pins the label view of the DES-shaped account: every
+// column, each choice column followed by its label (German where the
+// metadata has it, else the user's label), the multi-select's label list.
+func TestGoldenLabelView(t *testing.T) {
+	o := sink.Options{Prefix: "crm", Schema: "dbo"}.TableOptions()
+	o.LabelLanguage = 1031
+	tbl, err := schema.Map(sinktest.Account("account"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tbl.Labels == nil {
+		t.Fatal("no label view")
+	}
+	cols := []string{schema.ColID, schema.ColSinkCreatedOn, schema.ColSinkModifiedOn, schema.ColVersion}
+	for _, c := range tbl.Columns {
+		cols = append(cols, c.Name)
+	}
+	golden(t, "view_account.sql", joinBatches([]string{labelViewStmt(tbl.Labels.Name, tbl.TableName, cols, tbl.Labels)}))
 }
 
 // TestGoldenApply pins the statements Apply sends for a batch that carries
@@ -278,5 +318,34 @@ func TestGoldenOddIdentifiers(t *testing.T) {
 		if !ids[want] {
 			t.Errorf("identifier %q not found intact in the generated script", want)
 		}
+	}
+}
+
+// TestGoldenSweep pins what a full read's last step sends: the key scan of
+// a reconcile, the staging of the source's keys, the sweep (with and
+// without the delete log) and the clearing of key sets.
+func TestGoldenSweep(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := newNaming(c.opts.Schema, c.opts.Prefix)
+			tn := n.table(c.table.TableName)
+			w := writeTarget{Table: tn, Entity: c.table.Entity, Tombstone: n.tombstone()}
+			if c.opts.WriteDeleteLog {
+				dl := n.deleteLog()
+				w.DeleteLog = &dl
+			}
+			got := joinBatches([]string{
+				keysTableStmt(n),
+				scanKeysSQL(tn),
+				hasRowsSQL(tn),
+				dropTempStmt(stageScanKeys),
+				stageScanKeysStmt,
+				"-- bulk copy: Id",
+				stageKeysSQL(n.keys(), tn, "0a1b2c3d") + "\n" + dropTempStmt(stageScanKeys),
+				sweepSQL(w, n.keys(), sink.SweepSpec{Entity: c.table.Entity, Scan: "0a1b2c3d", Staged: 12345, Version: 1002345}),
+				clearKeysSQL(n.keys(), tn),
+			})
+			golden(t, "sweep_"+c.name+".sql", got)
+		})
 	}
 }

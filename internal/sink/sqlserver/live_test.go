@@ -102,6 +102,26 @@ func (s target) Refuse(ctx context.Context, table schema.TableName, column strin
 	return err
 }
 
+// ViewColumn reads one column of a view per row id.
+func (s target) ViewColumn(ctx context.Context, view schema.TableName, column string) (map[string]*string, error) {
+	view = s.resolve(view)
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf("SELECT LOWER(CONVERT(nvarchar(36), %s)), CONVERT(nvarchar(max), %s) FROM %s;", qi(schema.ColID), qi(column), qn(view)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]*string{}
+	for rows.Next() {
+		var id string
+		var v *string
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, err
+		}
+		out[id] = v
+	}
+	return out, rows.Err()
+}
+
 // TestProceduresLive checks that the generated procedures agree with their
 // table types and with Apply: rows written through <table>_Upsert and
 // <table>_Delete obey the same version rules.

@@ -14,6 +14,8 @@ const DefaultSchema = "dbo"
 type naming struct {
 	schema string
 	prefix string
+	// labelView is the label views' name template (sink.Options.LabelView).
+	labelView string
 }
 
 func newNaming(schemaName, prefix string) naming {
@@ -30,6 +32,11 @@ func (n naming) shared(base string) schema.TableName {
 // tombstone and deleteLog are named as in every dialect (sink.Options).
 func (n naming) tombstone() schema.TableName { return n.shared(sink.TombstoneTable) }
 func (n naming) deleteLog() schema.TableName { return n.shared(sink.DeleteLogTable) }
+
+// view is the label view of table t.
+func (n naming) view(t schema.TableName) schema.TableName {
+	return schema.LabelViewName(n.labelView, n.table(t))
+}
 
 // table fills in the default schema.
 func (n naming) table(t schema.TableName) schema.TableName {

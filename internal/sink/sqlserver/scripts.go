@@ -28,7 +28,9 @@ func optionsOf(o *sink.Options) (sink.Options, naming, error) {
 	if opts.Schema == "" {
 		opts.Schema = DefaultSchema
 	}
-	return opts, newNaming(opts.Schema, opts.Prefix), nil
+	n := newNaming(opts.Schema, opts.Prefix)
+	n.labelView = opts.LabelView
+	return opts, n, nil
 }
 
 // SchemaScript is the full, rerunnable DDL of one entity table under o: the
@@ -163,25 +165,30 @@ func CleanupProfileScript(o *sink.Options, entities []string) (string, error) {
 	}
 	stmts = append(stmts,
 		"DROP TABLE IF EXISTS "+qn(n.deleteLog())+";",
-		"DROP TABLE IF EXISTS "+qn(n.tombstone())+";")
+		"DROP TABLE IF EXISTS "+qn(n.tombstone())+";",
+		"DROP TABLE IF EXISTS "+qn(n.keys())+";")
 	return joinBatches(transaction(stmts)), nil
 }
 
-// dropTableStmts drops one entity table with its procedures and types
-// (procedures first: a type in use cannot be dropped) and its tombstones.
+// dropTableStmts drops one entity table with its label view, procedures
+// and types (procedures first: a type in use cannot be dropped), its
+// tombstones and its staged keys.
 func dropTableStmts(n naming, t schema.TableName) ([]string, error) {
 	ob := objectsOf(t)
 	if err := ob.check(); err != nil {
 		return nil, fmt.Errorf("sqlserver: %w", err)
 	}
-	tb := n.tombstone()
+	tb, keys := n.tombstone(), n.keys()
 	return []string{
+		// Only a view: another entity's table may have the name.
+		fmt.Sprintf("IF OBJECT_ID(%s, N'V') IS NOT NULL\n    DROP VIEW %s;", qobj(n.view(t)), qn(n.view(t))),
 		"DROP PROCEDURE IF EXISTS " + qn(ob.UpsertProc) + ";",
 		"DROP PROCEDURE IF EXISTS " + qn(ob.DeleteProc) + ";",
 		"DROP TABLE IF EXISTS " + qn(ob.Table) + ";",
 		"DROP TYPE IF EXISTS " + qn(ob.Type) + ";",
 		"DROP TYPE IF EXISTS " + qn(ob.IDType) + ";",
 		fmt.Sprintf("IF OBJECT_ID(%s, N'U') IS NOT NULL\n    DELETE FROM %s WHERE [TableName] = %s;", qobj(tb), qn(tb), ql(t.Name)),
+		fmt.Sprintf("IF OBJECT_ID(%s, N'U') IS NOT NULL\n    DELETE FROM %s WHERE [TableName] = %s;", qobj(keys), qn(keys), ql(t.Name)),
 	}, nil
 }
 

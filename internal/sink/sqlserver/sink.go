@@ -72,6 +72,7 @@ func open(ctx context.Context, db *sql.DB, opts sink.Options) (*Sink, error) {
 		names: newNaming(opts.Schema, opts.Prefix),
 		log:   opts.Log(),
 	}
+	s.names.labelView = opts.LabelView
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlserver sink: connect: %w", err)

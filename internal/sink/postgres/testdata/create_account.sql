@@ -1,7 +1,7 @@
 CREATE TABLE IF NOT EXISTS "dbo"."crm_account" (
-	"Id" uuid NOT NULL PRIMARY KEY,
-	"SinkCreatedOn" timestamp,
-	"SinkModifiedOn" timestamp,
+	"id" uuid NOT NULL PRIMARY KEY,
+	"sinkcreatedon" timestamp,
+	"sinkmodifiedon" timestamp,
 	"versionnumber" bigint,
 	"accountid" uuid,
 	"name" varchar(160),
@@ -20,10 +20,16 @@ CREATE TABLE IF NOT EXISTS "dbo"."crm_account" (
 	"statuscode" integer,
 	"primarycontactid" uuid,
 	"primarycontactid_entitytype" varchar(128),
+	"primarycontactidname" varchar(160),
 	"parentcustomerid" uuid,
 	"parentcustomerid_entitytype" varchar(128),
+	"parentcustomeridname" varchar(160),
+	"parentcustomeridtype" varchar(4000),
 	"ownerid" uuid,
 	"ownerid_entitytype" varchar(128),
 	"owneridtype" varchar(4000),
-	"longtext" varchar(4000)
+	"longtext" varchar(4000),
+	"owneridname" varchar(100),
+	"owneridyominame" varchar(100),
+	"revenue_base" numeric(38,4)
 )

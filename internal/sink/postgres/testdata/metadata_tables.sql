@@ -1,47 +1,47 @@
-CREATE TABLE IF NOT EXISTS "dbo"."crm_GlobalOptionSetMetadata" (
-	"OptionSetName" varchar(64),
-	"Option" integer,
-	"IsUserLocalizedLabel" boolean,
-	"LocalizedLabelLanguageCode" integer,
-	"LocalizedLabel" varchar(350)
+CREATE TABLE IF NOT EXISTS "dbo"."crm_globaloptionsetmetadata" (
+	"optionsetname" varchar(64),
+	"option" integer,
+	"isuserlocalizedlabel" boolean,
+	"localizedlabellanguagecode" integer,
+	"localizedlabel" varchar(350)
 );
-CREATE TABLE IF NOT EXISTS "dbo"."crm_OptionSetMetadata" (
-	"EntityName" varchar(64),
-	"OptionSetName" varchar(64),
-	"Option" integer,
-	"IsUserLocalizedLabel" boolean,
-	"LocalizedLabelLanguageCode" integer,
-	"LocalizedLabel" varchar(350)
+CREATE TABLE IF NOT EXISTS "dbo"."crm_optionsetmetadata" (
+	"entityname" varchar(64),
+	"optionsetname" varchar(64),
+	"option" integer,
+	"isuserlocalizedlabel" boolean,
+	"localizedlabellanguagecode" integer,
+	"localizedlabel" varchar(350)
 );
-CREATE TABLE IF NOT EXISTS "dbo"."crm_StateMetadata" (
-	"EntityName" varchar(64),
-	"State" integer,
-	"IsUserLocalizedLabel" boolean,
-	"LocalizedLabelLanguageCode" integer,
-	"LocalizedLabel" varchar(350)
+CREATE TABLE IF NOT EXISTS "dbo"."crm_statemetadata" (
+	"entityname" varchar(64),
+	"state" integer,
+	"isuserlocalizedlabel" boolean,
+	"localizedlabellanguagecode" integer,
+	"localizedlabel" varchar(350)
 );
-CREATE TABLE IF NOT EXISTS "dbo"."crm_StatusMetadata" (
-	"EntityName" varchar(64),
-	"State" integer,
-	"Status" integer,
-	"IsUserLocalizedLabel" boolean,
-	"LocalizedLabelLanguageCode" integer,
-	"LocalizedLabel" varchar(350)
+CREATE TABLE IF NOT EXISTS "dbo"."crm_statusmetadata" (
+	"entityname" varchar(64),
+	"state" integer,
+	"status" integer,
+	"isuserlocalizedlabel" boolean,
+	"localizedlabellanguagecode" integer,
+	"localizedlabel" varchar(350)
 );
-CREATE TABLE IF NOT EXISTS "dbo"."crm_TargetMetadata" (
-	"EntityName" varchar(64),
-	"AttributeName" varchar(64),
-	"ReferencedEntity" varchar(64),
-	"ReferencedAttribute" varchar(64)
+CREATE TABLE IF NOT EXISTS "dbo"."crm_targetmetadata" (
+	"entityname" varchar(64),
+	"attributename" varchar(64),
+	"referencedentity" varchar(64),
+	"referencedattribute" varchar(64)
 );
-CREATE TABLE IF NOT EXISTS "dbo"."crm_AttributeMetadata" (
-	"Id" uuid NOT NULL PRIMARY KEY,
-	"EntityName" varchar(64),
-	"AttributeName" varchar(64),
-	"AttributeType" varchar(64),
-	"AttributeTypeCode" integer,
-	"Version" bigint,
-	"Timestamp" timestamp,
-	"MetadataId" varchar(64),
-	"Precision" integer
+CREATE TABLE IF NOT EXISTS "dbo"."crm_attributemetadata" (
+	"id" uuid NOT NULL PRIMARY KEY,
+	"entityname" varchar(64),
+	"attributename" varchar(64),
+	"attributetype" varchar(64),
+	"attributetypecode" integer,
+	"version" bigint,
+	"timestamp" timestamp,
+	"metadataid" varchar(64),
+	"precision" integer
 )

@@ -20,10 +20,16 @@ CREATE TABLE "main"."crm_account" (
 	"statuscode" INTEGER,
 	"primarycontactid" UUID_TEXT,
 	"primarycontactid_entitytype" VARCHAR(128),
+	"primarycontactidname" VARCHAR(160),
 	"parentcustomerid" UUID_TEXT,
 	"parentcustomerid_entitytype" VARCHAR(128),
+	"parentcustomeridname" VARCHAR(160),
+	"parentcustomeridtype" VARCHAR(4000),
 	"ownerid" UUID_TEXT,
 	"ownerid_entitytype" VARCHAR(128),
 	"owneridtype" VARCHAR(4000),
-	"longtext" VARCHAR(4000)
+	"longtext" VARCHAR(4000),
+	"owneridname" VARCHAR(100),
+	"owneridyominame" VARCHAR(100),
+	"revenue_base" DECIMAL_TEXT(38,4)
 )

@@ -10,6 +10,15 @@ CREATE TABLE [dbo].[crm_dataexport_tombstone] (
     CONSTRAINT [EPK[dbo]].[crm_dataexport_tombstone]]] PRIMARY KEY CLUSTERED ([TableName], [Id])
 );
 GO
+IF OBJECT_ID(N'[dbo].[crm_dataexport_keys]', N'U') IS NULL
+CREATE TABLE [dbo].[crm_dataexport_keys] (
+    [TableName] nvarchar(128) NOT NULL,
+    [ScanId] nvarchar(32) NOT NULL,
+    [Id] uniqueidentifier NOT NULL,
+    [StagedOn] datetime NOT NULL,
+    CONSTRAINT [EPK[dbo]].[crm_dataexport_keys]]] PRIMARY KEY CLUSTERED ([TableName], [ScanId], [Id])
+);
+GO
 IF OBJECT_ID(N'[dbo].[crm_DeleteLog]', N'U') IS NULL
 CREATE TABLE [dbo].[crm_DeleteLog] (
     [Id] uniqueidentifier NOT NULL,

@@ -10,6 +10,15 @@ CREATE TABLE [sales].[dataexport_tombstone] (
     CONSTRAINT [EPK[sales]].[dataexport_tombstone]]] PRIMARY KEY CLUSTERED ([TableName], [Id])
 );
 GO
+IF OBJECT_ID(N'[sales].[dataexport_keys]', N'U') IS NULL
+CREATE TABLE [sales].[dataexport_keys] (
+    [TableName] nvarchar(128) NOT NULL,
+    [ScanId] nvarchar(32) NOT NULL,
+    [Id] uniqueidentifier NOT NULL,
+    [StagedOn] datetime NOT NULL,
+    CONSTRAINT [EPK[sales]].[dataexport_keys]]] PRIMARY KEY CLUSTERED ([TableName], [ScanId], [Id])
+);
+GO
 IF OBJECT_ID(N'[sales].[DeleteLog]', N'U') IS NULL
 CREATE TABLE [sales].[DeleteLog] (
     [Id] uniqueidentifier NOT NULL,

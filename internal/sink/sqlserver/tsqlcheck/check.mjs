@@ -21,8 +21,9 @@ const { init, validate } = require('@guanmingchiu/sqlparser-ts');
 // Constructs sqlparser-rs 0.62 does not parse, all documented T-SQL.
 const STRIP = [
   [/ WITH \(HOLDLOCK\)/g, ''],                                  // table hint on MERGE / DELETE targets
-  [/ OUTPUT DELETED\.\[Id\] INTO @hit \(\[Id\]\)/g, ''],       // OUTPUT on DELETE ... FROM
+  [/ OUTPUT DELETED\.\[Id\] INTO @(hit|gone) \(\[Id\]\)/g, ''], // OUTPUT on DELETE ... FROM
   [/INTO @hit \(\[Id\]\)/g, 'INTO @hit'],                       // OUTPUT INTO with a column list
+  [/\n\s*OPTION \(HASH JOIN, MERGE JOIN\);/g, ';'],               // query hint
   [/^CREATE OR ALTER PROCEDURE[\s\S]*?\nBEGIN\n/, ''],          // procedure header (body is checked)
   [/\nEND;$/, ''],
 ];

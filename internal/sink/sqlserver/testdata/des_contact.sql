@@ -1,0 +1,30 @@
+IF OBJECT_ID(N'[dbo].[crm_contact]', N'U') IS NULL
+CREATE TABLE [dbo].[crm_contact] (
+    [Id] uniqueidentifier NOT NULL,
+    [SinkCreatedOn] datetime NULL,
+    [SinkModifiedOn] datetime NULL,
+    [versionnumber] bigint NULL,
+    [contactid] uniqueidentifier NULL,
+    [fullname] nvarchar(160) NULL,
+    [firstname] nvarchar(50) NULL,
+    [lastname] nvarchar(50) NULL,
+    [birthdate] datetime NULL,
+    [annualincome] decimal(38,2) NULL,
+    [annualincome_base] decimal(38,4) NULL,
+    [gendercode] int NULL,
+    [donotphone] bit NULL,
+    [parentcustomerid] uniqueidentifier NULL,
+    [parentcustomerid_entitytype] nvarchar(128) NULL,
+    [parentcustomeridname] nvarchar(160) NULL,
+    [parentcustomeridyominame] nvarchar(450) NULL,
+    [parentcustomeridtype] nvarchar(4000) NULL,
+    [ownerid] uniqueidentifier NULL,
+    [ownerid_entitytype] nvarchar(128) NULL,
+    [owneridname] nvarchar(100) NULL,
+    [owneridyominame] nvarchar(100) NULL,
+    [owneridtype] nvarchar(4000) NULL,
+    [statecode] int NULL,
+    [statuscode] int NULL,
+    CONSTRAINT [EPK[dbo]].[crm_contact]]] PRIMARY KEY CLUSTERED ([Id])
+);
+GO
