@@ -156,7 +156,9 @@ func TestEveryRouteRefusesWithoutCredentials(t *testing.T) {
 // selectable, the activitypointer workaround, search, an N:N relationship)
 // to Create and Activate, the initial sync to 100 %, deactivate and
 // activate, a record refused by the destination shown as a Failed
-// Notification, Test, and Delete. Each step asserts what the page shows.
+// Notification, its failure line and read-only URL (Failed records), its
+// resync once the cause is gone (Resync failed records), Reconcile, Test,
+// Manage Entities and Delete. Each step asserts what the page shows.
 // The page fetches nothing from anywhere but the server, and has no script
 // or console error. Screenshots go to tests/artifacts/ui/.
 func TestWebUI(t *testing.T) {
@@ -311,6 +313,72 @@ func TestWebUI(t *testing.T) {
 		b.fail("the account's last error %q does not show the destination's reason", got)
 	}
 
+	step("Failed records")
+	// Failed records (DES's dialog): the failure line in DES's format and a
+	// read-only URL of the failures container.
+	b.click("#failed-records")
+	b.await("the Failed records dialog", `document.querySelector('dialog[open] #failure-lines')`, 15*time.Second)
+	if got := b.text("#failure-lines"); !strings.Contains(got, "Entity: account, RecordId: ") || !strings.Contains(got, "refused") {
+		b.fail("the latest failure lines %q lack the refused account record", got)
+	}
+	if u := eval[string](b, `document.getElementById('failures-url').value`); !strings.HasPrefix(u, "http") || !strings.Contains(u, "sig=") {
+		b.fail("the failures URL %q is not a signed URL", u)
+	}
+	if got := b.text("#failures-table tbody"); !strings.Contains(got, "account") || strings.Contains(got, "contact") {
+		b.fail("the failed records table %q should list account only", got)
+	}
+	b.click("#copy-url")
+	b.await("the URL copied (or selected for Ctrl+C)", `document.getElementById('copy-status').textContent !== '' && window.getSelection().toString() === document.getElementById('failures-url').value || document.getElementById('copy-status').textContent === 'Copied.'`, 5*time.Second)
+	b.screenshot("failed-records")
+	b.click("dialog[open] form button")
+	b.await("the dialog closed", `!document.querySelector('dialog[open]')`, 5*time.Second)
+
+	step("Resync failed records")
+	// Resync failed records once the cause is gone: the record arrives,
+	// Failed Notifications back to 0.
+	dropRefusal(t, dbPath)
+	b.click("#resync-failures")
+	b.await("the resync's report", `document.getElementById('banner').textContent.includes('1 resolved, 0 failed again, 0 remaining')`, 30*time.Second)
+	b.await("no failed record left", `document.querySelector('#card-failed .v').textContent === '0'`, 10*time.Second)
+	if n := countRows(t, dbPath, `SELECT count(*) FROM ui_account WHERE numberofemployees = 4242`); n != 1 {
+		b.fail("after the resync %d account rows hold the refused value, want 1", n)
+	}
+
+	step("Reconcile")
+	// Reconcile: a row lost from the destination shows as missing; "Read
+	// again in full" (the entity resync) brings it back, and Reconcile then
+	// finds the table equal to the source.
+	lost := e.emu.IDs("account")[7]
+	execSQL(t, dbPath, `DELETE FROM ui_account WHERE "Id" = ?`, lost)
+	b.click("#reconcile")
+	b.await("the Reconcile dialog", `document.getElementById('reconcile-entity')`, 5*time.Second)
+	b.choose("#reconcile-entity", "account")
+	b.click("#reconcile-run")
+	b.await("the reconcile verdict", `document.getElementById('reconcile-verdict')`, 30*time.Second)
+	if got := b.text("#reconcile-verdict"); !strings.Contains(got, "account differs from the source") {
+		b.fail("reconcile of a table missing a row says %q", got)
+	}
+	if got := b.text("#reconcile-result"); !strings.Contains(got, "Missing in the destination (1)") || !strings.Contains(got, lost) {
+		b.fail("the reconcile result %q does not name the missing account %s", got, lost)
+	}
+	b.screenshot("reconcile")
+	b.click("#entity-resync")
+	b.await("the entity resync's answer", `document.getElementById('entity-resync-result') && document.getElementById('entity-resync-result').textContent.length > 0`, 15*time.Second)
+	await(t, "the account table equal to the source again", 90*time.Second, func() bool {
+		var rec struct {
+			Equal bool `json:"equal"`
+		}
+		e.run.json("GET", "/profiles/crm/entities/account/reconcile", "", nil, http.StatusOK, &rec)
+		return rec.Equal
+	})
+	if n := countRows(t, dbPath, `SELECT count(*) FROM ui_account WHERE "Id" = '`+lost+`'`); n != 1 {
+		b.fail("the lost account %s is not back in the destination", lost)
+	}
+	b.click("#reconcile-run")
+	b.await("the second verdict", `document.getElementById('reconcile-verdict') && document.getElementById('reconcile-verdict').textContent.includes('account is equal to the source')`, 30*time.Second)
+	b.do("closing the dialog", chromedp.KeyEvent("\x1b"))
+	b.await("the dialog closed", `!document.querySelector('dialog[open]')`, 5*time.Second)
+
 	step("Test")
 	// Test: every check passes and the page says which.
 	b.click("#test")
@@ -324,9 +392,9 @@ func TestWebUI(t *testing.T) {
 	b.screenshot("profile-overview")
 
 	step("The list shows")
-	// The list shows the profile with its Failed Notifications.
+	// The list shows the profile with its Failed Notifications (none left).
 	b.do("the list", chromedp.Navigate(ui+"#/"))
-	b.await("the profile in the list", `document.querySelector('#profiles-table tr[data-profile=crm] td[data-label="Failed Notifications"]') && document.querySelector('#profiles-table tr[data-profile=crm] td[data-label="Failed Notifications"]').textContent === '1'`, 15*time.Second)
+	b.await("the profile in the list", `document.querySelector('#profiles-table tr[data-profile=crm] td[data-label="Failed Notifications"]') && document.querySelector('#profiles-table tr[data-profile=crm] td[data-label="Failed Notifications"]').textContent === '0'`, 15*time.Second)
 	if got := b.text("#profiles-table tr[data-profile=crm]"); !strings.Contains(got, "Active") || !strings.Contains(got, "SQLite") || !strings.Contains(got, "4: account, contact, new_project, new_project_contact") {
 		b.fail("list row %q", got)
 	}
@@ -458,5 +526,48 @@ func TestMetricsOfALiveRun(t *testing.T) {
 		if applied != int64(len(e.emu.IDs(ent))) || len(pts) > 2 {
 			t.Errorf("%s: %d rows applied in %d minutes recorded, want %d in one or two", ent, applied, len(pts), len(e.emu.IDs(ent)))
 		}
+	}
+}
+
+// dropRefusal removes what plantRefusal planted: the cause is fixed.
+func dropRefusal(t *testing.T, dbPath string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, op := range []string{"insert", "update"} {
+		if _, err := db.Exec("DROP TRIGGER refuse_" + op); err != nil {
+			t.Fatalf("dropping the refusal: %v", err)
+		}
+	}
+}
+
+// countRows runs a query of one integer on the SQLite destination.
+func countRows(t *testing.T, dbPath, query string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// execSQL runs a statement on the SQLite destination.
+func execSQL(t *testing.T, dbPath, stmt string, args ...any) {
+	t.Helper()
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(stmt, args...); err != nil {
+		t.Fatalf("%s: %v", stmt, err)
 	}
 }

@@ -585,6 +585,7 @@
     const activateBtn = h('button', { type: 'button', class: 'primary', id: 'activate', onclick: () => setState('activate') }, 'Activate');
     const deactivateBtn = h('button', { type: 'button', id: 'deactivate', onclick: () => setState('deactivate') }, 'Deactivate');
     const testBtn = h('button', { type: 'button', id: 'test', onclick: runTest }, 'Test');
+    const resyncBtn = h('button', { type: 'button', id: 'resync-failures', onclick: resyncFailures }, 'Resync failed records');
     const updated = h('span', { class: 'muted small', id: 'updated' });
     main.append(
       h('p', { class: 'small' }, h('a', { href: '#/' }, '← Export Profiles')),
@@ -592,7 +593,9 @@
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Actions' },
         h('a', { class: 'button', href: '#/' + path + '/manage-entities' }, 'Manage Entities'),
         h('a', { class: 'button', href: '#/' + path + '/manage-relationships' }, 'Manage Relationships'),
-        activateBtn, deactivateBtn, testBtn,
+        activateBtn, deactivateBtn, testBtn, resyncBtn,
+        h('button', { type: 'button', id: 'failed-records', onclick: failedRecords }, 'Failed records'),
+        h('button', { type: 'button', id: 'reconcile', onclick: reconcile }, 'Reconcile'),
         h('button', { type: 'button', id: 'refresh', onclick: () => refresh(true) }, 'Refresh'),
         h('button', { type: 'button', class: 'danger', id: 'delete', onclick: confirmDelete }, 'Delete'),
         h('span', { class: 'spacer' }), updated));
@@ -747,6 +750,88 @@
       } catch (e) { showError(e, 'Testing ' + name + ' failed'); } finally { testBtn.disabled = false; testBtn.textContent = 'Test'; }
     }
 
+    // DES's "Resync failed records": read the failed records again from
+    // Dataverse and apply them; those refused again stay failed.
+    async function resyncFailures() {
+      resyncBtn.disabled = true;
+      resyncBtn.textContent = 'Resyncing…';
+      try {
+        const rep = (await api('POST', path + '/failures/resync')).data;
+        st.status = (await api('GET', path + '/status')).data;
+        render();
+        const msg = 'Resync of failed records: ' + fmtNum(rep.resolved) + ' resolved, ' + fmtNum(rep.failedAgain) + ' failed again, ' + fmtNum(rep.remaining) + ' remaining.';
+        const errs = (rep.entities || []).flatMap((e) => (e.errors || []).concat(e.error ? [e.error] : []).map((x) => e.entity + ': ' + x));
+        showNotice(msg + (errs.length ? ' ' + errs.join('; ') : ''), rep.ok && rep.failedAgain === 0 ? 'ok' : 'info');
+      } catch (e) { showError(e, 'Resyncing the failed records of ' + name + ' failed'); } finally { resyncBtn.disabled = false; resyncBtn.textContent = 'Resync failed records'; }
+    }
+
+    // DES's "Failed records": counts, the latest failure lines and a
+    // read-only URL of the failures container for Azure Storage Explorer.
+    async function failedRecords() {
+      let rep;
+      try { rep = (await api('GET', path + '/failures', { query: { lines: 20 } })).data; } catch (e) { showError(e, 'The failed records of ' + name + ' cannot be read'); return; }
+      // Only the entities that have failed records (or a counter above 0).
+      const failing = (rep.entities || []).filter((e) => e.failedRecords > 0 || e.failedNotifications > 0);
+      const lines = (ls) => ls && ls.length ? h('pre', { class: 'lines' }, ls.map((l) => l.line).join('\n')) : h('p', { class: 'muted' }, 'None.');
+      const url = h('input', { type: 'text', id: 'failures-url', readonly: true, value: rep.url || '' });
+      const copied = h('span', { class: 'muted small', id: 'copy-status', 'aria-live': 'polite' });
+      const dlg = modal('failures-title', [
+        h('h2', { id: 'failures-title' }, 'Failed records: ' + name),
+        h('p', { id: 'failures-summary' }, fmtNum(rep.failedRecords) + (rep.failedRecords === 1 ? ' failed record' : ' failed records') + ' (Failed Notifications ' + fmtNum(rep.failedNotifications) + ')' +
+          (rep.metadataFailures ? '; ' + fmtNum(rep.metadataFailures) + ' metadata failures' : '') + (rep.unprocessableMessages ? '; ' + fmtNum(rep.unprocessableMessages) + ' unprocessable messages' : '') + '.'),
+        failing.length ? h('table', { id: 'failures-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Entity'), h('th', { scope: 'col', class: 'num' }, 'Failed records'), h('th', { scope: 'col', class: 'num' }, 'Failed Notifications'))),
+          h('tbody', {}, failing.map((e) => h('tr', {}, h('td', {}, e.entity), h('td', { class: 'num' }, fmtNum(e.failedRecords)), h('td', { class: 'num' }, fmtNum(e.failedNotifications)))))) : null,
+        h('h3', {}, 'Latest failures'), h('div', { id: 'failure-lines' }, lines(rep.latestFailures)),
+        h('h3', {}, 'Latest resync failures'), lines(rep.latestResyncFailures),
+        rep.url ? h('div', { class: 'field' },
+          h('label', { for: 'failures-url' }, 'Blob URL (read-only, valid until ' + fmtTime(rep.urlExpires) + ')'), url,
+          h('p', { class: 'hint' }, 'In Azure Storage Explorer: Connect to Azure Storage, then paste this URL. Anyone holding it can read the failed records until it expires.'),
+          h('button', { type: 'button', id: 'copy-url', onclick: async () => {
+            url.select();
+            try { await navigator.clipboard.writeText(rep.url); copied.textContent = 'Copied.'; } catch (e) { copied.textContent = 'Selected: press Ctrl+C to copy.'; }
+          } }, 'Copy Blob URL'), ' ', copied) : null,
+      ]);
+      dlg.showModal();
+    }
+
+    // Reconcile: compare an entity's table with the source by id and
+    // version; when they differ, offer to read it again in full.
+    function reconcile() {
+      const sel = h('select', { id: 'reconcile-entity' }, st.view.profile.entities.map((e) => h('option', { value: e }, e)));
+      const out = h('div', { id: 'reconcile-result', 'aria-live': 'polite' });
+      const go = h('button', { type: 'button', class: 'primary', id: 'reconcile-run', onclick: async () => {
+        go.disabled = true;
+        out.replaceChildren(h('p', { class: 'muted' }, 'Comparing ' + sel.value + ' with the source…'));
+        const ent = sel.value;
+        try {
+          const r = (await api('GET', path + '/entities/' + encodeURIComponent(ent) + '/reconcile', { query: { limit: 20 } })).data;
+          const ids = (label, xs, n) => n ? [h('h3', {}, label + ' (' + fmtNum(n) + ')'), h('pre', { class: 'lines' }, xs.map((x) => typeof x === 'string' ? x : x.id + ' (source ' + x.sourceVersion + ', destination ' + x.destinationVersion + ')').join('\n'))] : [];
+          out.replaceChildren();
+          append(out, [
+            h('p', { class: r.equal ? 'ok-text' : 'bad-text', id: 'reconcile-verdict' }, r.equal ? ent + ' is equal to the source: ' + fmtNum(r.sourceRows) + ' rows.' : ent + ' differs from the source: ' + fmtNum(r.sourceRows) + ' rows in Dataverse, ' + fmtNum(r.destinationRows) + ' in ' + r.table + '.'),
+            r.note ? h('p', { class: 'muted' }, r.note.charAt(0).toUpperCase() + r.note.slice(1) + '.') : null,
+            ids('Missing in the destination', r.missing || [], r.missingCount),
+            ids('Extra in the destination', r.extra || [], r.extraCount),
+            ids('Older in the destination', r.stale || [], r.staleCount),
+            r.equal ? null : h('button', { type: 'button', id: 'entity-resync', onclick: async (ev) => {
+              ev.target.disabled = true;
+              try {
+                const x = (await api('POST', path + '/entities/' + encodeURIComponent(ent) + '/resync')).data;
+                out.append(h('p', { id: 'entity-resync-result' }, x.description));
+                refresh(false);
+              } catch (e) { showError(e, 'Reading ' + ent + ' again failed'); }
+            } }, 'Read ' + ent + ' again in full')]);
+        } catch (e) { out.replaceChildren(); showError(e, 'Reconciling ' + ent + ' failed'); } finally { go.disabled = false; }
+      } }, 'Compare');
+      const dlg = modal('reconcile-title', [
+        h('h2', { id: 'reconcile-title' }, 'Reconcile: ' + name),
+        h('p', {}, 'Compares an entity\'s table with Dataverse by id and version; nothing is changed.'),
+        h('div', { class: 'field' }, h('label', { for: 'reconcile-entity' }, 'Entity'), sel),
+        go, out,
+      ]);
+      dlg.showModal();
+    }
+
     function confirmDelete() {
       const dlg = h('dialog', { 'aria-labelledby': 'delete-title' },
         h('h2', { id: 'delete-title' }, 'Delete export profile ' + name + '?'),
@@ -771,6 +856,16 @@
     focusHeading();
     every(3000, () => refresh(false));
     every(30000, loadMetrics);
+  }
+
+  // modal is a dialog with a Close button; Escape closes it too.
+  function modal(labelledBy, children) {
+    const opener = document.activeElement;
+    const dlg = h('dialog', { 'aria-labelledby': labelledBy, class: 'wide' }, children,
+      h('form', { method: 'dialog', class: 'wizard-actions' }, h('button', { value: 'close' }, 'Close')));
+    dlg.addEventListener('close', () => { dlg.remove(); if (opener && opener.focus) opener.focus(); });
+    document.body.append(dlg);
+    return dlg;
   }
 
   function card(k, v, id, bad) {
