@@ -320,6 +320,64 @@ func apiRoutes() []Route {
 // routes is apiRoutes, built once.
 var routes = apiRoutes()
 
+// matchRoute finds the route of a method and an escaped path under /api/
+// (e.g. "profiles/crm/status"), as the host routes: among the routes whose
+// template matches the path and that answer the method, the one with more
+// literal segments wins (profiles/validate before profiles/{name}). It
+// returns the route values, or the methods the path answers when none
+// matched the method.
+func matchRoute(method, path string) (Route, map[string]string, []string, bool) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, seg := range segs {
+		u, err := url.PathUnescape(seg)
+		if err != nil {
+			return Route{}, nil, nil, false
+		}
+		segs[i] = u
+	}
+	var best Route
+	var bestParams map[string]string
+	bestLiterals, found := -1, false
+	var allowed []string
+	for _, rt := range routes {
+		tmpl := strings.Split(rt.Template, "/")
+		if len(tmpl) != len(segs) {
+			continue
+		}
+		params, literals, ok := map[string]string{}, 0, true
+		for i, t := range tmpl {
+			if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
+				if segs[i] == "" {
+					ok = false
+					break
+				}
+				params[t[1:len(t)-1]] = segs[i]
+				continue
+			}
+			if !strings.EqualFold(t, segs[i]) {
+				ok = false
+				break
+			}
+			literals++
+		}
+		if !ok {
+			continue
+		}
+		if _, answers := rt.Ops[method]; !answers {
+			allowed = append(allowed, rt.methods()...)
+			continue
+		}
+		if literals > bestLiterals {
+			best, bestParams, bestLiterals, found = rt, params, literals, true
+		}
+	}
+	if found {
+		return best, bestParams, nil, true
+	}
+	slices.Sort(allowed)
+	return Route{}, nil, slices.Compact(allowed), false
+}
+
 // RouteOf returns the route of a function.
 func RouteOf(function string) (Route, bool) {
 	for _, rt := range routes {
@@ -348,14 +406,15 @@ func (s *server) httpFunction(w http.ResponseWriter, r *http.Request) {
 			err = fmt.Errorf("invalid %s value of the invocation: %w", name, err)
 		}
 	}
+	// The host has checked the function key (authLevel function) before
+	// it invoked this; the principal, when a trusted front names one, only
+	// says who in the log line and /api/me.
 	var who Caller
 	if err != nil {
 		res = problemResponse(Problem{Status: http.StatusBadRequest, Title: "Invalid HTTP invocation", Detail: err.Error()}, "")
-	} else if c, ferr := s.caller(hreq); ferr != nil {
-		res = problemResponse(Problem{Status: ferr.status, Title: ferr.title, Detail: ferr.detail}, instance(hreq, rt))
 	} else {
-		who = c
-		res = s.serveAPI(r.Context(), rt, hreq, c)
+		who = s.apiCaller(hreq)
+		res = s.serveAPI(r.Context(), rt, hreq, who)
 	}
 	line := fmt.Sprintf("%s %s → %d", methodOf(hreq), instance(hreq, rt), res.Status)
 	if who.Display() != "" {

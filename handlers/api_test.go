@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -418,6 +419,8 @@ func FuzzHTTPInvocation(f *testing.F) {
 	f.Add("ProfileValidate", envelope("POST", nil, nil, `{"name":"crm","retrycount":3}`))
 	f.Add("Profiles", `{"Data":{"req":{"Method":"POST","Query":"{\"a\":[\"b\"]}","Body":{"x":1}}}}`)
 	f.Add("Profile", `{"Data":{"req":{"Method":7}}}`)
+	f.Add("Profiles", uiInvocation("GET", "api/profiles/crm/entities/account/reconcile?limit=2", signedIn(), ""))
+	f.Add("Profiles", uiInvocation("POST", "api/profiles/%2F..%2Fx/activate", signedIn("X-Requested-With", "XMLHttpRequest"), ""))
 	f.Fuzz(func(t *testing.T, fn, body string) {
 		if _, ok := RouteOf(fn); !ok {
 			fn = "Profiles"
@@ -444,6 +447,20 @@ func FuzzHTTPInvocation(f *testing.F) {
 		out := res.output()
 		if out["statusCode"] != strconv.Itoa(res.Status) {
 			t.Fatalf("res %v", out)
+		}
+		// The same request to the web UI's function: its path (from the
+		// URL or the {path} value) is matched against the routes and
+		// dispatched, or refused, never a failed invocation.
+		rec := httptest.NewRecorder()
+		New(s.o).ServeHTTP(rec, httptest.NewRequest("POST", "/"+WebUI, strings.NewReader(body)))
+		var inv InvokeResponse
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &inv) != nil {
+			t.Fatalf("WebUI invocation %d %s", rec.Code, rec.Body)
+		}
+		ro, _ := inv.Outputs["res"].(map[string]any)
+		code, _ := strconv.Atoi(fmt.Sprint(ro["statusCode"]))
+		if code < 200 || code > 599 {
+			t.Fatalf("WebUI res %v", ro)
 		}
 	})
 }

@@ -1,35 +1,36 @@
 package handlers
 
 import (
-	"fmt"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 )
 
-// Front is what stands in front of the HTTP functions and vouches for each
-// caller: it signs the caller in, removes any X-MS-CLIENT-PRINCIPAL-*
-// header the caller sent, and sets its own. The HTTP functions are
-// anonymous to the Functions host (function.json authLevel anonymous): a
-// browser signed in with Entra ID holds no function key, and the host
-// cannot combine its keys with App Service Authentication. So the handler
-// itself refuses a call that no front vouched for, and serves nothing when
-// it has no front it can trust: with App Service Authentication turned off
-// the platform no longer strips those headers, and anyone could forge them.
+// Front is what stands in front of the app and names the caller of the web
+// UI: it signs the caller in, removes any X-MS-CLIENT-PRINCIPAL* header the
+// caller sent, and sets its own. The web UI's function is anonymous to the
+// Functions host (a browser holds no function key), so the handler itself
+// serves it only to a caller a front it trusts has named; with no such
+// front the headers could be forged, and it serves nothing. The management
+// API's functions do not depend on it: the host's function keys guard them
+// (authLevel function), and the principal only names the caller in logs.
 type Front string
 
 const (
-	// FrontNone: no front is known; every HTTP function answers 503.
+	// FrontNone: no front is known; the web UI answers 401 to everyone.
 	FrontNone Front = ""
 	// FrontEasyAuth: App Service Authentication (Easy Auth), which the
 	// platform announces to the app with WEBSITE_AUTH_ENABLED=True.
 	FrontEasyAuth Front = "easyauth"
-	// FrontStandalone: dataexport run's standalone host, which checks the
-	// admin key, an Entra ID token or its session cookie (internal/apiauth).
+	// FrontStandalone: dataexport run's standalone host, whose sign-in form
+	// gives the browser a session cookie (internal/apiauth).
 	FrontStandalone Front = "standalone"
 )
 
 // Principal headers, as App Service Authentication sets them.
 const (
+	PrincipalHeader     = "X-MS-CLIENT-PRINCIPAL" // base64 JSON: auth_typ, claims, name_typ
 	PrincipalNameHeader = "X-MS-CLIENT-PRINCIPAL-NAME"
 	PrincipalIDHeader   = "X-MS-CLIENT-PRINCIPAL-ID"
 	PrincipalIDPHeader  = "X-MS-CLIENT-PRINCIPAL-IDP"
@@ -51,31 +52,98 @@ func (c Caller) Display() string {
 	return c.ID
 }
 
-// frontError is a call the handler refuses before any function runs.
+// frontError is a call the web UI refuses before anything is served.
 type frontError struct {
 	status        int
 	title, detail string
 }
 
-// caller returns who a call comes from, or why it is refused.
-func (s *server) caller(r *HTTPRequest) (Caller, *frontError) {
-	if s.o.Front == FrontNone {
-		return Caller{}, &frontError{http.StatusServiceUnavailable, "The management API and the web UI are not served here",
-			"nothing in front of this app signs callers in: turn on App Service Authentication (Microsoft Entra ID) for the function app, which sets WEBSITE_AUTH_ENABLED=True (infra/main.bicep configures it; see infra/README.md), or use dataexport run locally"}
-	}
+// principal reads the caller App Service Authentication names: the -NAME,
+// -ID and -IDP headers, and X-MS-CLIENT-PRINCIPAL (its auth_typ and name
+// claim) where those lack something. ok is false when no caller is named
+// completely (a name or an id, and the provider).
+func principal(r *HTTPRequest) (Caller, bool) {
 	c := Caller{
 		Name:     strings.TrimSpace(r.Header(PrincipalNameHeader)),
 		ID:       strings.TrimSpace(r.Header(PrincipalIDHeader)),
 		Provider: strings.TrimSpace(r.Header(PrincipalIDPHeader)),
 	}
-	if (c.Name == "" && c.ID == "") || c.Provider == "" {
-		how := "sign in with Microsoft Entra ID (App Service Authentication), or send an Entra ID access token for this app as Authorization: Bearer"
-		if s.o.Front == FrontStandalone {
-			how = "sign in at /.auth/login, or send the admin key (x-functions-key) or an Entra ID access token (Authorization: Bearer)"
+	if raw := strings.TrimSpace(r.Header(PrincipalHeader)); raw != "" {
+		if p, ok := decodeClientPrincipal(raw); ok {
+			if c.Provider == "" {
+				c.Provider = p.AuthType
+			}
+			if c.Name == "" {
+				c.Name = p.claim(p.NameType)
+			}
 		}
-		return Caller{}, &frontError{http.StatusUnauthorized, "Unauthorized", fmt.Sprintf("the call carries no signed-in principal: %s", how)}
+	}
+	return c, (c.Name != "" || c.ID != "") && c.Provider != ""
+}
+
+// clientPrincipal is the JSON of X-MS-CLIENT-PRINCIPAL.
+type clientPrincipal struct {
+	AuthType string `json:"auth_typ"`
+	NameType string `json:"name_typ"`
+	Claims   []struct {
+		Type  string `json:"typ"`
+		Value string `json:"val"`
+	} `json:"claims"`
+}
+
+func (p clientPrincipal) claim(typ string) string {
+	for _, c := range p.Claims {
+		if typ != "" && c.Type == typ {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func decodeClientPrincipal(raw string) (clientPrincipal, bool) {
+	var p clientPrincipal
+	b, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		if b, err = base64.RawStdEncoding.DecodeString(raw); err != nil {
+			return p, false
+		}
+	}
+	if json.Unmarshal(b, &p) != nil {
+		return p, false
+	}
+	return p, true
+}
+
+// caller returns who a call to the web UI comes from, or why it is
+// refused (always 401: nothing is served without a named caller).
+func (s *server) caller(r *HTTPRequest) (Caller, *frontError) {
+	if s.o.Front == FrontNone {
+		return Caller{}, &frontError{http.StatusUnauthorized, "Unauthorized",
+			"the web UI is served only behind App Service Authentication (Microsoft Entra ID), which the platform announces with WEBSITE_AUTH_ENABLED=True, and here it is not on: turn it on for the function app (infra/main.bicep configures it; see infra/README.md), or use dataexport run locally. The management API's routes take a function key meanwhile"}
+	}
+	c, ok := principal(r)
+	if !ok {
+		how := "sign in with Microsoft Entra ID at /.auth/login/aad"
+		if s.o.Front == FrontStandalone {
+			how = "sign in at /.auth/login"
+		}
+		return Caller{}, &frontError{http.StatusUnauthorized, "Unauthorized", "the call carries no signed-in principal: " + how}
 	}
 	return c, nil
+}
+
+// apiCaller is who a call to a management API route comes from, for logs
+// and /api/me: the principal a trusted front named, if any (the host's
+// function key, which guards the route, names nobody).
+func (s *server) apiCaller(r *HTTPRequest) Caller {
+	if s.o.Front == FrontNone {
+		return Caller{}
+	}
+	c, ok := principal(r)
+	if !ok {
+		return Caller{}
+	}
+	return c
 }
 
 // Me is the answer of GET /api/me: the caller, and where the front signs in
@@ -90,6 +158,9 @@ type Me struct {
 
 func (s *server) me(c Caller) Me {
 	m := Me{Name: c.Name, ID: c.ID, Provider: c.Provider, SignInURL: "/.auth/login/aad", SignOutURL: "/.auth/logout"}
+	if m.Name == "" && m.ID == "" {
+		m.Name, m.Provider = "function key", "key"
+	}
 	if s.o.Front == FrontStandalone {
 		m.SignInURL = "/.auth/login"
 	}

@@ -55,7 +55,7 @@ param messageTimeToLiveDays int = 14
 @description('Object id of a user or group that may set the SQL connection-string secret (Key Vault Secrets Officer). Empty: none.')
 param secretsOfficerPrincipalId string = ''
 
-@description('Client (application) id of the Microsoft Entra ID app registration that signs administrators in to the web UI and the management API (App Service Authentication). Create it before the first deployment: see README.md.')
+@description('Client (application) id of the Microsoft Entra ID app registration that signs administrators in to the web UI (App Service Authentication; the management API takes function keys). Create it before the first deployment: see README.md.')
 param authClientId string
 
 @description('Tenant of that app registration (default: the tenant of the subscription).')
@@ -347,25 +347,28 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 }
 
 // ---- Sign-in: App Service Authentication (Microsoft Entra ID) ----
-// The web UI (/api/ui/) and the management API (/api/...) are HTTP
-// functions with authLevel anonymous: a browser signed in with Entra ID
-// holds no function key, and the host cannot combine its keys with this
-// sign-in. So every request to the app must pass App Service
-// Authentication first: a browser is sent to sign in, a script sends an
-// Entra ID access token for this app (Authorization: Bearer). The platform
-// then names the caller in X-MS-CLIENT-PRINCIPAL-* (stripping any a caller
-// sends) and sets WEBSITE_AUTH_ENABLED=True, and the handler refuses every
-// HTTP call without that principal, or when WEBSITE_AUTH_ENABLED is not
-// True (handlers.Front). No path is excluded. Limit who may sign in with
-// "Assignment required" on the registration's enterprise application.
+// Two faces, two guards. The management API's functions (/api/profiles...,
+// /api/source/entities, /api/openapi.json, /api/me) are authLevel function:
+// the host's function keys guard them (scripts, the CLI over HTTP,
+// automation). The web UI's function (/api/ui/{*path}: its files, and its
+// calls to the same routes under /api/ui/api/) is authLevel anonymous, a
+// browser holding no function key: App Service Authentication signs the
+// administrator in with Entra ID and names them in X-MS-CLIENT-PRINCIPAL*
+// (a caller cannot set those itself), the platform sets
+// WEBSITE_AUTH_ENABLED=True, and the handler serves the UI only to a named
+// principal, and only while WEBSITE_AUTH_ENABLED is True (handlers.Front;
+// the template never sets it). AllowAnonymous, not RedirectToLoginPage: a
+// script's key-authenticated call carries no sign-in and must not be sent
+// to a login page; the UI's function refuses (or redirects a browser to
+// /.auth/login/aad) on its own. See README.md, Sign-in.
 resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'authsettingsV2'
   properties: {
     platform: { enabled: true }
     globalValidation: {
-      requireAuthentication: true
-      unauthenticatedClientAction: 'RedirectToLoginPage'
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
       redirectToProvider: 'azureactivedirectory'
     }
     httpSettings: { requireHttps: true }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/dataexport/dataexport/internal/azuritetest"
 
 	"github.com/dataexport/dataexport/handlers"
+	"github.com/dataexport/dataexport/internal/apiauth"
 	"github.com/dataexport/dataexport/internal/dvemu"
 	"github.com/dataexport/dataexport/internal/metrics"
 	"github.com/dataexport/dataexport/internal/webui"
@@ -89,65 +91,119 @@ func newUIEnv(t *testing.T, records int) *uiEnv {
 	return e
 }
 
-// Every route of the app, the web UI's included, refuses a request without
-// credentials, or with a wrong key; nothing is served by default.
+// Every route of the app refuses a request without its credentials: the
+// management API's routes (the admin key or an Entra ID token, as the
+// host's function keys in Azure) and the web UI's files and its calls to
+// the API under /api/ui/api/ (the login form's session, as App Service
+// Authentication's in Azure). A wrong key, principal headers a caller
+// sends, a forged cookie, the key on the UI's paths and the UI's session
+// on the API's routes are no credentials; the right one opens each (so
+// the refusals are not of a broken server).
 func TestEveryRouteRefusesWithoutCredentials(t *testing.T) {
 	e := newUIEnv(t, 5)
-	paths := 0
+	session := e.signIn(t)
+	forged := map[string]string{handlers.PrincipalNameHeader: "admin@contoso.example", handlers.PrincipalIDPHeader: "aad", handlers.PrincipalIDHeader: "1"}
+	type attempt struct {
+		name string
+		set  func(*http.Request)
+	}
+	none := attempt{"no credentials", func(*http.Request) {}}
+	wrongKey := attempt{"a wrong key", func(r *http.Request) { r.Header.Set("x-functions-key", "wrong-key-0123456789") }}
+	principal := attempt{"principal headers of its own", func(r *http.Request) {
+		for k, v := range forged {
+			r.Header.Set(k, v)
+		}
+	}}
+	forgedCookie := attempt{"a session cookie never issued", func(r *http.Request) {
+		r.AddCookie(&http.Cookie{Name: apiauth.SessionCookie, Value: "forged"})
+	}}
+	key := attempt{"the admin key", func(r *http.Request) { r.Header.Set("x-functions-key", e.run.Key) }}
+	withSession := attempt{"the UI's session", func(r *http.Request) {
+		r.AddCookie(session)
+		r.Header.Set("X-Requested-With", "XMLHttpRequest")
+	}}
+	requests := 0
+	try := func(method, path string, a attempt, refused bool) {
+		t.Helper()
+		req, _ := http.NewRequest(method, e.origin+path, strings.NewReader(`{"name":"crm"}`))
+		req.Header.Set("Content-Type", "application/json")
+		a.set(req)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		requests++
+		switch {
+		case refused && resp.StatusCode != http.StatusUnauthorized:
+			t.Errorf("%s %s with %s: %d, want 401: %.200s", method, path, a.name, resp.StatusCode, body)
+		case refused && (strings.Contains(string(body), "usesKeyVault") || strings.Contains(string(body), "'use strict'") || strings.Contains(string(body), "function (")):
+			t.Errorf("%s %s with %s answered content: %.200s", method, path, a.name, body)
+		case !refused && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden):
+			t.Errorf("%s %s with %s: %d, want it let through: %.200s", method, path, a.name, resp.StatusCode, body)
+		}
+	}
+	var apiCalls, uiCalls [][2]string
 	for _, fn := range handlers.Functions() {
 		trig, ok := fn.Trigger.(handlers.HTTPTrigger)
 		if !ok {
 			continue
 		}
-		var urls []string
-		if strings.Contains(trig.Route, "{*path}") {
+		if fn.Name == handlers.WebUI {
 			for _, a := range append(webui.Names(), "") {
-				urls = append(urls, strings.Replace(trig.Route, "{*path}", a, 1))
+				uiCalls = append(uiCalls, [2]string{"GET", handlers.UIPath + a})
 			}
-		} else {
-			urls = []string{strings.ReplaceAll(trig.Route, "{name}", "crm")}
+			continue
 		}
-		for _, u := range urls {
-			for _, m := range trig.Methods {
-				for _, key := range []string{"", "wrong-key-0123456789"} {
-					req, _ := http.NewRequest(m, e.origin+"/api/"+u, strings.NewReader(`{"name":"crm"}`))
-					if key != "" {
-						req.Header.Set("x-functions-key", key)
-					}
-					// Principal headers a caller sends are not credentials.
-					req.Header.Set(handlers.PrincipalNameHeader, "admin@contoso.example")
-					req.Header.Set(handlers.PrincipalIDPHeader, "aad")
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						t.Fatal(err)
-					}
-					body, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					paths++
-					if resp.StatusCode != http.StatusUnauthorized {
-						t.Errorf("%s /api/%s (key %q): %d, want 401: %s", m, u, key, resp.StatusCode, body)
-					}
-					if strings.Contains(string(body), "usesKeyVault") || strings.Contains(string(body), "console.log") || strings.Contains(string(body), "function (") {
-						t.Errorf("%s /api/%s answered content without credentials: %.200s", m, u, body)
-					}
-				}
-			}
+		route := strings.NewReplacer("{name}", "nosuch", "{entity}", "account").Replace(trig.Route)
+		for _, m := range trig.Methods {
+			apiCalls = append(apiCalls, [2]string{m, "/api/" + route})
+			uiCalls = append(uiCalls, [2]string{m, handlers.UIAPIPath + route})
 		}
 	}
-	if paths < 30 {
-		t.Fatalf("only %d requests made: the routes were not all tried", paths)
+	for _, c := range apiCalls {
+		for _, a := range []attempt{none, wrongKey, principal, forgedCookie, withSession} {
+			try(c[0], c[1], a, true)
+		}
 	}
-	// A session cookie that was never issued is no credential either.
-	req, _ := http.NewRequest("GET", e.origin+"/api/profiles", nil)
-	req.AddCookie(&http.Cookie{Name: "dataexport_session", Value: "forged"})
-	resp, err := http.DefaultClient.Do(req)
+	for _, c := range uiCalls {
+		for _, a := range []attempt{none, wrongKey, principal, forgedCookie, key} {
+			try(c[0], c[1], a, true)
+		}
+	}
+	// The right credential opens each kind of path (GETs: nothing changes).
+	for _, c := range [][2]string{{"GET", "/api/profiles"}, {"GET", "/api/me"}} {
+		try(c[0], c[1], key, false)
+	}
+	for _, c := range [][2]string{{"GET", handlers.UIPath}, {"GET", handlers.UIPath + "app.js"}, {"GET", handlers.UIAPIPath + "profiles"}, {"GET", handlers.UIAPIPath + "me"}} {
+		try(c[0], c[1], withSession, false)
+	}
+	if len(apiCalls) < 18 || len(uiCalls) < len(apiCalls)+4 {
+		t.Fatalf("only %d API and %d UI paths tried: the routes were not all found", len(apiCalls), len(uiCalls))
+	}
+	t.Logf("%d requests", requests)
+}
+
+// noRedirect is a client that shows redirects instead of following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// signIn posts the admin key to the login form, as the browser does, and
+// returns the session cookie it gives.
+func (e *uiEnv) signIn(t *testing.T) *http.Cookie {
+	t.Helper()
+	resp, err := noRedirect.PostForm(e.origin+"/.auth/login", url.Values{"credential": {e.run.Key}, "redirect": {handlers.UIPath}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("a forged session cookie: %d, want 401", resp.StatusCode)
+	for _, c := range resp.Cookies() {
+		if c.Name == apiauth.SessionCookie && c.Value != "" {
+			return c
+		}
 	}
+	t.Fatalf("the login form answered %d without a session cookie", resp.StatusCode)
+	return nil
 }
 
 // TestWebUI walks the screens as an administrator would, in headless

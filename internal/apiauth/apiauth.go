@@ -114,7 +114,9 @@ type Error struct{ Reason string }
 
 func (e *Error) Error() string { return e.Reason }
 
-// Authenticate checks r's credentials.
+// Authenticate checks r's credentials for the management API's routes:
+// the admin key or an Entra ID access token, as the Functions host takes
+// its function keys. The web UI's session cookie is not one (see Session).
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	if !a.Enabled() {
 		return Principal{}, &Error{Reason: "the management API is disabled: " + SettingHelp}
@@ -140,7 +142,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 		return a.token(r.Context(), strings.TrimSpace(bearer))
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-		return a.session(c.Value)
+		return Principal{}, &Error{Reason: "the web UI's session cookie is not a credential for the management API's routes (the UI calls them under /api/ui/api/): send the admin key in the x-functions-key header (or the code query parameter), or an Entra ID access token as Authorization: Bearer"}
 	}
 	return Principal{}, &Error{Reason: "no credentials: send the admin key in the x-functions-key header (or the code query parameter), or an Entra ID access token as Authorization: Bearer"}
 }

@@ -16,11 +16,14 @@ import (
 // Azure: the sign-in in front of the host. It serves /.auth/login (a form
 // that takes the admin key, or an Entra ID access token, once, and gives
 // the browser an HttpOnly session cookie instead), /.auth/logout, and "/"
-// (to the UI); a browser that asks for a page of the UI (under uiPath)
-// without credentials gets the form, with status 401. Everything else
-// goes to next, which checks every request itself (Authenticate).
-func (a *Authenticator) LoginFront(next http.Handler, uiPath string) http.Handler {
+// (to the UI); a browser that asks for a file of the UI (under uiPath, not
+// under uiAPIPath, where the UI's script calls the API) without a session
+// gets the form, with status 401. Everything else goes to next; the host
+// names the session's principal to the web UI's function (Session), and
+// checks the API's routes' credentials itself (Authenticate).
+func (a *Authenticator) LoginFront(next http.Handler, uiPath, uiAPIPath string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		uiFile := strings.HasPrefix(r.URL.Path+"/", uiPath) && !strings.HasPrefix(r.URL.Path+"/", uiAPIPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 		switch {
 		case r.URL.Path == "/.auth/login":
 			a.login(w, r, uiPath)
@@ -35,11 +38,11 @@ func (a *Authenticator) LoginFront(next http.Handler, uiPath string) http.Handle
 		case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			http.Redirect(w, r, uiPath, http.StatusSeeOther)
 			return
-		case strings.HasPrefix(r.URL.Path+"/", uiPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !a.Enabled():
+		case uiFile && !a.Enabled():
 			a.loginPage(w, http.StatusServiceUnavailable, r.URL.RequestURI(), "sign-in is off, so the UI is not served: "+SettingHelp, uiPath)
 			return
-		case strings.HasPrefix(r.URL.Path+"/", uiPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-			if _, err := a.Authenticate(r); err != nil {
+		case uiFile:
+			if _, err := a.Session(r); err != nil {
 				a.loginPage(w, http.StatusUnauthorized, r.URL.RequestURI(), "", uiPath)
 				return
 			}

@@ -10,9 +10,11 @@ import (
 )
 
 // The login form gives the browser an HttpOnly, SameSite=Strict session
-// cookie for the key; the cookie then authenticates like the key, until
-// logout; a UI page without credentials is the form, with 401; a wrong
-// key is refused without echoing it; the redirect stays on the UI.
+// cookie for the key; the cookie then names the key's principal to the web
+// UI (Session) until logout, and is no credential for the API's routes
+// (Authenticate); a UI file without a session is the form, with 401, while
+// the UI's API path goes on to the host (the function refuses it there); a
+// wrong key is refused without echoing it; the redirect stays on the UI.
 func TestLoginFront(t *testing.T) {
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	a, err := New(Options{Key: key, Now: func() time.Time { return now }})
@@ -22,13 +24,13 @@ func TestLoginFront(t *testing.T) {
 	var reached []string
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reached = append(reached, r.URL.Path)
-		if _, err := a.Authenticate(r); err != nil {
+		if _, err := a.Session(r); err != nil {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	front := a.LoginFront(next, "/api/ui/")
+	front := a.LoginFront(next, "/api/ui/", "/api/ui/api/")
 	do := func(r *http.Request) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		front.ServeHTTP(rec, r)
@@ -67,12 +69,21 @@ func TestLoginFront(t *testing.T) {
 		r.AddCookie(c)
 		return r
 	}
-	if rec := do(withCookie("GET", "/api/profiles")); rec.Code != 200 {
-		t.Fatalf("API with the cookie: %d %s", rec.Code, rec.Body)
+	if rec := do(withCookie("GET", "/api/ui/api/profiles")); rec.Code != 200 {
+		t.Fatalf("the UI's API path with the cookie: %d %s", rec.Code, rec.Body)
 	}
-	p, err := a.Authenticate(withCookie("GET", "/api/profiles"))
+	p, err := a.Session(withCookie("GET", "/api/ui/api/profiles"))
 	if err != nil || !p.Session || p.Method != "key" {
 		t.Fatalf("session principal %+v, %v", p, err)
+	}
+	if _, err := a.Authenticate(withCookie("GET", "/api/profiles")); err == nil || !strings.Contains(err.Error(), "/api/ui/api/") {
+		t.Fatalf("the session cookie on an API route: %v, want refused", err)
+	}
+	// Without a session the UI's API path is not the form: the host and
+	// the web UI's function answer it (401 problem+json there).
+	reached = nil
+	if rec := do(httptest.NewRequest("GET", "/api/ui/api/profiles", nil)); rec.Code != 401 || strings.Contains(rec.Body.String(), "<form") || len(reached) != 1 {
+		t.Fatalf("the UI's API path without a session: %d %v %s", rec.Code, reached, rec.Body)
 	}
 	if rec := do(withCookie("GET", "/.auth/logout")); rec.Code != 303 || rec.Result().Cookies()[0].MaxAge >= 0 {
 		t.Fatalf("logout: %d %v", rec.Code, rec.Result().Cookies())
@@ -82,7 +93,7 @@ func TestLoginFront(t *testing.T) {
 	}
 	tok, _ := a.StartSession(Principal{Method: "key"}, time.Time{})
 	now = now.Add(SessionTTL + time.Second)
-	if _, err := a.Authenticate(withCookieValue(tok)); err == nil || !strings.Contains(err.Error(), "expired") {
+	if _, err := a.Session(withCookieValue(tok)); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired session: %v", err)
 	}
 }
@@ -100,7 +111,7 @@ func TestLoginFrontDisabled(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	a.LoginFront(http.NotFoundHandler(), "/api/ui/").ServeHTTP(rec, httptest.NewRequest("GET", "/api/ui/", nil))
+	a.LoginFront(http.NotFoundHandler(), "/api/ui/", "/api/ui/api/").ServeHTTP(rec, httptest.NewRequest("GET", "/api/ui/", nil))
 	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "ADMIN_API_KEY") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}

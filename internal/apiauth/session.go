@@ -48,6 +48,20 @@ func (a *Authenticator) StartSession(p Principal, until time.Time) (string, time
 	return tok, exp
 }
 
+// Session returns who r's session cookie signed in (the login form's):
+// the web UI's credential, as App Service Authentication's session cookie
+// is in Azure.
+func (a *Authenticator) Session(r *http.Request) (Principal, error) {
+	if !a.Enabled() {
+		return Principal{}, &Error{Reason: "sign-in is off: " + SettingHelp}
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return Principal{}, &Error{Reason: "not signed in: sign in at /.auth/login"}
+	}
+	return a.session(c.Value)
+}
+
 // EndSession signs a session out.
 func (a *Authenticator) EndSession(tok string) {
 	a.sessMu.Lock()

@@ -195,7 +195,7 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
 	ho := handlers.Options{
 		Poller:  &prunedPoller{Poller: poller, fails: fails, retention: keep, log: log, now: time.Now},
-		Applier: applier, Manager: svc, Logger: log, Bindings: bindings, Front: front(s),
+		Applier: applier, Manager: svc, Logger: log, Bindings: bindings, Front: UIFront(s),
 	}
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, Manage: svc,
@@ -204,12 +204,13 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	}, nil
 }
 
-// front is what signs the callers of the HTTP functions in under dataexport
-// serve: App Service Authentication when the platform says it is on
-// (WEBSITE_AUTH_ENABLED, which App Service sets itself), else nothing, and
-// the HTTP functions refuse every call. StartLocal puts the standalone
-// host's sign-in in front instead.
-func front(s *settings.Settings) handlers.Front {
+// UIFront is what names the web UI's callers under dataexport serve: App
+// Service Authentication when the platform says it is on
+// (WEBSITE_AUTH_ENABLED=True, which App Service sets itself), else nothing,
+// and the web UI refuses every call (the API's functions are the host's
+// keys' to guard). StartLocal puts the standalone host's sign-in in front
+// instead.
+func UIFront(s *settings.Settings) handlers.Front {
 	if strings.EqualFold(strings.TrimSpace(s.Get("WEBSITE_AUTH_ENABLED")), "true") {
 		return handlers.FrontEasyAuth
 	}
@@ -311,7 +312,9 @@ func APIAuth(s *settings.Settings) (*apiauth.Authenticator, error) {
 // StartLocal serves the handler on a loopback port and builds a standalone
 // Functions host pointed at it, from the function.json files in functionsDir
 // and the host.json at hostJSON; the host serves the HTTP functions
-// (Host.ServeHTTP) behind APIAuth. stop shuts the handler server down.
+// (Host.ServeHTTP): the API's behind APIAuth's key or token check, the web
+// UI's to the callers its login form's session names (see Front). stop
+// shuts the handler server down.
 func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir, hostJSON string, log *slog.Logger) (h *funchost.Host, handlerURL string, stop func(), err error) {
 	fns, err := funchost.LoadFunctions(functionsDir)
 	if err != nil {
@@ -360,21 +363,24 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 		APIDisabledReason: "the management API is disabled because no credential is configured: " + apiauth.SettingHelp,
 	}
 	if auth.Enabled() {
+		// The API's routes (authLevel function): the admin key or an Entra
+		// ID token, as the host takes its function keys.
 		ho.Authorize = func(r *http.Request) error {
 			p, err := auth.Authenticate(r)
 			if err != nil {
 				return err
 			}
-			// A browser's session cookie goes with any request to this
-			// server, one another site's page makes included: changes need
-			// a header no plain form or link can send (SameSite=Strict is
-			// the first guard).
-			if p.Session && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("X-Requested-With") != "XMLHttpRequest" {
-				return &apiauth.Error{Reason: "a change made with the session cookie needs the header X-Requested-With: XMLHttpRequest (the web UI sends it); refused as a possible cross-site request"}
-			}
 			setPrincipal(r.Header, p)
 			log.Debug("management API call", "method", r.Method, "path", r.URL.Path, "auth", p.Method, "principal", p.Name)
 			return nil
+		}
+		// App Service Authentication's part: the login form's session
+		// names the caller to the web UI's function (authLevel anonymous),
+		// which refuses calls without one.
+		ho.Identify = func(r *http.Request) {
+			if p, err := auth.Session(r); err == nil {
+				setPrincipal(r.Header, p)
+			}
 		}
 	}
 	h, err = funchost.New(ctx, ho)
@@ -408,7 +414,7 @@ func (c *App) Front(h http.Handler) http.Handler {
 	if c.auth == nil {
 		return h
 	}
-	return c.auth.LoginFront(h, handlers.UIPath)
+	return c.auth.LoginFront(h, handlers.UIPath, handlers.UIAPIPath)
 }
 
 var _ funchost.Queue = (*queue.StorageQueue)(nil)

@@ -17,10 +17,14 @@ import (
 type httpRoute struct {
 	function string
 	binding  string // the trigger binding name (Data key)
-	out      string // the http output binding name ("res", or "$return")
-	segs     []string
-	methods  []string // upper case; empty: every method
-	literals int      // literal segments, for precedence
+	// anonymous: authLevel anonymous, invoked without Options.Authorize
+	// (the function refuses on its own what it must); any other level
+	// needs Authorize, as the host needs a key.
+	anonymous bool
+	out       string // the http output binding name ("res", or "$return")
+	segs      []string
+	methods   []string // upper case; empty: every method
+	literals  int      // literal segments, for precedence
 	// catchAll names a last {*name} segment, which takes the rest of the
 	// path (none included), as ASP.NET routing does.
 	catchAll string
@@ -30,7 +34,7 @@ type httpRoute struct {
 // {param} segments and a last {*catchall} segment are served; route
 // constraints and optional parameters are refused, never served half.
 func newHTTPRoute(fn Function, b Binding) (*httpRoute, error) {
-	rt := &httpRoute{function: fn.Name, binding: b.Name, out: "$return"}
+	rt := &httpRoute{function: fn.Name, binding: b.Name, out: "$return", anonymous: strings.EqualFold(b.AuthLevel, "anonymous")}
 	for _, ob := range fn.Bindings {
 		if ob.Direction == "out" && ob.Type == "http" {
 			rt.out = ob.Name
@@ -154,12 +158,16 @@ func (h *Host) matchRoute(method, path string) (*httpRoute, map[string]string, [
 // maxAPIBody bounds a request body the standalone host forwards.
 const maxAPIBody = 1 << 20
 
-// ServeHTTP answers /<routePrefix>/... like the Functions host: it checks
-// the caller (Options.Authorize; with none, the API is refused and says
-// why), finds the HTTP function of the route, POSTs the host's HTTP-trigger
-// invocation to the handler, and answers with the function's "res" output.
-// Credentials (x-functions-key, the code query parameter, Authorization)
-// are consumed here and not handed to the function.
+// ServeHTTP answers /<routePrefix>/... like the Functions host behind App
+// Service Authentication: the principal headers a caller sent are dropped
+// and Options.Identify may set its own (the sign-in in front of the host);
+// then the HTTP function of the route is found and, unless its authLevel
+// is anonymous, the caller is checked (Options.Authorize, the host's key
+// check; with none, those functions are refused and say why); the host's
+// HTTP-trigger invocation is POSTed to the handler, and the function's
+// "res" output is the answer. Credentials (x-functions-key, the code query
+// parameter, Authorization, cookies) are consumed here and not handed to
+// the function.
 func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	prefix := "/" + h.o.Config.RoutePrefix + "/"
 	if h.o.Config.RoutePrefix == "" {
@@ -169,21 +177,15 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "Not found", fmt.Sprintf("the API is under %s", prefix), r.URL.Path)
 		return
 	}
-	if h.o.Authorize == nil {
-		writeProblem(w, http.StatusServiceUnavailable, "The management API is disabled", h.o.APIDisabledReason, r.URL.Path)
-		return
-	}
 	// As App Service Authentication does, the caller's own principal
-	// headers are dropped: only Authorize may set them.
+	// headers are dropped: only Identify and Authorize may set them.
 	for k := range r.Header {
 		if u := strings.ToUpper(k); strings.HasPrefix(u, "X-MS-CLIENT-PRINCIPAL") || strings.HasPrefix(u, "X-MS-TOKEN-") {
 			r.Header.Del(k)
 		}
 	}
-	if err := h.o.Authorize(r); err != nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="dataexport"`)
-		writeProblem(w, http.StatusUnauthorized, "Unauthorized", err.Error(), r.URL.Path)
-		return
+	if h.o.Identify != nil {
+		h.o.Identify(r)
 	}
 	rt, params, allowed := h.matchRoute(r.Method, strings.TrimPrefix(r.URL.EscapedPath(), strings.TrimSuffix(prefix, "/")))
 	if rt == nil {
@@ -194,6 +196,17 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeProblem(w, http.StatusNotFound, "Not found", "no function answers "+r.URL.Path, r.URL.Path)
 		return
+	}
+	if !rt.anonymous {
+		if h.o.Authorize == nil {
+			writeProblem(w, http.StatusServiceUnavailable, "The management API is disabled", h.o.APIDisabledReason, r.URL.Path)
+			return
+		}
+		if err := h.o.Authorize(r); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dataexport"`)
+			writeProblem(w, http.StatusUnauthorized, "Unauthorized", err.Error(), r.URL.Path)
+			return
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1))
 	if err != nil {

@@ -263,3 +263,64 @@ func FuzzMatchRoute(f *testing.F) {
 		}
 	})
 }
+
+// An anonymous function (the web UI's) is invoked without Authorize, which
+// keyed functions still need, even when no key is configured; Identify
+// names a signed-in caller for every function, after the caller's own
+// principal headers are dropped.
+func TestServeHTTPAnonymousFunctions(t *testing.T) {
+	var got []http.Header
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var inv struct {
+			Data map[string]struct {
+				Headers http.Header `json:"Headers"`
+			} `json:"Data"`
+		}
+		b, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(b, &inv)
+		got = append(got, inv.Data["req"].Headers)
+		_, _ = w.Write([]byte(`{"Outputs":{"res":{"statusCode":"200","status":"200","headers":{},"body":"ok"}},"Logs":[],"ReturnValue":null}`))
+	})
+	ui := httpFn("WebUI", "ui/{*path}", "get", "post")
+	ui.Bindings[0].AuthLevel = "anonymous"
+	identify := func(r *http.Request) {
+		if c, err := r.Cookie("session"); err == nil && c.Value == "good" {
+			r.Header.Set("X-MS-CLIENT-PRINCIPAL-NAME", "ops@contoso.example")
+			r.Header.Set("X-MS-CLIENT-PRINCIPAL-IDP", "aad")
+		}
+	}
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	h, err := New(context.Background(), Options{HandlerURL: srv.URL, Functions: []Function{ui, httpFn("Profiles", "profiles", "get")},
+		Logger: slog.New(slog.DiscardHandler), Identify: identify, APIDisabledReason: "set ADMIN_API_KEY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(path string, hdr map[string]string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := do("/api/ui/api/profiles", map[string]string{"Cookie": "session=good", "X-MS-CLIENT-PRINCIPAL-NAME": "mallory"}); rec.Code != 200 {
+		t.Fatalf("anonymous function: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do("/api/ui/app.js", map[string]string{"X-MS-CLIENT-PRINCIPAL-NAME": "mallory", "X-MS-CLIENT-PRINCIPAL-IDP": "aad"}); rec.Code != 200 {
+		t.Fatalf("anonymous function without a session: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do("/api/profiles", map[string]string{"Cookie": "session=good"}); rec.Code != 503 || !strings.Contains(rec.Body.String(), "ADMIN_API_KEY") {
+		t.Fatalf("keyed function without Authorize: %d %s", rec.Code, rec.Body)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d invocations, want 2", len(got))
+	}
+	if got[0].Get("X-MS-CLIENT-PRINCIPAL-NAME") != "ops@contoso.example" || got[0].Get("Cookie") != "" {
+		t.Errorf("signed-in invocation headers %v: Identify's principal, no cookie", got[0])
+	}
+	if got[1].Get("X-MS-CLIENT-PRINCIPAL-NAME") != "" || got[1].Get("X-MS-CLIENT-PRINCIPAL-IDP") != "" {
+		t.Errorf("a caller named itself: %v", got[1])
+	}
+}

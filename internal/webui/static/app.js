@@ -1,10 +1,11 @@
-// dataexport web UI. Every action is a call to the management API under
-// /api/ (see /api/openapi.json); the page keeps no state of its own beyond
-// what it shows, and no rule the API does not have. Plain script, no
-// framework, no file from anywhere but this server.
+// dataexport web UI. Every action is a call to the management API: the
+// routes of /api/ (see /api/openapi.json), which the UI reaches under
+// /api/ui/api/ with its sign-in instead of a function key. The page keeps
+// no state of its own beyond what it shows, and no rule the API does not
+// have. Plain script, no framework, no file from anywhere but this server.
 'use strict';
 (function () {
-  const API = '/api/';
+  const API = '/api/ui/api/';
   const main = document.getElementById('main');
   const banner = document.getElementById('banner');
   const live = document.getElementById('live');
