@@ -225,8 +225,9 @@ func TestWebUI(t *testing.T) {
 	start := time.Now()
 	step := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
 
-	// Sign in: the UI without a session is the login form.
-	b.do("opening the UI", chromedp.Navigate(ui))
+	// Sign in: the UI without a session is the login form, and after it
+	// the page asked for (its #/ route included) opens.
+	b.do("opening the UI", chromedp.Navigate(ui+"#/new"))
 	if got := b.text("h1"); got != "Sign in to dataexport" {
 		b.fail("without a session the page is %q, want the sign-in form", got)
 	}
@@ -236,8 +237,10 @@ func TestWebUI(t *testing.T) {
 	b.await("the wrong key refused", `document.querySelector('#login-error') && document.querySelector('#login-error').textContent.includes('not the admin key')`, 10*time.Second)
 	b.typeInto("#credential", e.run.Key)
 	b.click("button[type=submit]")
-	b.await("the profile list", `document.querySelector('h1') && document.querySelector('h1').textContent === 'Export Profiles'`, 15*time.Second)
+	b.await("the wizard asked for before signing in", `location.hash === '#/new' && document.querySelector('h2') && document.querySelector('h2').textContent === 'Properties'`, 15*time.Second)
 	b.await("the signed-in user", `document.getElementById('who').textContent.includes('Signed in as admin key')`, 10*time.Second)
+	b.do("the list", chromedp.Navigate(ui+"#/"))
+	b.await("the profile list", `document.querySelector('h1') && document.querySelector('h1').textContent === 'Export Profiles'`, 15*time.Second)
 	b.await("the empty list", `!document.querySelector('.empty').hidden`, 10*time.Second)
 
 	step("The wizard")

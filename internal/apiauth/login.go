@@ -120,10 +120,17 @@ input:focus,button:focus{outline:3px solid #f0a400;outline-offset:2px}
 .error{background:#fdecea;border:1px solid #b3261e;color:#7a1710;padding:.5rem .75rem;border-radius:4px}
 p.hint{color:#4a5260;font-size:.9rem}`
 
-var loginCSP = "default-src 'none'; style-src 'sha256-" + func() string {
-	sum := sha256.Sum256([]byte(loginStyle))
-	return base64.StdEncoding.EncodeToString(sum[:])
-}() + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// loginScript keeps the page's fragment (the UI's route, e.g.
+// #/profiles/crm) across the sign-in: the browser never sends it, so the
+// form's redirect gets it here.
+const loginScript = `(function(){var r=document.getElementById('redirect');if(r&&location.hash&&r.value.indexOf('#')<0){r.value+=location.hash;}})();`
+
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+var loginCSP = "default-src 'none'; style-src " + cspHash(loginStyle) + "; script-src " + cspHash(loginScript) + "; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -132,13 +139,13 @@ var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 <h1>Sign in to dataexport</h1>
 {{if .Error}}<p class="error" role="alert" id="login-error">{{.Error}}</p>{{end}}
 <form method="post" action="/.auth/login">
-<input type="hidden" name="redirect" value="{{.Redirect}}">
+<input type="hidden" name="redirect" id="redirect" value="{{.Redirect}}">
 <label for="credential">Admin key or Entra ID access token</label>
 <input id="credential" name="credential" type="password" autocomplete="off" required autofocus{{if .Error}} aria-describedby="login-error"{{end}}>
 <p class="hint">The key is the ADMIN_API_KEY setting of <code>dataexport run</code>. It is sent once; the browser keeps only a session cookie that no script can read, valid for 8 hours or until the server restarts.</p>
 <button type="submit">Sign in</button>
 </form>
-</main></body></html>`))
+</main><script>{{.Script}}</script></body></html>`))
 
 func (a *Authenticator) loginPage(w http.ResponseWriter, status int, back, msg, uiPath string) {
 	h := w.Header()
@@ -150,7 +157,8 @@ func (a *Authenticator) loginPage(w http.ResponseWriter, status int, back, msg, 
 	w.WriteHeader(status)
 	_ = loginTmpl.Execute(w, struct {
 		Style    template.CSS
+		Script   template.JS
 		Redirect string
 		Error    string
-	}{template.CSS(loginStyle), safeRedirect(back, uiPath), msg})
+	}{template.CSS(loginStyle), template.JS(loginScript), safeRedirect(back, uiPath), msg})
 }

@@ -10,7 +10,7 @@ import (
 // Progress is how far an entity's initial sync (its full read) has come.
 type Progress struct {
 	// Complete: every row of the full read is at the destination (phase
-	// delta, nothing pending).
+	// delta, and nothing pending or as many rows done as the source has).
 	Complete bool `json:"complete"`
 	// RowsDone counts the rows processed at the destination: applied or
 	// kept as failed records.
@@ -83,7 +83,11 @@ const rateWindow = 5 * time.Minute
 func (s *Service) progress(ctx context.Context, name string, es *EntityStatus, total int64) {
 	p := &Progress{RowsDone: es.RowsApplied + es.Failed}
 	es.Progress = p
-	if es.Phase == state.PhaseDelta && es.Pending == 0 {
+	// The full read is over (phase delta) and its rows are all applied:
+	// nothing pending, or, while later changes are on their way, at least
+	// as many rows done as the source holds (else a busy org's initial
+	// sync would seem to start again with every change read).
+	if es.Phase == state.PhaseDelta && (es.Pending == 0 || (total >= 0 && p.RowsDone >= total)) {
 		p.Complete = true
 		hundred := 100.0
 		p.Percent = &hundred

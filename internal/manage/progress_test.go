@@ -114,3 +114,29 @@ func TestStatusProgress(t *testing.T) {
 		t.Errorf("a new profile of the same name: %v, metrics deleted for %v; want the earlier one's cleared", err, met.deleted)
 	}
 }
+
+// A finished initial sync stays complete while later changes wait on the
+// queue (rows done reach the source's count); a full read whose last pages
+// are still pending is not complete.
+func TestProgressWithChangesPending(t *testing.T) {
+	s := &Service{}
+	tests := []struct {
+		name           string
+		es             EntityStatus
+		total          int64
+		complete       bool
+		percentAtLeast float64
+	}{
+		{"a change pending after the sync", EntityStatus{Entity: "account", Phase: state.PhaseDelta, Pending: 1, RowsApplied: 1000}, 1000, true, 100},
+		{"the read's last pages pending", EntityStatus{Entity: "account", Phase: state.PhaseDelta, Pending: 400, RowsApplied: 600}, 1000, false, 60},
+		{"pending, the count unknown", EntityStatus{Entity: "account", Phase: state.PhaseDelta, Pending: 1, RowsApplied: 1000}, -1, false, 0},
+		{"still reading", EntityStatus{Entity: "account", Phase: state.PhaseInitial, RowsApplied: 1000}, 1000, false, 99.9},
+	}
+	for _, tt := range tests {
+		s.progress(t.Context(), "crm", &tt.es, tt.total)
+		p := tt.es.Progress
+		if p.Complete != tt.complete || (tt.percentAtLeast > 0 && (p.Percent == nil || *p.Percent < tt.percentAtLeast)) {
+			t.Errorf("%s: %+v", tt.name, p)
+		}
+	}
+}

@@ -59,6 +59,14 @@
     const hrs = Math.floor(m / 60);
     return hrs + ' h ' + (m % 60) + ' min';
   }
+  // Axis labels have about five characters of room.
+  const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+  function fmtAxisDuration(sec) {
+    if (sec < 1) return Math.round(sec * 1000) + ' ms';
+    if (sec < 100) return Math.round(sec) + ' s';
+    if (sec < 6000) return Math.round(sec / 60) + ' min';
+    return Math.round(sec / 3600) + ' h';
+  }
   function fmtTime(iso) {
     if (!iso) return '—';
     const d = new Date(iso);
@@ -883,7 +891,7 @@
       h('td', { 'data-label': 'Failed', class: 'num' }, h('span', { class: e.failed > 0 ? 'failed-count' : '' }, fmtNum(e.failed))),
       h('td', { 'data-label': 'Deleted', class: 'num' }, fmtNum(e.deleted)),
       h('td', { 'data-label': 'Last sync' }, e.lastSuccessfulSync ? h('span', { title: fmtTime(e.lastSuccessfulSync) }, ago(e.lastSuccessfulSync)) : 'never'),
-      h('td', { 'data-label': 'Lag', class: 'num' }, e.lagSeconds === undefined ? '—' : fmtDuration(e.lagSeconds)));
+      h('td', { 'data-label': 'Lag', class: 'num nowrap' }, e.lagSeconds === undefined ? '—' : fmtDuration(e.lagSeconds)));
   }
   function phaseLabel(e) {
     return { initial: 'Initial sync', delta: 'Running', blocked: 'Blocked', rebaseline: 'Re-baseline', notStarted: 'Not started' }[e.phase] || e.phase;
@@ -896,7 +904,7 @@
       h('span'));
     if (pct !== null) bar.firstChild.style.width = Math.max(0, Math.min(pct, 100)) + '%';
     let text;
-    if (p.complete) text = ['100 % · complete, ', fmtNum(p.rowsDone), ' rows'];
+    if (p.complete) text = ['100 % · complete', p.sourceRows !== undefined ? ', about ' + fmtNum(p.sourceRows) + ' rows in Dataverse' : ''];
     else if (pct !== null) text = [pctText(pct), ' · ', fmtNum(p.rowsDone), ' of about ', fmtNum(p.sourceRows), ' rows'];
     else text = [fmtNum(p.rowsDone), ' rows so far'];
     const rate = !p.complete && p.rowsPerMinute !== undefined ? h('div', { class: 'small muted' }, fmtNum(Math.round(p.rowsPerMinute)) + ' rows/min' + (p.etaSeconds !== undefined ? ' · about ' + fmtDuration(p.etaSeconds) + ' left' : '')) : null;
@@ -909,7 +917,7 @@
   function chartCard(em, m) {
     const from = new Date(m.from).getTime(), to = new Date(m.to).getTime();
     const minutes = Math.max(1, Math.round((to - from) / 60000));
-    const W = 360, H = 90, L = 38, B = 16, T = 6;
+    const W = 360, H = 90, L = 46, B = 16, T = 6;
     const x = (t) => L + (W - L - 4) * (new Date(t).getTime() - from) / (to - from);
     const pts = em.points;
     const total = pts.reduce((a, p) => a + p.applied, 0), failed = pts.reduce((a, p) => a + p.failed, 0);
@@ -930,7 +938,7 @@
       s('text', { x: W - 4, y: H - 3, 'text-anchor': 'end', text: 'now' }),
     ];
     const appliedText = pts.length ? fmtNum(total) + ' rows applied' + (failed ? ', ' + fmtNum(failed) + ' failed' : '') + '; peak ' + fmtNum(peak.applied + peak.failed) + ' per minute at ' + fmtClock(new Date(peak.time)) : 'No rows applied in this window';
-    const rowsChart = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'Rows applied per minute, ' + em.entity + ': ' + appliedText }, s('title', { text: 'Rows applied per minute' }), axes(fmtNum(maxY)), bars);
+    const rowsChart = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'Rows applied per minute, ' + em.entity + ': ' + appliedText }, s('title', { text: 'Rows applied per minute' }), axes(compact.format(maxY)), bars);
 
     const lagPts = pts.filter((p) => p.lagSeconds !== undefined);
     const maxLag = Math.max(0.001, ...lagPts.map((p) => p.lagMaxSeconds || p.lagSeconds));
@@ -939,7 +947,7 @@
     const dots = s('g', {}, lagPts.map((p) => s('circle', { class: 'dot', cx: x(p.time).toFixed(1), cy: ly(p.lagSeconds).toFixed(1), r: 2 })));
     const last = lagPts[lagPts.length - 1];
     const lagText = lagPts.length ? 'latest ' + fmtDuration(last.lagSeconds) + ' at ' + fmtClock(new Date(last.time)) + '; largest ' + fmtDuration(maxLag) : 'No changes measured in this window';
-    const lagChart = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'Lag, ' + em.entity + ': ' + lagText }, s('title', { text: 'Lag' }), axes(fmtDuration(maxLag)), line, dots);
+    const lagChart = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'Lag, ' + em.entity + ': ' + lagText }, s('title', { text: 'Lag' }), axes(fmtAxisDuration(maxLag)), line, dots);
     return h('div', { class: 'card chart-card', 'data-entity': em.entity },
       h('h3', {}, em.entity),
       h('div', { class: 'small' }, 'Rows applied per minute'), rowsChart, h('p', { class: 'chart-caption' }, appliedText),
