@@ -28,6 +28,7 @@ type Manager interface {
 	Test(ctx context.Context, name string) (manage.TestReport, error)
 	Status(ctx context.Context, name string) (manage.ProfileStatus, error)
 	SourceEntities(ctx context.Context) (manage.SourceCatalog, error)
+	Metrics(ctx context.Context, name string, hours int) (manage.ProfileMetrics, error)
 	Failures(ctx context.Context, name string, q manage.FailuresQuery) (recovery.FailuresReport, error)
 	ResyncFailures(ctx context.Context, name, entity string) (recovery.ResyncReport, error)
 	ResyncEntity(ctx context.Context, name, entity string) (recovery.EntityResync, error)
@@ -98,6 +99,7 @@ type QueryParam struct {
 type apiCall struct {
 	req    *HTTPRequest
 	name   string // {name}
+	me     Me
 	entity string // {entity}
 }
 
@@ -119,6 +121,19 @@ func (c *apiCall) boolQuery(name string) (bool, error) {
 		return false, badRequest("?"+name, fmt.Sprintf("%q is not true or false", v))
 	}
 	return b, nil
+}
+
+// intQueryIn reads an integer query parameter within [lo, hi]; def when absent.
+func (c *apiCall) intQueryIn(name string, def, lo, hi int) (int, error) {
+	v, ok := c.req.Query[name]
+	if !ok || v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, badRequest("?"+name, fmt.Sprintf("%q is not a whole number from %d to %d", v, lo, hi))
+	}
+	return n, nil
 }
 
 func (c *apiCall) intQuery(name string) (int, error) {
@@ -230,6 +245,22 @@ func apiRoutes() []Route {
 			http.MethodGet: {ID: "profileStatus", Summary: "State, Failed Notifications and each entity's phase, counters, last sync, lag and last error", Result: manage.ProfileStatus{}, Errors: nameErrs,
 				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) { return m.Status(ctx, c.name) }},
 		}},
+		{"ProfileMetrics", "profiles/{name}/metrics", map[string]Op{
+			http.MethodGet: {ID: "profileMetrics", Summary: "Each entity's rows applied, deleted and failed and its lag, per minute, over the last hours (kept 48 h)", Result: manage.ProfileMetrics{},
+				Query:  []QueryParam{{"hours", fmt.Sprintf("how many hours back, 1 to %d (default 6)", manage.MaxMetricsHours), "integer"}},
+				Errors: []int{http.StatusBadRequest, http.StatusNotFound},
+				call: func(ctx context.Context, m Manager, c *apiCall) (any, error) {
+					hours, err := c.intQueryIn("hours", 6, 1, manage.MaxMetricsHours)
+					if err != nil {
+						return nil, err
+					}
+					return m.Metrics(ctx, c.name, hours)
+				}},
+		}},
+		{"Me", "me", map[string]Op{
+			http.MethodGet: {ID: "me", Summary: "Who the caller is signed in as, and where to sign in and out (the web UI shows it)", Result: Me{},
+				call: func(_ context.Context, _ Manager, c *apiCall) (any, error) { return c.me, nil }},
+		}},
 		{"ProfileFailures", "profiles/{name}/failures", map[string]Op{
 			http.MethodGet: {ID: "profileFailures", Summary: "Failed records: counts per entity, the latest failure and resync log lines, a read-only URL of the failures container (valid 24 hours at most)",
 				Result: recovery.FailuresReport{}, Errors: []int{http.StatusBadRequest, http.StatusNotFound},
@@ -289,6 +320,64 @@ func apiRoutes() []Route {
 // routes is apiRoutes, built once.
 var routes = apiRoutes()
 
+// matchRoute finds the route of a method and an escaped path under /api/
+// (e.g. "profiles/crm/status"), as the host routes: among the routes whose
+// template matches the path and that answer the method, the one with more
+// literal segments wins (profiles/validate before profiles/{name}). It
+// returns the route values, or the methods the path answers when none
+// matched the method.
+func matchRoute(method, path string) (Route, map[string]string, []string, bool) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, seg := range segs {
+		u, err := url.PathUnescape(seg)
+		if err != nil {
+			return Route{}, nil, nil, false
+		}
+		segs[i] = u
+	}
+	var best Route
+	var bestParams map[string]string
+	bestLiterals, found := -1, false
+	var allowed []string
+	for _, rt := range routes {
+		tmpl := strings.Split(rt.Template, "/")
+		if len(tmpl) != len(segs) {
+			continue
+		}
+		params, literals, ok := map[string]string{}, 0, true
+		for i, t := range tmpl {
+			if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
+				if segs[i] == "" {
+					ok = false
+					break
+				}
+				params[t[1:len(t)-1]] = segs[i]
+				continue
+			}
+			if !strings.EqualFold(t, segs[i]) {
+				ok = false
+				break
+			}
+			literals++
+		}
+		if !ok {
+			continue
+		}
+		if _, answers := rt.Ops[method]; !answers {
+			allowed = append(allowed, rt.methods()...)
+			continue
+		}
+		if literals > bestLiterals {
+			best, bestParams, bestLiterals, found = rt, params, literals, true
+		}
+	}
+	if found {
+		return best, bestParams, nil, true
+	}
+	slices.Sort(allowed)
+	return Route{}, nil, slices.Compact(allowed), false
+}
+
 // RouteOf returns the route of a function.
 func RouteOf(function string) (Route, bool) {
 	for _, rt := range routes {
@@ -317,12 +406,20 @@ func (s *server) httpFunction(w http.ResponseWriter, r *http.Request) {
 			err = fmt.Errorf("invalid %s value of the invocation: %w", name, err)
 		}
 	}
+	// The host has checked the function key (authLevel function) before
+	// it invoked this; the principal, when a trusted front names one, only
+	// says who in the log line and /api/me.
+	var who Caller
 	if err != nil {
 		res = problemResponse(Problem{Status: http.StatusBadRequest, Title: "Invalid HTTP invocation", Detail: err.Error()}, "")
 	} else {
-		res = s.serveAPI(r.Context(), rt, hreq)
+		who = s.apiCaller(hreq)
+		res = s.serveAPI(r.Context(), rt, hreq, who)
 	}
 	line := fmt.Sprintf("%s %s → %d", methodOf(hreq), instance(hreq, rt), res.Status)
+	if who.Display() != "" {
+		line += " by " + who.Display()
+	}
 	s.ok(w, InvokeResponse{Outputs: map[string]any{HTTPResponseBinding: res.output()}, Logs: []string{line}})
 }
 
@@ -344,7 +441,7 @@ func instance(r *HTTPRequest, rt Route) string {
 }
 
 // serveAPI runs the operation of a request and builds its answer.
-func (s *server) serveAPI(ctx context.Context, rt Route, r *HTTPRequest) HTTPResponse {
+func (s *server) serveAPI(ctx context.Context, rt Route, r *HTTPRequest, who Caller) HTTPResponse {
 	path := instance(r, rt)
 	op, ok := rt.Ops[r.Method]
 	if !ok {
@@ -355,7 +452,7 @@ func (s *server) serveAPI(ctx context.Context, rt Route, r *HTTPRequest) HTTPRes
 	if s.o.Manager == nil && op.ID != "openapi" {
 		return problemResponse(Problem{Status: http.StatusServiceUnavailable, Title: "The management service is not configured", Detail: "this handler was started without the management service"}, path)
 	}
-	c := &apiCall{req: r, name: r.Params["name"], entity: r.Params["entity"]}
+	c := &apiCall{req: r, name: r.Params["name"], entity: r.Params["entity"], me: s.me(who)}
 	for _, p := range rt.Params() {
 		if r.Params[p] == "" {
 			return problemResponse(Problem{Status: http.StatusNotFound, Title: "Not found", Detail: "the route value {" + p + "} is missing"}, path)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,6 +86,10 @@ func (f *fakeManager) Status(_ context.Context, name string) (manage.ProfileStat
 	f.note("Status " + name)
 	return manage.ProfileStatus{Name: name, State: profile.Active}, f.err
 }
+func (f *fakeManager) Metrics(_ context.Context, name string, hours int) (manage.ProfileMetrics, error) {
+	f.note(fmt.Sprintf("Metrics %s %d", name, hours))
+	return manage.ProfileMetrics{Profile: name}, f.err
+}
 func (f *fakeManager) SourceEntities(context.Context) (manage.SourceCatalog, error) {
 	f.note("SourceEntities")
 	return manage.SourceCatalog{}, f.err
@@ -116,7 +121,7 @@ const httpGetInvocation = `{
       "Url": "https://myapp.azurewebsites.net/api/profiles/crm?verbose=1",
       "Method": "GET",
       "Query": "{\"verbose\":\"1\"}",
-      "Headers": { "Accept": ["application/json"], "User-Agent": ["curl/8.5.0"], "x-ms-client-principal-name": ["admin@contoso.example"] },
+      "Headers": { "Accept": ["application/json"], "User-Agent": ["curl/8.5.0"], "x-ms-client-principal-name": ["admin@contoso.example"], "x-ms-client-principal-idp": ["aad"] },
       "Params": { "name": "crm" },
       "Identities": "[{\"AuthenticationType\":\"WebJobsAuthLevel\",\"IsAuthenticated\":true}]"
     }
@@ -135,7 +140,7 @@ const httpPutInvocation = `{
       "Url": "https://myapp.azurewebsites.net/api/profiles/crm",
       "Method": "PUT",
       "Query": {},
-      "Headers": { "Content-Type": ["application/json"], "If-Match": ["W/\"datetime'2026-11-25T09%3A00%3A00.123Z'\""] },
+      "Headers": { "Content-Type": ["application/json"], "If-Match": ["W/\"datetime'2026-11-25T09%3A00%3A00.123Z'\""], "X-MS-CLIENT-PRINCIPAL-NAME": ["admin@contoso.example"], "X-MS-CLIENT-PRINCIPAL-IDP": ["aad"] },
       "Params": { "name": "crm" },
       "Identities": "[]",
       "Body": "{\"name\":\"crm\",\"entities\":[\"account\"],\"destination\":{\"type\":\"postgres\",\"keyVaultSecretUrl\":\"https://contoso-kv.vault.azure.net/secrets/crm-db\"}}"
@@ -179,7 +184,7 @@ func invokeHTTP(t *testing.T, h http.Handler, fn, body string) res {
 func TestHTTPTriggerInvocation(t *testing.T) {
 	m := &fakeManager{profiles: map[string]manage.ProfileView{"crm": {Name: "crm", State: profile.Active, ETag: `W/"datetime'2026-11-25T09%3A00%3A00.123Z'"`, UsesKeyVault: true,
 		Profile: profile.Profile{Name: "crm", Entities: []string{"account"}, Destination: profile.Destination{Type: "postgres", KeyVaultSecretURL: "https://contoso-kv.vault.azure.net/secrets/crm-db"}}}}}
-	h := New(Options{Manager: m, Logger: slog.New(slog.DiscardHandler)})
+	h := New(Options{Front: FrontEasyAuth, Manager: m, Logger: slog.New(slog.DiscardHandler)})
 
 	r := invokeHTTP(t, h, "Profile", httpGetInvocation)
 	if r.StatusCode != "200" || r.Status != "200" {
@@ -245,7 +250,7 @@ func TestErrorsAsProblems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &fakeManager{err: tt.err, profiles: map[string]manage.ProfileView{}}
-			h := New(Options{Manager: m, Logger: slog.New(slog.DiscardHandler)})
+			h := New(Options{Front: FrontEasyAuth, Manager: m, Logger: slog.New(slog.DiscardHandler)})
 			r := invokeHTTP(t, h, tt.fn, envelope(tt.method, tt.params, tt.query, tt.body))
 			if r.StatusCode != strconv.Itoa(tt.status) {
 				t.Fatalf("status %s, want %d: %s", r.StatusCode, tt.status, r.Body)
@@ -274,7 +279,16 @@ const validDoc = `{"name":"crm","entities":["account"],"destination":{"type":"po
 
 // envelope builds an HTTP-trigger invocation.
 func envelope(method string, params, query map[string]string, body string) string {
-	req := map[string]any{"Url": "http://127.0.0.1:7071/api/x", "Method": method, "Query": query, "Headers": map[string][]string{"Content-Type": {"application/json"}}, "Params": params}
+	return envelopeWith(method, params, query, body, map[string][]string{PrincipalNameHeader: {"admin@contoso.example"}, PrincipalIDPHeader: {"aad"}})
+}
+
+// envelopeWith builds an HTTP-trigger invocation with these headers.
+func envelopeWith(method string, params, query map[string]string, body string, headers map[string][]string) string {
+	h := map[string][]string{"Content-Type": {"application/json"}}
+	for k, v := range headers {
+		h[k] = v
+	}
+	req := map[string]any{"Url": "http://127.0.0.1:7071/api/x", "Method": method, "Query": query, "Headers": h, "Params": params}
 	if body != "" {
 		req["Body"] = body
 	}
@@ -309,7 +323,7 @@ func TestOperations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fn+" "+tt.method, func(t *testing.T) {
 			m := &fakeManager{profiles: map[string]manage.ProfileView{}}
-			r := invokeHTTP(t, New(Options{Manager: m, Logger: slog.New(slog.DiscardHandler)}), tt.fn, envelope(tt.method, tt.params, tt.query, tt.body))
+			r := invokeHTTP(t, New(Options{Front: FrontEasyAuth, Manager: m, Logger: slog.New(slog.DiscardHandler)}), tt.fn, envelope(tt.method, tt.params, tt.query, tt.body))
 			if r.StatusCode != tt.status || !slices.Equal(m.calls, []string{tt.call}) {
 				t.Fatalf("status %s calls %v; want %s %s: %s", r.StatusCode, m.calls, tt.status, tt.call, r.Body)
 			}
@@ -326,7 +340,7 @@ func TestOperations(t *testing.T) {
 // The OpenAPI document is made from the routes: every route and method is
 // in it with its path parameters, and it names nothing the routes lack.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	r := invokeHTTP(t, New(Options{Logger: slog.New(slog.DiscardHandler)}), "OpenAPI", envelope("GET", nil, nil, ""))
+	r := invokeHTTP(t, New(Options{Front: FrontEasyAuth, Logger: slog.New(slog.DiscardHandler)}), "OpenAPI", envelope("GET", nil, nil, ""))
 	var doc struct {
 		OpenAPI string `json:"openapi"`
 		Paths   map[string]map[string]json.RawMessage
@@ -405,12 +419,14 @@ func FuzzHTTPInvocation(f *testing.F) {
 	f.Add("ProfileValidate", envelope("POST", nil, nil, `{"name":"crm","retrycount":3}`))
 	f.Add("Profiles", `{"Data":{"req":{"Method":"POST","Query":"{\"a\":[\"b\"]}","Body":{"x":1}}}}`)
 	f.Add("Profile", `{"Data":{"req":{"Method":7}}}`)
+	f.Add("Profiles", uiInvocation("GET", "api/profiles/crm/entities/account/reconcile?limit=2", signedIn(), ""))
+	f.Add("Profiles", uiInvocation("POST", "api/profiles/%2F..%2Fx/activate", signedIn("X-Requested-With", "XMLHttpRequest"), ""))
 	f.Fuzz(func(t *testing.T, fn, body string) {
 		if _, ok := RouteOf(fn); !ok {
 			fn = "Profiles"
 		}
 		m := &fakeManager{profiles: map[string]manage.ProfileView{}}
-		s := &server{o: Options{Manager: m, Logger: slog.New(slog.DiscardHandler)}}
+		s := &server{o: Options{Front: FrontEasyAuth, Manager: m, Logger: slog.New(slog.DiscardHandler)}}
 		var req InvokeRequest
 		if json.Unmarshal([]byte(body), &req) != nil {
 			return
@@ -424,13 +440,27 @@ func FuzzHTTPInvocation(f *testing.F) {
 		if err != nil {
 			return
 		}
-		res := s.serveAPI(t.Context(), rt, hreq)
+		res := s.serveAPI(t.Context(), rt, hreq, Caller{Name: "fuzz", Provider: "aad"})
 		if res.Status < 200 || res.Status > 599 || !json.Valid(res.Body) {
 			t.Fatalf("answer %d %q", res.Status, res.Body)
 		}
 		out := res.output()
 		if out["statusCode"] != strconv.Itoa(res.Status) {
 			t.Fatalf("res %v", out)
+		}
+		// The same request to the web UI's function: its path (from the
+		// URL or the {path} value) is matched against the routes and
+		// dispatched, or refused, never a failed invocation.
+		rec := httptest.NewRecorder()
+		New(s.o).ServeHTTP(rec, httptest.NewRequest("POST", "/"+WebUI, strings.NewReader(body)))
+		var inv InvokeResponse
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &inv) != nil {
+			t.Fatalf("WebUI invocation %d %s", rec.Code, rec.Body)
+		}
+		ro, _ := inv.Outputs["res"].(map[string]any)
+		code, _ := strconv.Atoi(fmt.Sprint(ro["statusCode"]))
+		if code < 200 || code > 599 {
+			t.Fatalf("WebUI res %v", ro)
 		}
 	})
 }

@@ -177,6 +177,7 @@ func TestLoadTriggerBindings(t *testing.T) {
 	for _, rt := range routes {
 		want[rt.Function] = HTTPRequestBinding
 	}
+	want[WebUI] = HTTPRequestBinding
 	if !maps.Equal(got, want) {
 		t.Errorf("repository functions: got %v, want %v", got, want)
 	}

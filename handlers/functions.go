@@ -59,13 +59,23 @@ func (t ServiceBusTrigger) bindings() []binding {
 	return []binding{{{"name", t.Binding}, {"type", "serviceBusTrigger"}, {"direction", "in"}, {"queueName", t.Queue}, {"connection", t.Connection}, {"isSessionsEnabled", t.Sessions}}}
 }
 
-// HTTPTrigger answers HTTP requests on /api/<Route> for Methods; the host
-// checks a function key first (authLevel function). The request arrives
-// under the binding "req"; the answer goes to the output binding "res".
+// HTTPTrigger answers HTTP requests on /api/<Route> for Methods. The
+// request arrives under the binding "req"; the answer goes to the output
+// binding "res".
 type HTTPTrigger struct {
 	Route   string   // route template: profiles/{name}
 	Methods []string // upper case
+	// AuthLevel is what the host requires before it invokes the function:
+	// AuthLevelFunction (the default) a function key, AuthLevelAnonymous
+	// nothing (the function refuses on its own what it must).
+	AuthLevel string
 }
+
+// The authLevel values function.json takes.
+const (
+	AuthLevelFunction  = "function"
+	AuthLevelAnonymous = "anonymous"
+)
 
 // HTTP binding names.
 const (
@@ -73,13 +83,20 @@ const (
 	HTTPResponseBinding = "res"
 )
 
+func (t HTTPTrigger) level() string {
+	if t.AuthLevel == "" {
+		return AuthLevelFunction
+	}
+	return t.AuthLevel
+}
+
 func (t HTTPTrigger) bindings() []binding {
 	methods := make([]string, len(t.Methods))
 	for i, m := range t.Methods {
 		methods[i] = strings.ToLower(m)
 	}
 	return []binding{
-		{{"name", HTTPRequestBinding}, {"type", "httpTrigger"}, {"direction", "in"}, {"authLevel", "function"}, {"methods", methods}, {"route", t.Route}},
+		{{"name", HTTPRequestBinding}, {"type", "httpTrigger"}, {"direction", "in"}, {"authLevel", t.level()}, {"methods", methods}, {"route", t.Route}},
 		{{"name", HTTPResponseBinding}, {"type", "http"}, {"direction", "out"}},
 	}
 }
@@ -93,10 +110,32 @@ func Functions() []Function {
 		{RecordApplierQueue, QueueTrigger{Binding: QueueBinding, Queue: "%RECORDS_QUEUE%", Connection: "AzureWebJobsStorage"}, (*server).recordApplier},
 		{SchemaChange, TimerTrigger{Binding: SchemaTimerBinding, Schedule: "%SCHEMA_SCHEDULE%", UseMonitor: true}, (*server).schemaChange},
 	}
+	// The management API: the host's function keys guard it (scripts, the
+	// CLI over HTTP, automation).
 	for _, rt := range routes {
-		fns = append(fns, Function{Name: rt.Function, Trigger: HTTPTrigger{Route: rt.Template, Methods: rt.methods()}, handle: (*server).httpFunction})
+		fns = append(fns, Function{Name: rt.Function, Trigger: HTTPTrigger{Route: rt.Template, Methods: rt.methods(), AuthLevel: AuthLevelFunction}, handle: (*server).httpFunction})
 	}
+	// The web UI: its files and its own calls to the same routes, under
+	// /api/ui/ (a catch-all route). A browser holds no function key, so the
+	// host lets every request through and the function itself serves only
+	// callers App Service Authentication names (see uiFunction).
+	fns = append(fns, Function{Name: WebUI, Trigger: HTTPTrigger{Route: UIRoute, Methods: uiMethods(), AuthLevel: AuthLevelAnonymous}, handle: (*server).uiFunction})
 	return fns
+}
+
+// uiMethods are the methods of the web UI's function: GET for its files,
+// and every method of the routes it calls.
+func uiMethods() []string {
+	ms := []string{http.MethodGet}
+	for _, rt := range routes {
+		for _, m := range rt.methods() {
+			if !slices.Contains(ms, m) {
+				ms = append(ms, m)
+			}
+		}
+	}
+	slices.SortFunc(ms, func(a, b string) int { return methodOrder(a) - methodOrder(b) })
+	return ms
 }
 
 // FunctionJSON is the function.json of fn, as the host reads it.

@@ -59,6 +59,9 @@ type Options struct {
 	// takes the default name (TimerBinding, QueueBinding) or else the
 	// invocation's only Data entry.
 	Bindings map[string]string
+	// Front is what signs the callers of the HTTP functions in (see Front):
+	// FrontNone refuses every HTTP call.
+	Front Front
 }
 
 // maxBody bounds an invocation body: a Service Bus message is at most 256 KiB

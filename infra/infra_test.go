@@ -5,16 +5,22 @@
 package infra
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/dataexport/dataexport/handlers"
 	"github.com/dataexport/dataexport/internal/app"
 	"github.com/dataexport/dataexport/internal/settings"
 )
@@ -211,6 +217,7 @@ var testValues = map[string]string{
 	"SCHEMA_SCHEDULE":                               "*/30 * * * * *",
 	"STATE_PROFILES_TABLE":                          "profiles",
 	"STATE_ENTITIES_TABLE":                          "entitystate",
+	"STATE_METRICS_TABLE":                           "metrics",
 	"FAILURES_CONTAINER_PREFIX":                     "failed-",
 	"FAILURES_RETENTION_DAYS":                       "30",
 	"DATAVERSE_URL":                                 "https://contoso.crm.dynamics.com",
@@ -412,4 +419,122 @@ func TestBicepSetsNoLocalDevelopmentSetting(t *testing.T) {
 	if !strings.Contains(read(t, "main.bicep"), "roles.keyVaultSecretsUser") {
 		t.Error("the app identity is not given Key Vault Secrets User")
 	}
+}
+
+// Two guards, one per face. The management API's functions are authLevel
+// function: the host's function keys guard them, as issue 9 has it. The
+// web UI's function is anonymous to the host and refuses on its own every
+// call App Service Authentication names no principal for, and every call
+// at all while the platform does not say the sign-in is on
+// (WEBSITE_AUTH_ENABLED=True, which the template must never set itself).
+// App Service Authentication is configured with Entra ID and lets
+// unauthenticated requests through (AllowAnonymous), so that key-only
+// calls of scripts reach the host's key check.
+func TestHTTPFunctionsGuardedByKeysOrTheSignIn(t *testing.T) {
+	bicep := read(t, "main.bicep")
+	api, ui := 0, 0
+	for _, fn := range functions(t) {
+		if fn.trigger != "httpTrigger" {
+			continue
+		}
+		var f struct {
+			Bindings []map[string]any `json:"bindings"`
+		}
+		if err := json.Unmarshal([]byte(read(t, filepath.Join("..", "functions", fn.name, "function.json"))), &f); err != nil {
+			t.Fatal(err)
+		}
+		lvl := f.Bindings[0]["authLevel"]
+		route, _ := f.Bindings[0]["route"].(string)
+		switch {
+		case fn.name == handlers.WebUI:
+			ui++
+			if lvl != "anonymous" || route != handlers.UIRoute {
+				t.Errorf("function %s: authLevel %v, route %q; want anonymous on %s (it checks the principal itself)", fn.name, lvl, route, handlers.UIRoute)
+			}
+		default:
+			api++
+			if lvl != "function" {
+				t.Errorf("function %s (route %s): authLevel %v, want function: the host's keys guard the management API", fn.name, route, lvl)
+			}
+		}
+	}
+	if api < 15 || ui != 1 {
+		t.Fatalf("%d API functions and %d web UI functions found", api, ui)
+	}
+
+	start := strings.Index(bicep, "'Microsoft.Web/sites/config@")
+	if start < 0 || !strings.Contains(bicep[start:start+200], "name: 'authsettingsV2'") {
+		t.Fatal("main.bicep configures no App Service Authentication (Microsoft.Web/sites/config authsettingsV2)")
+	}
+	cfg := bicep[start:]
+	cfg = cfg[:strings.Index(cfg, "\n}\n")]
+	for _, want := range []string{"platform: { enabled: true }", "requireAuthentication: false", "unauthenticatedClientAction: 'AllowAnonymous'", "azureActiveDirectory: {", "enabled: true", "clientId: authClientId", "requireHttps: true"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("the authsettingsV2 resource lacks %q", want)
+		}
+	}
+	if strings.Contains(cfg, "RedirectToLoginPage") || strings.Contains(cfg, "excludedPaths") {
+		t.Error("App Service Authentication must let key-authenticated API calls through (AllowAnonymous, no path rules)")
+	}
+
+	// What the handler does with what the deployment gives it: the
+	// template's settings alone name no trusted front (the UI serves
+	// nothing); with the platform's WEBSITE_AUTH_ENABLED=True, the UI serves
+	// a principal App Service Authentication names and nobody else; the
+	// API's functions answer the host's key-checked calls either way.
+	for auth, set := range deployedSettings(t) {
+		if _, ok := set["WEBSITE_AUTH_ENABLED"]; ok {
+			t.Errorf("storageAuth=%s: main.bicep sets WEBSITE_AUTH_ENABLED; only the platform may, when the sign-in is on", auth)
+		}
+		m := values(t, set)
+		if f := app.UIFront(settings.FromMap(m)); f != handlers.FrontNone {
+			t.Errorf("storageAuth=%s: the template's settings alone make the handler trust %q", auth, f)
+		}
+		withAuth := maps.Clone(m)
+		withAuth["WEBSITE_AUTH_ENABLED"] = "True"
+		for _, tt := range []struct {
+			settings  map[string]string
+			principal bool
+			fn        string
+			want      int
+		}{
+			{m, true, handlers.WebUI, 401},
+			{withAuth, false, handlers.WebUI, 401},
+			{withAuth, true, handlers.WebUI, 200},
+			{m, false, "OpenAPI", 200},
+			{withAuth, false, "OpenAPI", 200},
+		} {
+			h := handlers.New(handlers.Options{Front: app.UIFront(settings.FromMap(tt.settings)), Logger: slog.New(slog.DiscardHandler)})
+			if got := invokeGET(t, h, tt.fn, tt.principal); got != tt.want {
+				t.Errorf("storageAuth=%s, WEBSITE_AUTH_ENABLED=%q, principal %t: %s answers %d, want %d", auth, tt.settings["WEBSITE_AUTH_ENABLED"], tt.principal, tt.fn, got, tt.want)
+			}
+		}
+	}
+}
+
+// invokeGET posts the host's invocation of a GET to an HTTP function (the
+// web UI's app.js, or the function's route) and returns the status of its
+// res output.
+func invokeGET(t *testing.T, h http.Handler, fn string, principal bool) int {
+	t.Helper()
+	hdr := map[string][]string{"Accept": {"*/*"}}
+	if principal {
+		hdr[handlers.PrincipalNameHeader] = []string{"admin@contoso.example"}
+		hdr[handlers.PrincipalIDHeader] = []string{"00000000-0000-0000-0000-0000000000aa"}
+		hdr[handlers.PrincipalIDPHeader] = []string{"aad"}
+	}
+	req := map[string]any{"Url": "https://app.azurewebsites.net/api/ui/app.js", "Method": "GET", "Headers": hdr, "Params": map[string]string{"path": "app.js"}}
+	b, _ := json.Marshal(map[string]any{"Data": map[string]any{"req": req}, "Metadata": map[string]any{}})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/"+fn, bytes.NewReader(b)))
+	var out struct {
+		Outputs map[string]struct {
+			StatusCode string `json:"statusCode"`
+		} `json:"Outputs"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || rec.Code != 200 {
+		t.Fatalf("%s: invocation %d %s", fn, rec.Code, rec.Body)
+	}
+	n, _ := strconv.Atoi(out.Outputs["res"].StatusCode)
+	return n
 }

@@ -24,9 +24,10 @@ param schemaSchedule string = '*/30 * * * * *'
 @description('Service Bus queue the poller sends batches to and the RecordApplier reads.')
 param recordsQueueName string = 'records'
 
-@description('Table storage tables for profiles and per-entity state.')
+@description('Table storage tables for profiles, per-entity state and the per-minute activity the web UI draws.')
 param profilesTableName string = 'profiles'
 param entitiesTableName string = 'entitystate'
+param metricsTableName string = 'metrics'
 
 @description('Prefix of the per-profile failed-record containers (internal/failures).')
 param failedContainerPrefix string = 'failed-'
@@ -56,6 +57,12 @@ param messageTimeToLiveDays int = 14
 
 @description('Object id of a user or group that may set the SQL connection-string secret (Key Vault Secrets Officer). Empty: none.')
 param secretsOfficerPrincipalId string = ''
+
+@description('Client (application) id of the Microsoft Entra ID app registration that signs administrators in to the web UI (App Service Authentication; the management API takes function keys). Create it before the first deployment: see README.md.')
+param authClientId string
+
+@description('Tenant of that app registration (default: the tenant of the subscription).')
+param authTenantId string = subscription().tenantId
 
 var suffix = uniqueString(resourceGroup().id, baseName)
 var storageName = take('st${baseName}${suffix}', 24)
@@ -198,6 +205,11 @@ resource entitiesTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2
   name: entitiesTableName
 }
 
+resource metricsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: metricsTableName
+}
+
 // ---- Service Bus: poller -> applier ----
 
 resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
@@ -291,6 +303,7 @@ var appSettings = concat(storageAuth == 'key' ? storageKeySettings : storageIden
   { name: 'SCHEMA_SCHEDULE', value: schemaSchedule }
   { name: 'STATE_PROFILES_TABLE', value: profilesTable.name }
   { name: 'STATE_ENTITIES_TABLE', value: entitiesTable.name }
+  { name: 'STATE_METRICS_TABLE', value: metricsTable.name }
   { name: 'FAILURES_CONTAINER_PREFIX', value: failedContainerPrefix }
   // The lifecycle rule above ages failed records out; the app prunes by
   // the same number of days too (hourly, on the poller's timer).
@@ -333,6 +346,53 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         instanceMemoryMB: instanceMemoryMB
       }
       runtime: { name: 'custom', version: '1.0' }
+    }
+  }
+}
+
+// ---- Sign-in: App Service Authentication (Microsoft Entra ID) ----
+// Two faces, two guards. The management API's functions (/api/profiles...,
+// /api/source/entities, /api/openapi.json, /api/me) are authLevel function:
+// the host's function keys guard them (scripts, the CLI over HTTP,
+// automation). The web UI's function (/api/ui/{*path}: its files, and its
+// calls to the same routes under /api/ui/api/) is authLevel anonymous, a
+// browser holding no function key: App Service Authentication signs the
+// administrator in with Entra ID and names them in X-MS-CLIENT-PRINCIPAL*
+// (a caller cannot set those itself), the platform sets
+// WEBSITE_AUTH_ENABLED=True, and the handler serves the UI only to a named
+// principal, and only while WEBSITE_AUTH_ENABLED is True (handlers.Front;
+// the template never sets it). AllowAnonymous, not RedirectToLoginPage: a
+// script's key-authenticated call carries no sign-in and must not be sent
+// to a login page; the UI's function refuses (or redirects a browser to
+// /.auth/login/aad) on its own. See README.md, Sign-in.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+      redirectToProvider: 'azureactivedirectory'
+    }
+    httpSettings: { requireHttps: true }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${authClientId}'
+            authClientId
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: { enabled: false }
     }
   }
 }
@@ -413,3 +473,5 @@ output storageAccountName string = storage.name
 output serviceBusNamespace string = '${serviceBus.name}.servicebus.windows.net'
 output keyVaultUri string = vault.properties.vaultUri
 output deploymentContainer string = deploymentContainer.name
+output webUIUrl string = 'https://${app.properties.defaultHostName}/api/ui/'
+output signInRedirectUri string = 'https://${app.properties.defaultHostName}/.auth/login/aad/callback'

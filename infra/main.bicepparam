@@ -9,6 +9,7 @@ param schemaSchedule = '*/30 * * * * *'
 param recordsQueueName = 'records'
 param profilesTableName = 'profiles'
 param entitiesTableName = 'entitystate'
+param metricsTableName = 'metrics'
 param failedContainerPrefix = 'failed-'
 param failedRecordRetentionDays = 30
 param maximumInstanceCount = 40
@@ -17,3 +18,5 @@ param storageAuth = 'key'
 param lockDuration = 'PT5M'
 param maxDeliveryCount = 10
 param secretsOfficerPrincipalId = ''
+// The Entra ID app registration of the sign-in (see README.md).
+param authClientId = '00000000-0000-0000-0000-000000000000'

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net/http"
@@ -334,7 +335,9 @@ func TestControlPlaneThroughRun(t *testing.T) {
 	await(t, "crm-pg's last poll to settle", 30*time.Second, func() bool {
 		time.Sleep(1500 * time.Millisecond) // longer than the poll interval
 		now := e.status(t, "crm-pg")
-		same := fmt.Sprint(now.Entities) == fmt.Sprint(before.Entities)
+		a, _ := json.Marshal(now.Entities)
+		b, _ := json.Marshal(before.Entities)
+		same := string(a) == string(b) // the values, not the addresses of pointer fields
 		before = now
 		return same
 	})

@@ -151,7 +151,20 @@ type liveRun struct {
 	dir    string
 
 	mu        gosync.Mutex
-	responses bytes.Buffer // every answer the API gave, headers and bodies
+	responses bytes.Buffer  // every answer the API gave, headers and bodies
+	stopped   chan struct{} // closed when the process has exited
+}
+
+// stop ends the process as Ctrl-C does (it writes what it holds, such as
+// the minute of metrics in progress) and waits for it.
+func (r *liveRun) stop() {
+	r.t.Helper()
+	_ = r.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-r.stopped:
+	case <-time.After(20 * time.Second):
+		r.t.Fatal("dataexport run did not stop within 20 s of SIGINT")
+	}
 }
 
 var listening = regexp.MustCompile(`msg="management API listening" url=(\S+)`)
@@ -177,7 +190,8 @@ func startRun(t *testing.T, dir string, env map[string]string) *liveRun {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- r.cmd.Wait(); pw.Close() }()
+	r.stopped = make(chan struct{})
+	go func() { exited <- r.cmd.Wait(); pw.Close(); close(r.stopped) }()
 	t.Cleanup(func() {
 		_ = r.cmd.Process.Signal(syscall.SIGINT)
 		select {

@@ -62,7 +62,8 @@ func usage() {
 commands:
   serve      run the Azure Functions custom handler (port from FUNCTIONS_CUSTOMHANDLER_PORT)
   run        run the handler and a standalone Functions host (timers, Storage queue triggers,
-             and the management API on /api/ behind ADMIN_API_KEY or Entra ID)
+             the management API on /api/ and the web UI on /api/ui/, behind ADMIN_API_KEY
+             or Entra ID)
   emulator   run the Dataverse Web API emulator
   demo       replicate the emulator's sample org into SQLite through Azurite and check the result
   profile    manage Export Profiles: list | show | create | update | put | validate | delete

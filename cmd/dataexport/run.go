@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dataexport/dataexport/handlers"
 	"github.com/dataexport/dataexport/internal/app"
 	"github.com/dataexport/dataexport/internal/settings"
 )
@@ -84,10 +85,10 @@ func cmdRun(ctx context.Context, args []string, log *slog.Logger) error {
 		return fmt.Errorf("run: the management API cannot listen on %s (--api-addr): %w", *apiAddr, err)
 	}
 	apiDone := make(chan error, 1)
-	go func() { apiDone <- serveHTTP(ctx, ln, h) }()
+	go func() { apiDone <- serveHTTP(ctx, ln, c.Front(h)) }()
 	base := "http://" + ln.Addr().String() + "/api/"
 	if auth, _ := app.APIAuth(s); auth.Enabled() {
-		log.Info("management API listening", "url", base, "openapi", base+"openapi.json")
+		log.Info("management API listening", "url", base, "openapi", base+"openapi.json", "ui", "http://"+ln.Addr().String()+handlers.UIPath)
 	} else {
 		log.Warn("management API refused: no credential is configured; every call is answered 503 until ADMIN_API_KEY (or ADMIN_ENTRA_TENANT_ID and ADMIN_ENTRA_AUDIENCE) is set", "url", base)
 	}

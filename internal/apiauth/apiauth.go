@@ -54,6 +54,9 @@ const SettingHelp = "set ADMIN_API_KEY (at least 16 characters; send it as the x
 type Authenticator struct {
 	o Options
 
+	sessMu   gosync.Mutex
+	sessions map[string]session
+
 	mu        gosync.Mutex
 	issuer    string
 	jwksURI   string
@@ -97,10 +100,13 @@ func (a *Authenticator) Enabled() bool {
 
 // Principal is who a request comes from.
 type Principal struct {
-	// Method is "key" or "entra".
-	Method string
-	// Name is the token's user or application ("" for the key).
-	Name string
+	// Method is "key" or "entra"; Session is set when the request carried a
+	// session cookie of the login form instead (SessionCookie).
+	Method  string
+	Session bool
+	// Name is the token's user or application ("" for the key); ID its
+	// object id (oid), when the token has one.
+	Name, ID string
 }
 
 // Error is a refused request: it says why, without echoing what was sent.
@@ -108,7 +114,9 @@ type Error struct{ Reason string }
 
 func (e *Error) Error() string { return e.Reason }
 
-// Authenticate checks r's credentials.
+// Authenticate checks r's credentials for the management API's routes:
+// the admin key or an Entra ID access token, as the Functions host takes
+// its function keys. The web UI's session cookie is not one (see Session).
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	if !a.Enabled() {
 		return Principal{}, &Error{Reason: "the management API is disabled: " + SettingHelp}
@@ -132,6 +140,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 			return Principal{}, &Error{Reason: "bearer tokens are not accepted here (ADMIN_ENTRA_TENANT_ID is not set); send the admin key in x-functions-key"}
 		}
 		return a.token(r.Context(), strings.TrimSpace(bearer))
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		return Principal{}, &Error{Reason: "the web UI's session cookie is not a credential for the management API's routes (the UI calls them under /api/ui/api/): send the admin key in the x-functions-key header (or the code query parameter), or an Entra ID access token as Authorization: Bearer"}
 	}
 	return Principal{}, &Error{Reason: "no credentials: send the admin key in the x-functions-key header (or the code query parameter), or an Entra ID access token as Authorization: Bearer"}
 }
@@ -173,6 +184,7 @@ func (a *Authenticator) token(ctx context.Context, raw string) (Principal, error
 			break
 		}
 	}
+	p.ID, _ = claims["oid"].(string)
 	return p, nil
 }
 

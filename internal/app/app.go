@@ -28,6 +28,7 @@ import (
 	"github.com/dataexport/dataexport/internal/failures"
 	"github.com/dataexport/dataexport/internal/funchost"
 	"github.com/dataexport/dataexport/internal/manage"
+	"github.com/dataexport/dataexport/internal/metrics"
 	"github.com/dataexport/dataexport/internal/profile"
 	"github.com/dataexport/dataexport/internal/queue"
 	"github.com/dataexport/dataexport/internal/recovery"
@@ -73,12 +74,24 @@ type App struct {
 	// Counters batches the applier's counter increments (one Table storage
 	// write per entity per second instead of per message).
 	Counters *state.BatchedCounters
+	// Metrics keeps the per-minute activity the web UI draws; Recorder
+	// fills it from the applier's counters, in front of Counters.
+	Metrics  *metrics.Store
+	Recorder *metrics.Recorder
+
+	handlerOptions handlers.Options
+	auth           *apiauth.Authenticator
 }
 
-// Close writes the pending counters and closes the destinations.
+// Close writes the pending metrics and counters and closes the
+// destinations. The recorder goes first: it passes every increment on to
+// the counters, so once it is closed nothing more reaches them.
 func (c *App) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if err := c.Recorder.Close(ctx); err != nil {
+		slog.Warn("writing the last metrics failed", "err", err)
+	}
 	if err := c.Counters.Close(ctx); err != nil {
 		slog.Warn("writing the last counters failed", "err", err)
 	}
@@ -154,8 +167,17 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
+	// The web UI's charts: each entity's activity per minute. The recorder
+	// sees every increment the applier makes (each message's lag counts in
+	// its minute's maximum) and passes it on to the batched counters; it
+	// writes each entity's minute once, the counters once a second.
+	met, err := metrics.NewStore(ctx, clients.Tables, s.Get("STATE_METRICS_TABLE"))
+	if err != nil {
+		return nil, fmt.Errorf("app setting STATE_METRICS_TABLE: %w", err)
+	}
 	counters := state.NewBatchedCounters(store, state.DefaultCounterInterval, log)
-	applier := dsync.NewApplier(store, pool, counters, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Pages: pages, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount, Tables: store})
+	recorder := metrics.NewRecorder(counters, met, &metrics.RecorderOptions{Logger: log})
+	applier := dsync.NewApplier(store, pool, recorder, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Pages: pages, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount, Tables: store})
 	schemas := dsync.NewSchemaChanger(src, store, store, pool, fails, &dsync.SchemaChangeOptions{Logger: log})
 	// The trigger binding names, from the function.json files beside
 	// host.json (Azure: the app root) or in functions/ (this repository).
@@ -172,17 +194,31 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	}
 	svc := manage.New(manage.Deps{
 		Profiles: store, States: store, Failures: fails, Secrets: resolver, Source: src,
-		Destinations: pool, Checker: destinationChecker{log},
+		Destinations: pool, Checker: destinationChecker{log}, Metrics: met, Counts: src,
 		Recovery: recovery.New(recovery.Deps{Failures: fails, Source: src, Destinations: pool, Entities: store, Counters: store}, &recovery.Options{Logger: log}),
 	}, &manage.Options{Policy: profile.Policy{LocalDevelopment: cfg.localDevelopment}, Logger: log})
+	ho := handlers.Options{
+		Poller:  &prunedPoller{Poller: poller, fails: fails, retention: keep, log: log, now: time.Now},
+		Applier: applier, SchemaChanger: schemas, Manager: svc, Logger: log, Bindings: bindings, Front: UIFront(s),
+	}
 	return &App{
 		Store: store, Queue: q, Source: src, Pool: pool, Failures: fails, Secrets: resolver, Poller: poller, Applier: applier, SchemaChanger: schemas, Manage: svc,
-		Counters: counters, Claims: claimStore,
-		Handler: handlers.New(handlers.Options{
-			Poller:  &prunedPoller{Poller: poller, fails: fails, retention: keep, log: log, now: time.Now},
-			Applier: applier, SchemaChanger: schemas, Manager: svc, Logger: log, Bindings: bindings,
-		}),
+		Counters: counters, Claims: claimStore, Metrics: met, Recorder: recorder,
+		Handler: handlers.New(ho), handlerOptions: ho,
 	}, nil
+}
+
+// UIFront is what names the web UI's callers under dataexport serve: App
+// Service Authentication when the platform says it is on
+// (WEBSITE_AUTH_ENABLED=True, which App Service sets itself), else nothing,
+// and the web UI refuses every call (the API's functions are the host's
+// keys' to guard). StartLocal puts the standalone host's sign-in in front
+// instead.
+func UIFront(s *settings.Settings) handlers.Front {
+	if strings.EqualFold(strings.TrimSpace(s.Get("WEBSITE_AUTH_ENABLED")), "true") {
+		return handlers.FrontEasyAuth
+	}
+	return handlers.FrontNone
 }
 
 // OpenStorageQueue opens (creating if needed) a Storage queue and its poison
@@ -280,7 +316,9 @@ func APIAuth(s *settings.Settings) (*apiauth.Authenticator, error) {
 // StartLocal serves the handler on a loopback port and builds a standalone
 // Functions host pointed at it, from the function.json files in functionsDir
 // and the host.json at hostJSON; the host serves the HTTP functions
-// (Host.ServeHTTP) behind APIAuth. stop shuts the handler server down.
+// (Host.ServeHTTP): the API's behind APIAuth's key or token check, the web
+// UI's to the callers its login form's session names (see Front). stop
+// shuts the handler server down.
 func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir, hostJSON string, log *slog.Logger) (h *funchost.Host, handlerURL string, stop func(), err error) {
 	fns, err := funchost.LoadFunctions(functionsDir)
 	if err != nil {
@@ -294,6 +332,10 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 	if err != nil {
 		return nil, "", nil, err
 	}
+	// The standalone host signs callers in (APIAuth), so the handler takes
+	// the principal it sets.
+	c.handlerOptions.Front = handlers.FrontStandalone
+	c.Handler = handlers.New(c.handlerOptions)
 	srv := &http.Server{Handler: c.Handler, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
@@ -312,6 +354,7 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 		stop()
 		return nil, "", nil, err
 	}
+	c.auth = auth
 	ho := funchost.Options{
 		HandlerURL: handlerURL,
 		Functions:  fns,
@@ -324,12 +367,24 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 		APIDisabledReason: "the management API is disabled because no credential is configured: " + apiauth.SettingHelp,
 	}
 	if auth.Enabled() {
+		// The API's routes (authLevel function): the admin key or an Entra
+		// ID token, as the host takes its function keys.
 		ho.Authorize = func(r *http.Request) error {
 			p, err := auth.Authenticate(r)
-			if err == nil {
-				log.Debug("management API call", "method", r.Method, "path", r.URL.Path, "auth", p.Method, "principal", p.Name)
+			if err != nil {
+				return err
 			}
-			return err
+			setPrincipal(r.Header, p)
+			log.Debug("management API call", "method", r.Method, "path", r.URL.Path, "auth", p.Method, "principal", p.Name)
+			return nil
+		}
+		// App Service Authentication's part: the login form's session
+		// names the caller to the web UI's function (authLevel anonymous),
+		// which refuses calls without one.
+		ho.Identify = func(r *http.Request) {
+			if p, err := auth.Session(r); err == nil {
+				setPrincipal(r.Header, p)
+			}
 		}
 	}
 	h, err = funchost.New(ctx, ho)
@@ -338,6 +393,32 @@ func (c *App) StartLocal(ctx context.Context, s *settings.Settings, functionsDir
 		return nil, "", nil, err
 	}
 	return h, handlerURL, stop, nil
+}
+
+// setPrincipal sets the headers App Service Authentication would set for
+// p: the name, id and identity provider (aad for Entra ID, key for the
+// admin key).
+func setPrincipal(h http.Header, p apiauth.Principal) {
+	name, idp := p.Name, "aad"
+	if p.Method == "key" {
+		name, idp = "admin key", "key"
+	}
+	h.Set(handlers.PrincipalNameHeader, name)
+	h.Set(handlers.PrincipalIDPHeader, idp)
+	if p.ID != "" {
+		h.Set(handlers.PrincipalIDHeader, p.ID)
+	}
+}
+
+// Front is the standalone host's HTTP front for dataexport run: the
+// sign-in (/.auth/login, /.auth/logout, the login form for a browser
+// without a session) in front of the host's HTTP functions. Call it after
+// StartLocal, whose sessions it shares.
+func (c *App) Front(h http.Handler) http.Handler {
+	if c.auth == nil {
+		return h
+	}
+	return c.auth.LoginFront(h, handlers.UIPath, handlers.UIAPIPath)
 }
 
 var _ funchost.Queue = (*queue.StorageQueue)(nil)

@@ -22,6 +22,7 @@
 //	GET {entityset}(<guid>)[?$select=..]   (If-None-Match: W/"n" answers 304)
 //	POST {entityset}, PATCH {entityset}(<guid>), DELETE {entityset}(<guid>)
 //	GET WhoAmI
+//	GET RetrieveTotalRecordCount(EntityNames=@p1)?@p1=["account"]   (or EntityNames=['account',...])
 //	GET RetrieveMetadataChanges(Query=@p1[,ClientVersionStamp=@p2])?@p1=<json>&@p2='<stamp>'
 //
 // Plain reads: $filter takes eq, ne, gt, ge, lt, le, and, or, not,
@@ -136,6 +137,9 @@
 //     <referenced>_<referencing>_<lookup> otherwise; the referenced side's
 //     navigation property is the SchemaName, the referencing side's the
 //     lookup (or <lookup>_<target> when polymorphic).
+//   - RetrieveTotalRecordCount: Dataverse counts from a snapshot taken
+//     within the last 24 hours; the emulator's snapshot is the current
+//     count of live rows. An unknown logical name answers 404.
 //   - Writes: POST answers 204 with OData-EntityId, or 201 with the row under
 //     Prefer: return=representation (then without OData-EntityId, as
 //     documented). PATCH answers 204 with OData-EntityId whether it updated

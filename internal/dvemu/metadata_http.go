@@ -13,6 +13,10 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, rest string)
 		e.serveMetadataChanges(w, r, rest)
 		return
 	}
+	if strings.HasPrefix(rest, "RetrieveTotalRecordCount(") {
+		e.serveRecordCount(w, r, rest)
+		return
+	}
 	if rest == "WhoAmI" || rest == "WhoAmI()" {
 		e.serveWhoAmI(w, r)
 		return

@@ -40,11 +40,18 @@ type Options struct {
 	Client     *http.Client // default: timeout = FunctionTimeout
 	Logger     *slog.Logger
 	Now        func() time.Time
-	// Authorize checks a request to an HTTP function (ServeHTTP), as the
-	// host checks function keys; nil: the HTTP functions are not served,
-	// and every request is answered 503 with APIDisabledReason.
+	// Authorize checks a request to an HTTP function whose authLevel is not
+	// anonymous (ServeHTTP), as the host checks its function keys, and may
+	// set the principal headers (X-MS-CLIENT-PRINCIPAL-*) the function
+	// sees. nil: those functions are not served, and every request to them
+	// is answered 503 with APIDisabledReason.
 	Authorize         func(r *http.Request) error
 	APIDisabledReason string
+	// Identify is what App Service Authentication does in front of the
+	// host with AllowAnonymous: it names a signed-in caller in the
+	// principal headers (the caller's own are dropped before) and blocks
+	// nobody. It runs for every HTTP request; nil names nobody.
+	Identify func(r *http.Request)
 }
 
 // Host fires the triggers of a set of functions against a custom handler.

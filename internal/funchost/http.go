@@ -17,17 +17,24 @@ import (
 type httpRoute struct {
 	function string
 	binding  string // the trigger binding name (Data key)
-	out      string // the http output binding name ("res", or "$return")
-	segs     []string
-	methods  []string // upper case; empty: every method
-	literals int      // literal segments, for precedence
+	// anonymous: authLevel anonymous, invoked without Options.Authorize
+	// (the function refuses on its own what it must); any other level
+	// needs Authorize, as the host needs a key.
+	anonymous bool
+	out       string // the http output binding name ("res", or "$return")
+	segs      []string
+	methods   []string // upper case; empty: every method
+	literals  int      // literal segments, for precedence
+	// catchAll names a last {*name} segment, which takes the rest of the
+	// path (none included), as ASP.NET routing does.
+	catchAll string
 }
 
-// newHTTPRoute parses a function's route template. Literal segments and
-// {param} segments are served; route constraints, optional and catch-all
-// parameters are refused, never served half.
+// newHTTPRoute parses a function's route template. Literal segments,
+// {param} segments and a last {*catchall} segment are served; route
+// constraints and optional parameters are refused, never served half.
 func newHTTPRoute(fn Function, b Binding) (*httpRoute, error) {
-	rt := &httpRoute{function: fn.Name, binding: b.Name, out: "$return"}
+	rt := &httpRoute{function: fn.Name, binding: b.Name, out: "$return", anonymous: strings.EqualFold(b.AuthLevel, "anonymous")}
 	for _, ob := range fn.Bindings {
 		if ob.Direction == "out" && ob.Type == "http" {
 			rt.out = ob.Name
@@ -37,7 +44,16 @@ func newHTTPRoute(fn Function, b Binding) (*httpRoute, error) {
 	if tmpl == "" {
 		tmpl = fn.Name // the host's default route is the function name
 	}
-	for _, seg := range strings.Split(tmpl, "/") {
+	segs := strings.Split(tmpl, "/")
+	for i, seg := range segs {
+		if strings.HasPrefix(seg, "{*") && strings.HasSuffix(seg, "}") && i == len(segs)-1 {
+			name := seg[2 : len(seg)-1]
+			if name == "" || strings.ContainsAny(name, ":?*={}") {
+				return nil, fmt.Errorf("function %s: route %q: segment %q is not supported by the standalone host", fn.Name, b.Route, seg)
+			}
+			rt.catchAll = name
+			continue
+		}
 		if strings.HasPrefix(seg, "{") {
 			name := strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}")
 			if !strings.HasSuffix(seg, "}") || name == "" || strings.ContainsAny(name, ":?*=") {
@@ -59,10 +75,21 @@ func newHTTPRoute(fn Function, b Binding) (*httpRoute, error) {
 
 // match returns the route values of path's segments, or false.
 func (rt *httpRoute) match(segs []string) (map[string]string, bool) {
+	params := map[string]string{}
+	if rt.catchAll != "" {
+		if len(segs) < len(rt.segs) {
+			return nil, false
+		}
+		rest := strings.Join(segs[len(rt.segs):], "/")
+		if len(segs) == len(rt.segs)+1 && segs[len(rt.segs)] == "" {
+			rest = ""
+		}
+		params[rt.catchAll] = rest
+		segs = segs[:len(rt.segs)]
+	}
 	if len(segs) != len(rt.segs) {
 		return nil, false
 	}
-	params := map[string]string{}
 	for i, s := range rt.segs {
 		if strings.HasPrefix(s, "{") {
 			if segs[i] == "" {
@@ -117,7 +144,7 @@ func (h *Host) matchRoute(method, path string) (*httpRoute, map[string]string, [
 			allowed = append(allowed, rt.methods...)
 			continue
 		}
-		if best == nil || rt.literals > best.literals {
+		if best == nil || rt.literals > best.literals || (rt.literals == best.literals && best.catchAll != "" && rt.catchAll == "") {
 			best, bestParams = rt, params
 		}
 	}
@@ -131,12 +158,16 @@ func (h *Host) matchRoute(method, path string) (*httpRoute, map[string]string, [
 // maxAPIBody bounds a request body the standalone host forwards.
 const maxAPIBody = 1 << 20
 
-// ServeHTTP answers /<routePrefix>/... like the Functions host: it checks
-// the caller (Options.Authorize; with none, the API is refused and says
-// why), finds the HTTP function of the route, POSTs the host's HTTP-trigger
-// invocation to the handler, and answers with the function's "res" output.
-// Credentials (x-functions-key, the code query parameter, Authorization)
-// are consumed here and not handed to the function.
+// ServeHTTP answers /<routePrefix>/... like the Functions host behind App
+// Service Authentication: the principal headers a caller sent are dropped
+// and Options.Identify may set its own (the sign-in in front of the host);
+// then the HTTP function of the route is found and, unless its authLevel
+// is anonymous, the caller is checked (Options.Authorize, the host's key
+// check; with none, those functions are refused and say why); the host's
+// HTTP-trigger invocation is POSTed to the handler, and the function's
+// "res" output is the answer. Credentials (x-functions-key, the code query
+// parameter, Authorization, cookies) are consumed here and not handed to
+// the function.
 func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	prefix := "/" + h.o.Config.RoutePrefix + "/"
 	if h.o.Config.RoutePrefix == "" {
@@ -146,14 +177,15 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "Not found", fmt.Sprintf("the API is under %s", prefix), r.URL.Path)
 		return
 	}
-	if h.o.Authorize == nil {
-		writeProblem(w, http.StatusServiceUnavailable, "The management API is disabled", h.o.APIDisabledReason, r.URL.Path)
-		return
+	// As App Service Authentication does, the caller's own principal
+	// headers are dropped: only Identify and Authorize may set them.
+	for k := range r.Header {
+		if u := strings.ToUpper(k); strings.HasPrefix(u, "X-MS-CLIENT-PRINCIPAL") || strings.HasPrefix(u, "X-MS-TOKEN-") {
+			r.Header.Del(k)
+		}
 	}
-	if err := h.o.Authorize(r); err != nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="dataexport"`)
-		writeProblem(w, http.StatusUnauthorized, "Unauthorized", err.Error(), r.URL.Path)
-		return
+	if h.o.Identify != nil {
+		h.o.Identify(r)
 	}
 	rt, params, allowed := h.matchRoute(r.Method, strings.TrimPrefix(r.URL.EscapedPath(), strings.TrimSuffix(prefix, "/")))
 	if rt == nil {
@@ -164,6 +196,17 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeProblem(w, http.StatusNotFound, "Not found", "no function answers "+r.URL.Path, r.URL.Path)
 		return
+	}
+	if !rt.anonymous {
+		if h.o.Authorize == nil {
+			writeProblem(w, http.StatusServiceUnavailable, "The management API is disabled", h.o.APIDisabledReason, r.URL.Path)
+			return
+		}
+		if err := h.o.Authorize(r); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dataexport"`)
+			writeProblem(w, http.StatusUnauthorized, "Unauthorized", err.Error(), r.URL.Path)
+			return
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1))
 	if err != nil {

@@ -38,7 +38,9 @@ func TestMatchRoute(t *testing.T) {
 		httpFn("Profiles", "profiles", "get", "post"),
 		httpFn("ProfileValidate", "profiles/validate", "post"),
 		httpFn("Profile", "profiles/{name}", "get", "put", "delete"),
-		httpFn("ProfileStatus", "profiles/{name}/status", "get"))
+		httpFn("ProfileStatus", "profiles/{name}/status", "get"),
+		httpFn("WebUI", "ui/{*path}", "get"),
+		httpFn("UIHelp", "ui/help", "get"))
 	tests := []struct {
 		method, path, fn, name string
 		allowed                string
@@ -53,9 +55,20 @@ func TestMatchRoute(t *testing.T) {
 		{"PATCH", "profiles/crm", "", "", "DELETE,GET,PUT"},
 		{"GET", "profiles/crm/nope", "", "", ""},
 		{"GET", "other", "", "", ""},
+		// A catch-all takes the rest of the path, none included, and loses
+		// to a route with as many literal segments.
+		{"GET", "ui", "WebUI", "", ""},
+		{"GET", "ui/", "WebUI", "", ""},
+		{"GET", "ui/app.js", "WebUI", "app.js", ""},
+		{"GET", "ui/a/b.css", "WebUI", "a/b.css", ""},
+		{"GET", "ui/help", "UIHelp", "", ""},
+		{"POST", "ui/app.js", "", "", "GET"},
 	}
 	for _, tt := range tests {
 		fn, params, allowed := h.MatchRoute(tt.method, tt.path)
+		if fn == "WebUI" {
+			params["name"] = params["path"]
+		}
 		if fn != tt.fn || params["name"] != tt.name || strings.Join(allowed, ",") != tt.allowed {
 			t.Errorf("%s %s: %q %v %v; want %q name %q allowed %q", tt.method, tt.path, fn, params, allowed, tt.fn, tt.name, tt.allowed)
 		}
@@ -63,7 +76,7 @@ func TestMatchRoute(t *testing.T) {
 }
 
 func TestNewRefusesRouteFeaturesItCannotServe(t *testing.T) {
-	for _, route := range []string{"profiles/{id:int}", "profiles/{id?}", "files/{*path}", "a//b"} {
+	for _, route := range []string{"profiles/{id:int}", "profiles/{id?}", "files/{*path}/x", "files/{*}", "a//b"} {
 		_, err := New(context.Background(), Options{HandlerURL: "http://127.0.0.1:1", Functions: []Function{httpFn("F", route, "get")}, Logger: slog.New(slog.DiscardHandler)})
 		if err == nil || !strings.Contains(err.Error(), "F") {
 			t.Errorf("route %q: %v; want an error naming the function", route, err)
@@ -91,6 +104,7 @@ func TestServeHTTPInvocation(t *testing.T) {
 		if r.Header.Get("x-functions-key") != key && r.URL.Query().Get("code") != key {
 			return errors.New("no key")
 		}
+		r.Header.Set("X-MS-CLIENT-PRINCIPAL-NAME", "admin key")
 		return nil
 	}
 	h := newHTTPHost(t, handler, auth, httpFn("Profile", "profiles/{name}", "put"))
@@ -101,6 +115,10 @@ func TestServeHTTPInvocation(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("If-Match", `W/"6"`)
 	req.Header.Set("Authorization", "Bearer secret-token")
+	// A caller cannot name itself: only Authorize sets the principal.
+	req.Header.Set("X-MS-CLIENT-PRINCIPAL-IDP", "aad")
+	req.Header.Set("X-MS-CLIENT-PRINCIPAL-NAME", "mallory")
+	req.Header.Set("X-MS-TOKEN-AAD-ACCESS-TOKEN", "forged")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +147,9 @@ func TestServeHTTPInvocation(t *testing.T) {
 	}
 	if hdrs["Authorization"] != nil || hdrs["X-Functions-Key"] != nil {
 		t.Fatalf("credentials passed to the function: %v", hdrs)
+	}
+	if n, _ := hdrs["X-Ms-Client-Principal-Name"].([]any); len(n) != 1 || n[0] != "admin key" || hdrs["X-Ms-Client-Principal-Idp"] != nil || hdrs["X-Ms-Token-Aad-Access-Token"] != nil {
+		t.Fatalf("principal headers %v: the caller's must be dropped, Authorize's kept", hdrs)
 	}
 	meta := got.inv["Metadata"].(map[string]any)
 	if meta["name"] != `"crm"` || meta["sys"].(map[string]any)["MethodName"] != "Profile" {
@@ -241,4 +262,65 @@ func FuzzMatchRoute(f *testing.F) {
 			}
 		}
 	})
+}
+
+// An anonymous function (the web UI's) is invoked without Authorize, which
+// keyed functions still need, even when no key is configured; Identify
+// names a signed-in caller for every function, after the caller's own
+// principal headers are dropped.
+func TestServeHTTPAnonymousFunctions(t *testing.T) {
+	var got []http.Header
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var inv struct {
+			Data map[string]struct {
+				Headers http.Header `json:"Headers"`
+			} `json:"Data"`
+		}
+		b, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(b, &inv)
+		got = append(got, inv.Data["req"].Headers)
+		_, _ = w.Write([]byte(`{"Outputs":{"res":{"statusCode":"200","status":"200","headers":{},"body":"ok"}},"Logs":[],"ReturnValue":null}`))
+	})
+	ui := httpFn("WebUI", "ui/{*path}", "get", "post")
+	ui.Bindings[0].AuthLevel = "anonymous"
+	identify := func(r *http.Request) {
+		if c, err := r.Cookie("session"); err == nil && c.Value == "good" {
+			r.Header.Set("X-MS-CLIENT-PRINCIPAL-NAME", "ops@contoso.example")
+			r.Header.Set("X-MS-CLIENT-PRINCIPAL-IDP", "aad")
+		}
+	}
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	h, err := New(context.Background(), Options{HandlerURL: srv.URL, Functions: []Function{ui, httpFn("Profiles", "profiles", "get")},
+		Logger: slog.New(slog.DiscardHandler), Identify: identify, APIDisabledReason: "set ADMIN_API_KEY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(path string, hdr map[string]string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := do("/api/ui/api/profiles", map[string]string{"Cookie": "session=good", "X-MS-CLIENT-PRINCIPAL-NAME": "mallory"}); rec.Code != 200 {
+		t.Fatalf("anonymous function: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do("/api/ui/app.js", map[string]string{"X-MS-CLIENT-PRINCIPAL-NAME": "mallory", "X-MS-CLIENT-PRINCIPAL-IDP": "aad"}); rec.Code != 200 {
+		t.Fatalf("anonymous function without a session: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do("/api/profiles", map[string]string{"Cookie": "session=good"}); rec.Code != 503 || !strings.Contains(rec.Body.String(), "ADMIN_API_KEY") {
+		t.Fatalf("keyed function without Authorize: %d %s", rec.Code, rec.Body)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d invocations, want 2", len(got))
+	}
+	if got[0].Get("X-MS-CLIENT-PRINCIPAL-NAME") != "ops@contoso.example" || got[0].Get("Cookie") != "" {
+		t.Errorf("signed-in invocation headers %v: Identify's principal, no cookie", got[0])
+	}
+	if got[1].Get("X-MS-CLIENT-PRINCIPAL-NAME") != "" || got[1].Get("X-MS-CLIENT-PRINCIPAL-IDP") != "" {
+		t.Errorf("a caller named itself: %v", got[1])
+	}
 }

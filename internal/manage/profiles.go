@@ -170,6 +170,14 @@ func (s *Service) Create(ctx context.Context, p profile.Profile, activate bool) 
 	if _, err := s.d.States.DeletePartition(ctx, p.Name); err != nil {
 		return ProfileView{}, fmt.Errorf("clearing the state left by an earlier profile %q: %w", p.Name, err)
 	}
+	if s.d.Metrics != nil {
+		// An applier may have written a minute of the earlier profile after
+		// it was deleted (a process writes its minute in progress when it
+		// stops): the new profile's charts start empty.
+		if _, err := s.d.Metrics.DeleteProfile(ctx, p.Name); err != nil {
+			return ProfileView{}, fmt.Errorf("clearing the metrics left by an earlier profile %q: %w", p.Name, err)
+		}
+	}
 	p.State = profile.Inactive
 	if activate {
 		p.State = profile.Active
@@ -355,6 +363,11 @@ func (s *Service) Delete(ctx context.Context, name, ifMatch string) (DeleteResul
 	}
 	if err := s.d.Failures.Purge(ctx, name); err != nil {
 		return res, fmt.Errorf("deleting the failed records of %s (the profile is deactivated; delete it again): %w", name, err)
+	}
+	if s.d.Metrics != nil {
+		if _, err := s.d.Metrics.DeleteProfile(ctx, name); err != nil {
+			return res, fmt.Errorf("deleting the metrics of %s (the profile is deactivated; delete it again): %w", name, err)
+		}
 	}
 	if err := s.d.Profiles.DeleteProfileIf(ctx, name, etag); err != nil {
 		return res, storeErr(name, err)

@@ -13,6 +13,7 @@ package manage
 import (
 	"context"
 	"log/slog"
+	gosync "sync"
 	"time"
 
 	"github.com/dataexport/dataexport/internal/dataverse"
@@ -91,6 +92,12 @@ type Deps struct {
 	// an entity's table (re-baseline, clean-up).
 	Destinations dsync.Destinations
 	Checker      DestinationChecker
+	// Metrics (optional) keeps each entity's minutes for Metrics and the
+	// rate of an initial sync; Delete removes a profile's.
+	Metrics Metrics
+	// Counts (optional) sizes the entities in the source, for the progress
+	// of an initial sync.
+	Counts RecordCounter
 	// Recovery resyncs failed records and entities, reconciles, and
 	// summarises failed records.
 	Recovery Recovery
@@ -112,6 +119,9 @@ type Options struct {
 type Service struct {
 	d Deps
 	o Options
+
+	countsMu gosync.Mutex
+	counts   map[string]sourceCount
 }
 
 // New returns the service over d.

@@ -17,7 +17,12 @@ type ProfileStatus struct {
 	State profile.State `json:"state"`
 	// FailedNotifications is the DES "Failed Notifications" total: records
 	// kept as failed records, over every entity.
-	FailedNotifications int64          `json:"failedNotifications"`
+	FailedNotifications int64 `json:"failedNotifications"`
+	// MaxLagSeconds is the largest lag of its entities (absent: none
+	// measured yet); InitialSyncComplete is true once every entity's
+	// initial sync is complete.
+	MaxLagSeconds       *float64       `json:"maxLagSeconds,omitempty"`
+	InitialSyncComplete bool           `json:"initialSyncComplete"`
 	Entities            []EntityStatus `json:"entities"`
 }
 
@@ -62,6 +67,8 @@ type EntityStatus struct {
 	// Backfill is set while rows are read again for columns added to the
 	// table after they were read.
 	Backfill *BackfillStatus `json:"backfill,omitempty"`
+	// Progress is how far the initial sync has come.
+	Progress *Progress `json:"progress"`
 	// Sweep is set while a full read over a table that had rows converges:
 	// the source's keys are compared to remove the rows it no longer has.
 	Sweep *SweepStatus `json:"sweep,omitempty"`
@@ -116,6 +123,7 @@ func (s *Service) Status(ctx context.Context, name string) (ProfileStatus, error
 		byEntity[st.Entity] = st
 	}
 	out := ProfileStatus{Name: name, State: p.EffectiveState(), Entities: []EntityStatus{}}
+	var syncing []string
 	for _, ent := range p.Entities {
 		c, err := s.d.States.GetCounters(ctx, name, ent)
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
@@ -125,6 +133,25 @@ func (s *Service) Status(ctx context.Context, name string) (ProfileStatus, error
 		es := entityStatus(ent, st, ok, c, p.IsActive())
 		out.FailedNotifications += c.Failed
 		out.Entities = append(out.Entities, es)
+		if es.Phase != state.PhaseDelta || es.Pending > 0 {
+			syncing = append(syncing, ent)
+		}
+	}
+	counts := s.sourceCounts(ctx, syncing)
+	for i := range out.Entities {
+		total, ok := counts[out.Entities[i].Entity]
+		if !ok {
+			total = -1
+		}
+		s.progress(ctx, name, &out.Entities[i], total)
+	}
+	out.InitialSyncComplete = len(out.Entities) > 0
+	for _, es := range out.Entities {
+		out.InitialSyncComplete = out.InitialSyncComplete && es.Progress.Complete
+		if es.LagSeconds != nil && (out.MaxLagSeconds == nil || *es.LagSeconds > *out.MaxLagSeconds) {
+			lag := *es.LagSeconds
+			out.MaxLagSeconds = &lag
+		}
 	}
 	return out, nil
 }

@@ -189,7 +189,7 @@ func (a *Applier) apply(ctx context.Context, m, ref *Message, body []byte, d Del
 			Succeeded: int64(rep.Result.Upserted + rep.Result.Deleted), Skipped: int64(rep.Result.Skipped),
 			Deleted: int64(rep.Result.Deleted), LastApplied: now,
 		}
-		if lag, ok := changeLag(m, now); ok {
+		if lag, ok := changeLag(m, now, rep.Result.Rejected); ok {
 			c.Lag, c.LagAt = lag, now
 		}
 		if len(rep.Result.Rejected) > 0 {

@@ -1,9 +1,11 @@
 package sync
 
 import (
+	"strings"
 	"time"
 
 	"github.com/dataexport/dataexport/internal/record"
+	"github.com/dataexport/dataexport/internal/sink"
 )
 
 // modifiedOn is the Dataverse column that says when a record last changed.
@@ -11,8 +13,10 @@ const modifiedOn = "modifiedon"
 
 // changeLag is how long the newest change of a delta batch took from
 // Dataverse (its modifiedon) to now, when it was applied. Pages of a full
-// read report none: their rows changed long before they were read.
-func changeLag(m *Message, now time.Time) (time.Duration, bool) {
+// read report none: their rows changed long before they were read. Rows the
+// destination refused did not arrive: they are no measure of it (a batch
+// refused whole has no lag).
+func changeLag(m *Message, now time.Time, rejected []sink.Rejection) (time.Duration, bool) {
 	if m.Kind != KindDelta {
 		return 0, false
 	}
@@ -26,8 +30,17 @@ func changeLag(m *Message, now time.Time) (time.Duration, bool) {
 	if col < 0 {
 		return 0, false
 	}
+	refused := map[string]bool{}
+	for _, r := range rejected {
+		if !r.Delete {
+			refused[strings.ToLower(r.ID)] = true
+		}
+	}
 	var newest time.Time
 	for _, r := range m.Batch.Upserts {
+		if refused[strings.ToLower(r.ID)] {
+			continue
+		}
 		if col < len(r.Values) && r.Values[col].Kind == record.DateTime && r.Values[col].T.After(newest) {
 			newest = r.Values[col].T
 		}
