@@ -194,11 +194,13 @@ func startRun(t *testing.T, dir string, env map[string]string) *liveRun {
 	go func() { exited <- r.cmd.Wait(); pw.Close(); close(r.stopped) }()
 	t.Cleanup(func() {
 		_ = r.cmd.Process.Signal(syscall.SIGINT)
+		// r.stopped, not exited: the start-up wait below may have taken
+		// exited's only value.
 		select {
-		case <-exited:
+		case <-r.stopped:
 		case <-time.After(20 * time.Second):
 			_ = r.cmd.Process.Kill()
-			<-exited
+			<-r.stopped
 		}
 	})
 	found := make(chan string, 1)

@@ -78,6 +78,7 @@ func newUIEnv(t *testing.T, records int) *uiEnv {
 		"DATAVERSE_REQUESTS_PER_SECOND": "-1",
 		"DATAVERSE_PAGE_SIZE":           "40",
 		"POLL_SCHEDULE":                 "*/1 * * * * *",
+		"SCHEMA_SCHEDULE":               "*/1 * * * * *",
 		"RECORDS_QUEUE":                 "ui-" + id,
 		"STATE_PROFILES_TABLE":          "uiprofiles" + id,
 		"STATE_ENTITIES_TABLE":          "uientities" + id,
