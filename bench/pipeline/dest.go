@@ -112,7 +112,7 @@ func (d *pgDest) backends(ctx context.Context) []int {
 
 func (d *pgDest) count(ctx context.Context, table string) (int64, error) {
 	var n int64
-	err := d.conn.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM public.%q`, table)).Scan(&n)
+	err := d.conn.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM public.%q`, strings.ToLower(table))).Scan(&n)
 	if err != nil && strings.Contains(err.Error(), "does not exist") {
 		return 0, nil
 	}
@@ -120,7 +120,7 @@ func (d *pgDest) count(ctx context.Context, table string) (int64, error) {
 }
 
 func (d *pgDest) markers(ctx context.Context, table, column, prefix string) (map[string]marked, error) {
-	rows, err := d.conn.Query(ctx, fmt.Sprintf(`SELECT "Id"::text, %q, "SinkModifiedOn" FROM public.%q WHERE %q LIKE $1`, column, table, column), prefix+"%")
+	rows, err := d.conn.Query(ctx, fmt.Sprintf(`SELECT id::text, %[1]q, sinkmodifiedon FROM public.%[2]q WHERE %[1]q LIKE $1`, strings.ToLower(column), strings.ToLower(table)), prefix+"%")
 	if err != nil {
 		return nil, err
 	}
@@ -164,12 +164,16 @@ func (d *pgDest) baseline(ctx context.Context, pass string, tables []schema.Tabl
 		names := append([]string{schema.ColID, schema.ColSinkCreatedOn, schema.ColSinkModifiedOn, schema.ColVersion}, columnNames(p.Columns)...)
 		now := time.Now().UTC()
 		start := time.Now()
-		if err := d.stagedUpsert(ctx, up, t.Name, names, p.Upserts, now); err != nil {
+		// The sink's PostgreSQL names are lowercase (naming.go).
+		for i := range names {
+			names[i] = strings.ToLower(names[i])
+		}
+		if err := d.stagedUpsert(ctx, up, strings.ToLower(t.Name), names, p.Upserts, now); err != nil {
 			return fmt.Errorf("staged upsert: %w", err)
 		}
 		upsert += time.Since(start)
 		start = time.Now()
-		if err := d.copy(ctx, cp, t.Name, names, p.Upserts, now); err != nil {
+		if err := d.copy(ctx, cp, strings.ToLower(t.Name), names, p.Upserts, now); err != nil {
 			return fmt.Errorf("COPY: %w", err)
 		}
 		load += time.Since(start)
@@ -198,7 +202,7 @@ func (d *pgDest) stagedUpsert(ctx context.Context, schemaName, table string, nam
 	for _, n := range names[2:] { // not Id, not SinkCreatedOn
 		set = append(set, fmt.Sprintf("%[1]s = EXCLUDED.%[1]s", pgx.Identifier{n}.Sanitize()))
 	}
-	q := fmt.Sprintf(`INSERT INTO %s AS t SELECT * FROM stage ON CONFLICT ("Id") DO UPDATE SET %s WHERE t.versionnumber < EXCLUDED.versionnumber`, target, strings.Join(set, ", "))
+	q := fmt.Sprintf(`INSERT INTO %s AS t SELECT * FROM stage ON CONFLICT (id) DO UPDATE SET %s WHERE t.versionnumber < EXCLUDED.versionnumber`, target, strings.Join(set, ", "))
 	if _, err := tx.Exec(ctx, q); err != nil {
 		return err
 	}

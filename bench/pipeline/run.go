@@ -171,6 +171,8 @@ func runOne(ctx context.Context, c config, n int, destName string) (result, erro
 		"DESTINATION_CONNECTION=" + conn,
 		"HOST_JSON=host.json",
 		"QUEUE_TRANSPORT=storage",
+		// The connection string is given in clear, as only local development allows.
+		"LOCAL_DEVELOPMENT=true",
 	}
 	pprofPort := 0
 	if c.pprof {

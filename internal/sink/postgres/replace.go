@@ -19,14 +19,18 @@ import (
 // new row). An upsert is written if no tombstone is at least as new and the
 // stored row, if any, is older. The final SELECT sees the snapshot before
 // the DELETE, hence the join to what it removed. With overwrite (a
-// backfill) a stored row of the same version is replaced too.
+// backfill) a stored row of the same version is replaced too. Every
+// reference to the table also names the batch's ids (= ANY($1)), so that
+// its cheapest plan is an index probe per id whatever the join method:
+// joined on ok.id alone, the planner may hash the batch and read the whole
+// table (lockForWrite).
 func replaceSQL(table, tombs schema.TableName, overwrite bool) string {
 	id, v := ident(schema.ColID), ident(schema.ColVersion)
 	return fmt.Sprintf(`WITH d AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS d(id, v, i)),
 ok AS (SELECT d.* FROM d WHERE coalesce((SELECT x.versionnumber FROM %[2]s x WHERE x.tablename = $3 AND x.id = d.id), -1) < d.v),
-gone AS (DELETE FROM %[1]s t USING ok WHERE t.%[3]s = ok.id AND t.%[4]s %[6]s ok.v RETURNING t.%[3]s AS id, t.%[5]s AS created)
+gone AS (DELETE FROM %[1]s t USING ok WHERE t.%[3]s = ANY($1::uuid[]) AND t.%[3]s = ok.id AND t.%[4]s %[6]s ok.v RETURNING t.%[3]s AS id, t.%[5]s AS created)
 SELECT ok.i, g.created FROM ok LEFT JOIN gone g ON g.id = ok.id
-WHERE g.id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM %[1]s t WHERE t.%[3]s = ok.id)
+WHERE g.id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM %[1]s t WHERE t.%[3]s = ANY($1::uuid[]) AND t.%[3]s = ok.id)
 ORDER BY ok.i`, qualified(table), qualified(tombs), id, v, ident(schema.ColSinkCreatedOn), older(overwrite))
 }
 
