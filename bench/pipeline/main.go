@@ -34,6 +34,7 @@ type config struct {
 	bin         string
 	sizes       []int
 	dests       []string
+	sources     []string
 	rates       []int
 	driveFor    time.Duration
 	pgURL       string
@@ -50,6 +51,8 @@ func main() {
 	var sizes, dests, rates string
 	flag.StringVar(&sizes, "rows", "200000", "rows per entity (account and contact), comma-separated sizes")
 	flag.StringVar(&dests, "dest", "postgres,sqlite", "destinations, comma-separated")
+	var sources string
+	flag.StringVar(&sources, "source", "replay,live", "how the source serves the initial read, comma-separated: replay (the emulator's pages recorded during the first baseline pass, then served from files: the source's CPU left out, as in Azure) or live (the emulator renders every page)")
 	flag.StringVar(&rates, "rates", "100,1000,5000", "change rates (per second) of the delta phases, comma-separated; empty = none")
 	flag.DurationVar(&c.driveFor, "drive", 20*time.Second, "length of each delta phase")
 	flag.StringVar(&c.pgURL, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL server (any database: the benchmark creates and drops one of its own)")
@@ -79,6 +82,12 @@ func main() {
 		}
 		c.dests = append(c.dests, strings.TrimSpace(d))
 	}
+	for _, src := range strings.Split(sources, ",") {
+		if src = strings.TrimSpace(src); src != "replay" && src != "live" {
+			log.Fatalf("-source: %q is not replay or live", src)
+		}
+		c.sources = append(c.sources, strings.TrimSpace(src))
+	}
 	if _, err := os.Stat(c.bin); err != nil {
 		log.Fatalf("%s: %v (make build)", c.bin, err)
 	}
@@ -90,12 +99,14 @@ func main() {
 	}
 	for _, n := range c.sizes {
 		s := section{size: n, env: env, started: time.Now().UTC()}
-		for _, d := range c.dests {
-			r, err := runOne(ctx, c, n, d)
-			if err != nil {
-				log.Fatalf("%d rows, %s: %v", n, d, err)
+		for _, src := range c.sources {
+			for _, d := range c.dests {
+				r, err := runOne(ctx, c, n, d, src)
+				if err != nil {
+					log.Fatalf("%d rows, %s, %s source: %v", n, d, src, err)
+				}
+				s.results = append(s.results, r)
 			}
-			s.results = append(s.results, r)
 		}
 		printSection(os.Stdout, c, s)
 		// Each size as it completes: a later failure keeps what is done.

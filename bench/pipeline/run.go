@@ -30,8 +30,10 @@ type usage struct {
 
 type result struct {
 	dest                string
-	rows                int64 // total rows loaded (both entities)
-	baselineRows        int64 // rows the baseline loaded, over both passes
+	source              string // replay or live
+	replayed            string // what the replay served, when it did
+	rows                int64  // total rows loaded (both entities)
+	baselineRows        int64  // rows the baseline loaded, over both passes
 	pipeline            time.Duration
 	upsert, load        time.Duration // baseline: staged upsert, plain load
 	messages, pageRows  int64         // sent, and rows they carried, during the initial load
@@ -57,8 +59,8 @@ func (r result) baselineRate() float64 {
 
 func (r result) e() float64 { return r.pipelineRate() / r.baselineRate() }
 
-func runOne(ctx context.Context, c config, n int, destName string) (result, error) {
-	res := result{dest: destName}
+func runOne(ctx context.Context, c config, n int, destName, source string) (result, error) {
+	res := result{dest: destName, source: source}
 	id := newID()
 	work, err := filepath.Abs(filepath.Join(c.work, fmt.Sprintf("%d-%s-%s", n, destName, id)))
 	if err != nil {
@@ -67,7 +69,7 @@ func runOne(ctx context.Context, c config, n int, destName string) (result, erro
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return res, err
 	}
-	log.Printf("== %d rows per entity into %s (work folder %s)", n, destName, work)
+	log.Printf("== %d rows per entity into %s, %s source (work folder %s)", n, destName, source, work)
 
 	azu, err := startAzurite(ctx, c.root, filepath.Join(work, "azurite"))
 	if err != nil {
@@ -90,6 +92,14 @@ func runOne(ctx context.Context, c config, n int, destName string) (result, erro
 		return res, err
 	}
 	org := fmt.Sprintf("http://127.0.0.1:%d", emuPort)
+	var rp *replay
+	if source == "replay" {
+		if rp, err = startReplay(org, filepath.Join(work, "replay")); err != nil {
+			return res, err
+		}
+		defer rp.close()
+		org = rp.url()
+	}
 	src, err := dvClient(org, c.pageSize)
 	if err != nil {
 		return res, err
@@ -149,6 +159,9 @@ func runOne(ctx context.Context, c config, n int, destName string) (result, erro
 	if err := baseline("before"); err != nil {
 		return res, err
 	}
+	if rp != nil {
+		rp.freeze()
+	}
 
 	// The pipeline: the real binary with a profile from settings.
 	typ, conn := dest.profile()
@@ -173,6 +186,7 @@ func runOne(ctx context.Context, c config, n int, destName string) (result, erro
 		"QUEUE_TRANSPORT=storage",
 		// The connection string is given in clear, as only local development allows.
 		"LOCAL_DEVELOPMENT=true",
+		"LOG_LEVEL=" + os.Getenv("BENCH_LOG_LEVEL"),
 	}
 	pprofPort := 0
 	if c.pprof {
@@ -296,6 +310,10 @@ func runOne(ctx context.Context, c config, n int, destName string) (result, erro
 	runner.stop()
 	if err := baseline("after"); err != nil {
 		return res, err
+	}
+	if rp != nil {
+		res.replayed = rp.summary()
+		log.Printf("   replay: %s", res.replayed)
 	}
 	return res, nil
 }

@@ -31,6 +31,7 @@ func cmdEmulator(ctx context.Context, args []string, log *slog.Logger) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("emulator: unexpected argument %q", fs.Arg(0))
 	}
+	servePprof(log)
 	opts, err := emuFlags.Options()
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)

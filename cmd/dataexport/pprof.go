@@ -9,7 +9,8 @@ import (
 )
 
 // servePprof serves the Go profiler on DATAEXPORT_PPROF (host:port) when it
-// is set: the pipeline benchmark profiles `dataexport run` through it. Not
+// is set: the pipeline benchmark profiles `dataexport run` (and the
+// emulator, for the source's share) through it. Not
 // for production: it exposes the process's internals.
 func servePprof(log *slog.Logger) {
 	addr := os.Getenv("DATAEXPORT_PPROF")
