@@ -92,6 +92,7 @@ func runOne(ctx context.Context, c config, n int, destName, source string) (resu
 		return res, err
 	}
 	org := fmt.Sprintf("http://127.0.0.1:%d", emuPort)
+	emuOrg := org // the delta phases' writes go straight to the emulator
 	var rp *replay
 	if source == "replay" {
 		if rp, err = startReplay(org, filepath.Join(work, "replay")); err != nil {
@@ -292,7 +293,7 @@ func runOne(ctx context.Context, c config, n int, destName, source string) (resu
 
 	// Delta phases on the same running pipeline.
 	if len(c.rates) > 0 {
-		drv, err := newDriver(ctx, org)
+		drv, err := newDriver(ctx, emuOrg)
 		if err != nil {
 			return res, err
 		}
