@@ -42,6 +42,7 @@ type config struct {
 	out         string
 	work        string
 	pprof       bool
+	keep        bool
 	pageSize    int
 }
 
@@ -61,6 +62,7 @@ func main() {
 	flag.StringVar(&c.work, "work", "bench/pipeline/out", "working folder: logs, databases, profiles")
 	flag.StringVar(&c.bin, "bin", "bin/dataexport", "the dataexport binary (make build)")
 	flag.BoolVar(&c.pprof, "pprof", false, "save a 20 s CPU profile of the runner during each initial load (work folder)")
+	flag.BoolVar(&c.keep, "keep", false, "keep each run's Azurite folder and SQLite database in the work folder (removed by default: gigabytes at 1,000,000 rows; logs and profiles are always kept)")
 	flag.IntVar(&c.pageSize, "page-size", 5000, "DATAVERSE_PAGE_SIZE of the runner and the baseline's page")
 	flag.Parse()
 	var err error

@@ -75,7 +75,14 @@ func runOne(ctx context.Context, c config, n int, destName, source string) (resu
 	if err != nil {
 		return res, err
 	}
-	defer azu.stop()
+	defer func() {
+		azu.stop()
+		// Its folder holds every unit the run wrote (gigabytes at
+		// 1,000,000 rows); the logs and profiles stay.
+		if !c.keep {
+			os.RemoveAll(filepath.Join(work, "azurite"))
+		}
+	}()
 
 	emuPort, err := freePort()
 	if err != nil {
@@ -116,7 +123,12 @@ func runOne(ctx context.Context, c config, n int, destName, source string) (resu
 	if err != nil {
 		return res, err
 	}
-	defer dest.close()
+	defer func() {
+		dest.close()
+		if !c.keep {
+			os.RemoveAll(filepath.Join(work, "sqlite")) // the SQLite destination, if any
+		}
+	}()
 
 	// Baseline: the same rows and tables, the database's own bulk paths.
 	tables, err := tablesOf(ctx, src, destName)
