@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,18 +79,8 @@ func main() {
 	if c.rates, err = ints(rates); err != nil {
 		log.Fatalf("-rates %q: %v", rates, err)
 	}
-	for _, d := range strings.Split(dests, ",") {
-		if d = strings.TrimSpace(d); d != "postgres" && d != "sqlite" {
-			log.Fatalf("-dest: %q is not postgres or sqlite", d)
-		}
-		c.dests = append(c.dests, strings.TrimSpace(d))
-	}
-	for _, src := range strings.Split(sources, ",") {
-		if src = strings.TrimSpace(src); src != "replay" && src != "live" {
-			log.Fatalf("-source: %q is not replay or live", src)
-		}
-		c.sources = append(c.sources, strings.TrimSpace(src))
-	}
+	c.dests = choices("-dest", dests, "postgres", "sqlite")
+	c.sources = choices("-source", sources, "replay", "live")
 	if _, err := os.Stat(c.bin); err != nil {
 		log.Fatalf("%s: %v (make build)", c.bin, err)
 	}
@@ -117,6 +108,19 @@ func main() {
 		}
 		fmt.Printf("\nresults written to %s\n", c.out)
 	}
+}
+
+// choices is a comma-separated flag value, each item one of allowed.
+func choices(name, s string, allowed ...string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		v = strings.TrimSpace(v)
+		if !slices.Contains(allowed, v) {
+			log.Fatalf("%s: %q is not %s", name, v, strings.Join(allowed, " or "))
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func ints(s string) ([]int, error) {

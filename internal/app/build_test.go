@@ -20,17 +20,7 @@ import (
 // TestBuildTransport builds the app on live Azurite: the Storage queue is
 // opened (and created) only when it is the transport.
 func TestBuildTransport(t *testing.T) {
-	if err := azuritetest.Ensure(); err != nil {
-		t.Fatalf("azurite: %v", err)
-	}
-	svcQueues, err := azqueue.NewServiceClientFromConnectionString(AzuriteConnection, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svcTables, err := aztables.NewServiceClientFromConnectionString(AzuriteConnection, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	svcTables, svcQueues := azuriteServices(t)
 	tests := []struct {
 		name      string
 		extra     map[string]string
@@ -87,17 +77,7 @@ func TestBuildTransport(t *testing.T) {
 // metrics recorder to the batched counters; App.Close writes both, the
 // counters row and the minute in progress.
 func TestCloseWritesCountersAndMetrics(t *testing.T) {
-	if err := azuritetest.Ensure(); err != nil {
-		t.Fatalf("azurite: %v", err)
-	}
-	svcTables, err := aztables.NewServiceClientFromConnectionString(AzuriteConnection, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svcQueues, err := azqueue.NewServiceClientFromConnectionString(AzuriteConnection, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	svcTables, svcQueues := azuriteServices(t)
 	id := azuritetest.UniqueName("")
 	values := map[string]string{
 		"AzureWebJobsStorage":  "UseDevelopmentStorage=true",
@@ -146,4 +126,21 @@ func TestCloseWritesCountersAndMetrics(t *testing.T) {
 	if applied != 100 || deleted != 50 {
 		t.Errorf("metrics after Close: %d applied, %d deleted, want 100 and 50 (%+v)", applied, deleted, pts)
 	}
+}
+
+// azuriteServices are the table and queue services of the live Azurite.
+func azuriteServices(t *testing.T) (*aztables.ServiceClient, *azqueue.ServiceClient) {
+	t.Helper()
+	if err := azuritetest.Ensure(); err != nil {
+		t.Fatalf("azurite: %v", err)
+	}
+	tables, err := aztables.NewServiceClientFromConnectionString(AzuriteConnection, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queues, err := azqueue.NewServiceClientFromConnectionString(AzuriteConnection, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tables, queues
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+
+	"github.com/dataexport/dataexport/internal/state"
 )
 
 // DefaultTable is the metrics table's name (app setting STATE_METRICS_TABLE).
@@ -71,7 +73,7 @@ func NewStore(ctx context.Context, svc *aztables.ServiceClient, table string) (*
 	if table == "" {
 		table = DefaultTable
 	}
-	if _, err := svc.CreateTable(ctx, table, nil); err != nil && !hasCode(err, aztables.TableAlreadyExists) {
+	if _, err := svc.CreateTable(ctx, table, nil); err != nil && !state.HasCode(err, aztables.TableAlreadyExists) {
 		return nil, fmt.Errorf("metrics: creating table %q: %w", table, err)
 	}
 	return &Store{t: svc.NewClient(table)}, nil
@@ -149,7 +151,7 @@ func (s *Store) Add(ctx context.Context, profile, entity string, p Point) error 
 				return err
 			}
 			merged, etag = old.add(p, true), resp.ETag
-		case hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound):
+		case state.HasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound):
 		default:
 			return fmt.Errorf("metrics: reading %s/%s: %w", profile, entity, err)
 		}
@@ -165,7 +167,7 @@ func (s *Store) Add(ctx context.Context, profile, entity string, p Point) error 
 		switch {
 		case err == nil:
 			return nil
-		case hasCode(err, aztables.EntityAlreadyExists, aztables.UpdateConditionNotSatisfied, aztables.EntityNotFound, aztables.ResourceNotFound):
+		case state.HasCode(err, aztables.EntityAlreadyExists, aztables.UpdateConditionNotSatisfied, aztables.EntityNotFound, aztables.ResourceNotFound):
 			continue
 		default:
 			return fmt.Errorf("metrics: writing %s/%s: %w", profile, entity, err)
@@ -225,7 +227,7 @@ func (s *Store) deleteWhere(ctx context.Context, filter string) (int, error) {
 			if err := json.Unmarshal(raw, &r); err != nil {
 				return n, err
 			}
-			if _, err := s.t.DeleteEntity(ctx, r.PartitionKey, r.RowKey, nil); err != nil && !hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
+			if _, err := s.t.DeleteEntity(ctx, r.PartitionKey, r.RowKey, nil); err != nil && !state.HasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
 				return n, fmt.Errorf("metrics: deleting %s/%s: %w", r.PartitionKey, r.RowKey, err)
 			}
 			n++
@@ -235,16 +237,3 @@ func (s *Store) deleteWhere(ctx context.Context, filter string) (int, error) {
 }
 
 func quote(s string) string { return strings.ReplaceAll(s, "'", "''") }
-
-func hasCode(err error, codes ...aztables.TableErrorCode) bool {
-	var re *azcore.ResponseError
-	if !errors.As(err, &re) {
-		return false
-	}
-	for _, c := range codes {
-		if re.ErrorCode == string(c) {
-			return true
-		}
-	}
-	return false
-}

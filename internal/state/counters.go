@@ -127,7 +127,7 @@ func (s *Store) getCounters(ctx context.Context, profile, entity string) (Counte
 		return Counters{}, "", err
 	}
 	resp, err := s.entities.GetEntity(ctx, profile, entity+countersSuffix, nil)
-	if hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
+	if HasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
 		return Counters{}, "", nil
 	}
 	if err != nil {
@@ -171,7 +171,7 @@ func (s *Store) AddCounters(ctx context.Context, profile, entity string, d Count
 		switch {
 		case err == nil:
 			return nil
-		case hasCode(err, aztables.EntityAlreadyExists, aztables.UpdateConditionNotSatisfied, aztables.EntityNotFound, aztables.ResourceNotFound):
+		case HasCode(err, aztables.EntityAlreadyExists, aztables.UpdateConditionNotSatisfied, aztables.EntityNotFound, aztables.ResourceNotFound):
 			// Lost the race. A short random pause spreads out the retries
 			// of appliers that collided, so they do not collide again.
 			if err := pause(ctx, attempt); err != nil {

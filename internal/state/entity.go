@@ -284,7 +284,7 @@ func (s *Store) GetEntity(ctx context.Context, profile, entity string) (EntitySt
 		return EntityState{}, err
 	}
 	resp, err := s.entities.GetEntity(ctx, profile, entity, nil)
-	if hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
+	if HasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
 		return EntityState{}, fmt.Errorf("entity state %s/%s: %w", profile, entity, ErrNotFound)
 	}
 	if err != nil {
@@ -304,7 +304,7 @@ func (s *Store) SaveEntity(ctx context.Context, st *EntityState) error {
 	}
 	if st.ETag == "" {
 		resp, err := s.entities.AddEntity(ctx, row, nil)
-		if hasCode(err, aztables.EntityAlreadyExists) {
+		if HasCode(err, aztables.EntityAlreadyExists) {
 			return fmt.Errorf("adding entity state %s/%s: %w", st.Profile, st.Entity, ErrConflict)
 		}
 		if err != nil {
@@ -316,7 +316,7 @@ func (s *Store) SaveEntity(ctx context.Context, st *EntityState) error {
 	etag := st.ETag
 	resp, err := s.entities.UpdateEntity(ctx, row, &aztables.UpdateEntityOptions{IfMatch: &etag, UpdateMode: aztables.UpdateModeReplace})
 	// A row deleted under us (profile removed, entity reset) is a lost race too.
-	if hasCode(err, aztables.UpdateConditionNotSatisfied, aztables.EntityNotFound, aztables.ResourceNotFound) {
+	if HasCode(err, aztables.UpdateConditionNotSatisfied, aztables.EntityNotFound, aztables.ResourceNotFound) {
 		return fmt.Errorf("updating entity state %s/%s: %w", st.Profile, st.Entity, ErrConflict)
 	}
 	if err != nil {
@@ -364,7 +364,7 @@ func (s *Store) DeleteEntity(ctx context.Context, profile, entity string) error 
 	}
 	for _, rk := range []string{entity, entity + countersSuffix} {
 		_, err := s.entities.DeleteEntity(ctx, profile, rk, nil)
-		if err != nil && !hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
+		if err != nil && !HasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
 			return fmt.Errorf("state: deleting entity state %s/%s: %w", profile, rk, err)
 		}
 	}
@@ -403,7 +403,7 @@ func (s *Store) DeletePartition(ctx context.Context, profile string) (int, error
 	}
 	for i, rk := range keys {
 		_, err := s.entities.DeleteEntity(ctx, profile, rk, nil)
-		if err != nil && !hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
+		if err != nil && !HasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
 			return i, fmt.Errorf("state: deleting %s/%s: %w", profile, rk, err)
 		}
 	}

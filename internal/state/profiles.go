@@ -84,7 +84,7 @@ func (s *Store) CreateProfile(ctx context.Context, p profile.Profile) (profile.P
 		return profile.Profile{}, err
 	}
 	resp, err := s.profiles.AddEntity(ctx, row, nil)
-	if hasCode(err, aztables.EntityAlreadyExists) {
+	if HasCode(err, aztables.EntityAlreadyExists) {
 		return profile.Profile{}, fmt.Errorf("profile %q: %w", p.Name, ErrExists)
 	}
 	if err != nil {
@@ -108,9 +108,9 @@ func (s *Store) UpdateProfile(ctx context.Context, p profile.Profile, ifMatch st
 	}
 	resp, err := s.profiles.UpdateEntity(ctx, row, &aztables.UpdateEntityOptions{IfMatch: &etag, UpdateMode: aztables.UpdateModeReplace})
 	switch {
-	case hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound):
+	case HasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound):
 		return profile.Profile{}, fmt.Errorf("profile %q: %w", p.Name, ErrNotFound)
-	case hasCode(err, aztables.UpdateConditionNotSatisfied):
+	case HasCode(err, aztables.UpdateConditionNotSatisfied):
 		return profile.Profile{}, fmt.Errorf("profile %q: %w", p.Name, ErrPreconditionFailed)
 	case err != nil:
 		return profile.Profile{}, fmt.Errorf("state: updating profile %q: %w", p.Name, err)
@@ -125,7 +125,7 @@ func (s *Store) GetProfile(ctx context.Context, name string) (profile.Profile, e
 		return profile.Profile{}, err
 	}
 	resp, err := s.profiles.GetEntity(ctx, profilesPartition, name, nil)
-	if hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
+	if HasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound) {
 		return profile.Profile{}, fmt.Errorf("profile %q: %w", name, ErrNotFound)
 	}
 	if err != nil {
@@ -176,9 +176,9 @@ func (s *Store) DeleteProfileIf(ctx context.Context, name, ifMatch string) error
 	}
 	_, err := s.profiles.DeleteEntity(ctx, profilesPartition, name, o)
 	switch {
-	case hasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound):
+	case HasCode(err, aztables.EntityNotFound, aztables.ResourceNotFound):
 		return fmt.Errorf("profile %q: %w", name, ErrNotFound)
-	case hasCode(err, aztables.UpdateConditionNotSatisfied):
+	case HasCode(err, aztables.UpdateConditionNotSatisfied):
 		return fmt.Errorf("profile %q: %w", name, ErrPreconditionFailed)
 	case err != nil:
 		return fmt.Errorf("state: deleting profile %q: %w", name, err)

@@ -59,14 +59,15 @@ func NewStore(ctx context.Context, svc *aztables.ServiceClient, o *Options) (*St
 
 func createTable(ctx context.Context, svc *aztables.ServiceClient, name string) error {
 	_, err := svc.CreateTable(ctx, name, nil)
-	if err == nil || hasCode(err, aztables.TableAlreadyExists) {
+	if err == nil || HasCode(err, aztables.TableAlreadyExists) {
 		return nil
 	}
 	return fmt.Errorf("state: creating table %q: %w", name, err)
 }
 
-// hasCode reports whether err is a service error with one of codes.
-func hasCode(err error, codes ...aztables.TableErrorCode) bool {
+// HasCode reports whether err is a Table storage error with one of codes
+// (the metrics store shares it).
+func HasCode(err error, codes ...aztables.TableErrorCode) bool {
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) {
 		return false

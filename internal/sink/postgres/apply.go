@@ -113,7 +113,7 @@ func (s *Sink) write(ctx context.Context, table schema.TableName, entity string,
 // costs more than the statement, hence jit off.
 func lockForWrite(ctx context.Context, tx pgx.Tx, t schema.TableName) error {
 	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1)),
-	set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`, "dataexport:"+t.Schema+"."+t.Name)
+	set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`, lockKey(t))
 	return err
 }
 

@@ -58,9 +58,12 @@ func isSystem(name string) bool {
 
 // lockTable serialises DDL on one table across sinks and processes.
 func lockTable(ctx context.Context, tx pgx.Tx, t schema.TableName) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "dataexport:"+t.Schema+"."+t.Name)
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, lockKey(t))
 	return err
 }
+
+// lockKey names a table's advisory lock, the same for every writer.
+func lockKey(t schema.TableName) string { return "dataexport:" + t.Schema + "." + t.Name }
 
 // EnsureTable creates t, adds its missing columns and widens columns t
 // declares wider (ALTER COLUMN … TYPE). A kind change is a
