@@ -163,7 +163,8 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	pool := destination.New(&destination.Options{Logger: log, Secrets: resolver})
 	// Poller and applier share one budget of pages in memory.
 	pages := dsync.NewPageBudget(dsync.DefaultPageBudget)
-	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore, Pages: pages})
+	schemas := dsync.NewSchemaChanger(src, store, store, pool, fails, &dsync.SchemaChangeOptions{Logger: log})
+	poller := dsync.NewPoller(src, store, store, pool, out, &dsync.PollerOptions{Logger: log, Claims: claimStore, Pages: pages, NewTables: schemas})
 	// Retries go back through the queue after the profile's interval (both
 	// transports can delay a message).
 	requeue, _ := out.(dsync.Requeuer)
@@ -178,7 +179,6 @@ func Build(ctx context.Context, s *settings.Settings, log *slog.Logger) (*App, e
 	counters := state.NewBatchedCounters(store, state.DefaultCounterInterval, log)
 	recorder := metrics.NewRecorder(counters, met, &metrics.RecorderOptions{Logger: log})
 	applier := dsync.NewApplier(store, pool, recorder, fails, &dsync.ApplierOptions{Logger: log, Claims: claimStore, Pages: pages, Requeue: requeue, MaxDequeueCount: hostCfg.Queues.MaxDequeueCount, Tables: store})
-	schemas := dsync.NewSchemaChanger(src, store, store, pool, fails, &dsync.SchemaChangeOptions{Logger: log})
 	// The trigger binding names, from the function.json files beside
 	// host.json (Azure: the app root) or in functions/ (this repository).
 	var bindings map[string]string

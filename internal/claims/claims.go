@@ -80,9 +80,13 @@ func (s *Store) PutClaim(ctx context.Context, name string, body []byte) error {
 		s.created.Store(true)
 	}
 	packed := encoder.EncodeAll(body, make([]byte, 0, len(body)/4))
+	contentType := "application/octet-stream" // a binary unit
+	if strings.HasSuffix(name, ".json") {
+		contentType = "application/json"
+	}
 	_, err := s.c.UploadBuffer(ctx, s.container, name, packed, &azblob.UploadBufferOptions{
 		HTTPHeaders: &blob.HTTPHeaders{
-			BlobContentType:     to.Ptr("application/json"),
+			BlobContentType:     to.Ptr(contentType),
 			BlobContentEncoding: to.Ptr(encodingZstd),
 		},
 	})

@@ -482,8 +482,14 @@ func (a *Applier) existing(ctx context.Context, name string) string {
 }
 
 // unprocessable keeps body, byte for byte, under unprocessablemessages/ of
-// prof's container ("": the shared one).
+// prof's container ("": the shared one); a unit that decodes is kept in
+// the JSON form, which operators can read (and send again).
 func (a *Applier) unprocessable(ctx context.Context, prof string, body []byte, cause error) (Report, error) {
+	if isUnit(body) {
+		if m, err := decodeUnit(body); err == nil {
+			body = m.Encode()
+		}
+	}
 	rep := Report{Outcome: Unprocessable, Profile: prof, Err: cause}
 	a.o.Logger.Error("message rejected as unprocessable", "profile", prof, "err", cause)
 	if err := a.failures.WriteUnprocessable(ctx, prof, body, cause.Error()); err != nil {

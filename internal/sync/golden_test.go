@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the encoder")
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.* from the encoders")
 
 // Messages outlive a deployment: an applier of the next version reads what
 // the poller of this one enqueued (and units kept in Blob storage). These
@@ -31,8 +31,13 @@ func TestMessageFormatGolden(t *testing.T) {
 	for _, tc := range []struct {
 		file string
 		m    Message
-	}{{"message_page.golden.json", page}, {"message_unit_reference.golden.json", ref}, {"message_backfill.golden.json", backfill}} {
+		unit bool // the binary form of a unit stored in Blob storage
+	}{{"message_page.golden.json", page, false}, {"message_unit_reference.golden.json", ref, false}, {"message_backfill.golden.json", backfill, false},
+		{"unit_page.golden.unit", page, true}, {"unit_backfill.golden.unit", backfill, true}} {
 		body := append(tc.m.Encode(), '\n')
+		if tc.unit {
+			body = tc.m.EncodeUnit()
+		}
 		path := filepath.Join("testdata", tc.file)
 		if *update {
 			if err := os.WriteFile(path, body, 0o644); err != nil {

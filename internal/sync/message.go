@@ -94,10 +94,21 @@ func (e *MalformedError) Error() string {
 func (e *MalformedError) Unwrap() error { return e.Err }
 
 // Encode renders m as JSON.
-func (m *Message) Encode() []byte {
+func (m *Message) Encode() []byte { return m.encode(0) }
+
+// encodeWithin renders m as JSON if that takes at most limit bytes, else
+// returns nil having stopped near the limit: a 5,000-row page is not
+// rendered whole just to learn that it does not fit a queue message.
+func (m *Message) encodeWithin(limit int) []byte { return m.encode(limit) }
+
+func (m *Message) encode(limit int) []byte {
 	// About 25 bytes per value for a typical wide entity; append grows the
 	// rare page of long texts. Over-sizing costs a page's worth of memory.
-	b := make([]byte, 0, 256+len(m.Batch.Upserts)*(64+26*len(m.Batch.Columns))+len(m.Batch.Deletes)*56)
+	size := 256 + len(m.Batch.Upserts)*(64+26*len(m.Batch.Columns)) + len(m.Batch.Deletes)*56
+	if limit > 0 {
+		size = min(size, limit+1024)
+	}
+	b := make([]byte, 0, size)
 	b = append(b, `{"v":`...)
 	b = strconv.AppendInt(b, MessageVersion, 10)
 	b = appendField(b, "id", m.ID)
@@ -142,6 +153,9 @@ func (m *Message) Encode() []byte {
 			b = append(b, ',')
 		}
 		b = appendRecord(b, &m.Batch.Upserts[i])
+		if limit > 0 && len(b) > limit {
+			return nil
+		}
 	}
 	b = append(b, `],"deletes":[`...)
 	for i, d := range m.Batch.Deletes {
@@ -154,7 +168,11 @@ func (m *Message) Encode() []byte {
 		b = strconv.AppendInt(b, d.Version, 10)
 		b = append(b, ']')
 	}
-	return append(b, "]}"...)
+	b = append(b, "]}"...)
+	if limit > 0 && len(b) > limit {
+		return nil
+	}
+	return b
 }
 
 func appendRecord(b []byte, r *record.Record) []byte {
@@ -217,6 +235,9 @@ func appendValue(b []byte, v record.Value) []byte {
 // DecodeMessage parses a message body. Any error is a *MalformedError naming
 // what is wrong; nothing partial is returned.
 func DecodeMessage(body []byte) (*Message, error) {
+	if isUnit(body) {
+		return decodeUnit(body)
+	}
 	m, err := decodeMessage(body)
 	if err != nil {
 		var me *MalformedError
@@ -346,6 +367,14 @@ func decodeMessage(body []byte) (*Message, error) {
 // the tokens are read up to that field or the first syntax error. "" when
 // the body names none.
 func namedProfile(body []byte) string {
+	if isUnit(body) {
+		r := &unitReader{text: string(body), off: len(unitMagic) + 1}
+		header, err := r.text1("header")
+		if err != nil {
+			return ""
+		}
+		body = []byte(header)
+	}
 	d := jsontext.NewDecoder(bytes.NewReader(body))
 	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '{' {
 		return ""

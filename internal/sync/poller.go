@@ -78,8 +78,20 @@ type PollerOptions struct {
 	// messages of the transport's size, and a record larger than that
 	// stops its entity with a *TooLargeError.
 	Claims ClaimStore
-	Logger *slog.Logger
-	Now    func() time.Time
+	// NewTables, when set, creates the table of an entity that has none
+	// yet (a new profile or entity, or state lost) as soon as the poller
+	// hands it over, so that its read starts in the same invocation
+	// instead of two timer runs later. A table that exists is changed
+	// only by the SchemaChange function.
+	NewTables TableCreator
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// TableCreator brings one entity's table in line with its definition: the
+// SchemaChange function's work for one entity (*SchemaChanger).
+type TableCreator interface {
+	Entity(ctx context.Context, prof profile.Profile, entity string) SchemaResult
 }
 
 // ClaimStore keeps pages too large for one message as units in Blob
@@ -97,8 +109,10 @@ type ClaimStore interface {
 // each entity's position only after the messages read before it are enqueued.
 // It reads an entity only while its table follows the definition it reads
 // with (the fingerprint in the entity's state): otherwise it hands the
-// entity to the SchemaChange function and waits. It runs no DDL itself;
-// the destination is opened for the sweeps that end full reads.
+// entity to the SchemaChange function and waits. It changes no table
+// itself (with NewTables, the table of an entity that has none is created
+// through the SchemaChange function's own code); the destination is opened
+// for the sweeps that end full reads.
 type Poller struct {
 	src      Source
 	profiles ProfileStore
@@ -161,6 +175,8 @@ type EntityResult struct {
 	// Backfilled counts the rows read again for added columns.
 	Backfilled int
 	Err        error
+	// newTable: handed over for a table that does not exist yet.
+	newTable bool
 }
 
 // ResultsErr joins the errors of failed entities, each naming its profile
@@ -259,6 +275,20 @@ func (p *Poller) entityFailed(ctx context.Context, prof, entity string, err erro
 }
 
 func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity string, deadline time.Time) EntityResult {
+	res := p.pollEntityOnce(ctx, prof, entity, deadline)
+	if !res.newTable || p.o.NewTables == nil || ctx.Err() != nil {
+		return res
+	}
+	r := p.o.NewTables.Entity(ctx, prof, entity)
+	if r.Err != nil || r.Action != SchemaCreated && r.Action != SchemaEvolved && r.Action != SchemaUnchanged {
+		// The SchemaChange function tries again on its next run.
+		p.o.Logger.Info("creating the new entity's table failed; the SchemaChange function tries again", "profile", prof.Name, "entity", entity, "action", r.Action, "err", r.Err)
+		return res
+	}
+	return p.pollEntityOnce(ctx, prof, entity, deadline)
+}
+
+func (p *Poller) pollEntityOnce(ctx context.Context, prof profile.Profile, entity string, deadline time.Time) EntityResult {
 	res := EntityResult{Profile: prof.Name, Entity: entity}
 	log := p.o.Logger.With("profile", prof.Name, "entity", entity)
 	st, err := p.entities.GetEntity(ctx, prof.Name, entity)
@@ -303,7 +333,9 @@ func (p *Poller) pollEntity(ctx context.Context, prof profile.Profile, entity st
 		// could need columns the table lacks, or a table that is not
 		// there: hand it over. When the change happened is unknown, so
 		// every row is read again for the new columns (SchemaSince 0).
-		return p.handOver(ctx, log, &st, res, def.hash, 0, "", "the definition read differs from the table's")
+		res = p.handOver(ctx, log, &st, res, def.hash, 0, "", "the definition read differs from the table's")
+		res.newTable = res.Err == nil && table.Hash == "" // no table yet: NewTables may create it now
+		return res
 	}
 	meta := def.meta
 	if st.Link == "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -132,18 +133,24 @@ func (c *SchemaChanger) RunAll(ctx context.Context) ([]SchemaResult, error) {
 			continue
 		}
 		for _, ent := range prof.Entities {
-			r := c.entity(ctx, prof, ent)
-			if r.Err != nil {
-				level := slog.LevelError
-				if ctx.Err() != nil {
-					level = slog.LevelInfo
-				}
-				c.o.Logger.Log(ctx, level, "schema change failed; the next run tries again", "profile", prof.Name, "entity", ent, "err", r.Err)
-			}
-			results = append(results, r)
+			results = append(results, c.Entity(ctx, prof, ent))
 		}
 	}
 	return results, nil
+}
+
+// Entity handles one entity of prof as RunAll does: the poller calls it for
+// an entity it has just handed over with no table yet (PollerOptions.NewTables).
+func (c *SchemaChanger) Entity(ctx context.Context, prof profile.Profile, entity string) SchemaResult {
+	r := c.entity(ctx, prof, entity)
+	if r.Err != nil {
+		level := slog.LevelError
+		if ctx.Err() != nil {
+			level = slog.LevelInfo
+		}
+		c.o.Logger.Log(ctx, level, "schema change failed; the next run tries again", "profile", prof.Name, "entity", entity, "err", r.Err)
+	}
+	return r
 }
 
 // entity brings one entity's table in line with its definition, when due.
@@ -469,6 +476,12 @@ func (c *SchemaChanger) update(ctx context.Context, st *state.EntityState, mod f
 	for attempt := 0; ; attempt++ {
 		next := *st
 		mod(&next)
+		if st.ETag != "" && reflect.DeepEqual(next, *st) {
+			// Nothing to change (another run, or the poller creating a new
+			// entity's table, did it first): a write would only move the
+			// ETag under a poller that is checkpointing the entity.
+			return nil
+		}
 		err := c.entities.SaveEntity(ctx, &next)
 		if err == nil {
 			*st = next

@@ -38,14 +38,15 @@ func (p *Poller) sendPage(ctx context.Context, base Message, upserts []record.Re
 	whole.Part = 0
 	whole.ID = base.ID + ".0"
 	whole.Batch.Upserts, whole.Batch.Deletes = upserts, dels
-	body := whole.Encode()
-	whole.Batch.Upserts, upserts = nil, nil // encoded: let the records go
-	if len(body) <= p.out.MaxBodyBytes() {
+	if body := whole.encodeWithin(p.out.MaxBodyBytes()); body != nil {
+		whole.Batch.Upserts, upserts = nil, nil // encoded: let the records go
 		if err := p.out.Send(ctx, body); err != nil {
 			return 0, fmt.Errorf("enqueueing page %d: %w", base.Page, err)
 		}
 		return 1, nil
 	}
+	body := whole.EncodeUnit()
+	whole.Batch.Upserts, upserts = nil, nil
 	name := UnitName(base.ID, body)
 	if err := p.o.Claims.PutClaim(ctx, name, body); err != nil {
 		return 0, fmt.Errorf("page %d: storing its %d-byte unit: %w", base.Page, len(body), err)
@@ -71,7 +72,11 @@ func (p *Poller) sendPage(ctx context.Context, base Message, upserts []record.Re
 // already names, and neither message is taken for a duplicate of the other.
 func UnitName(pageID string, body []byte) string {
 	sum := sha256.Sum256(body)
-	return pageID + "-" + hex.EncodeToString(sum[:8]) + ".json"
+	ext := ".json"
+	if isUnit(body) {
+		ext = ".unit"
+	}
+	return pageID + "-" + hex.EncodeToString(sum[:8]) + ext
 }
 
 // maxConcurrentParts bounds the sends of one page's parts in flight.
