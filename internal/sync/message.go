@@ -574,24 +574,33 @@ func checkID(id, list string, i int) error {
 }
 
 func isGUID(s string) bool {
-	if len(s) != 36 {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return false
 	}
+	// Every other byte a lowercase hex digit, by table: two GUIDs per row
+	// of every unit are checked.
+	var bad byte
 	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
+		if i != 8 && i != 13 && i != 18 && i != 23 {
+			bad |= notHex[s[i]]
 		}
 	}
-	return true
+	return bad == 0
 }
+
+// notHex is 1 for the bytes that are not lowercase hex digits.
+var notHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 1
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 0
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = 0
+	}
+	return t
+}()
 
 func decodeValue(tok jsontext.Token, k record.Kind) (record.Value, error) {
 	if tok.Kind() == 'n' {

@@ -215,3 +215,21 @@ func TestMessageAttemptAndWaits(t *testing.T) {
 		t.Fatalf("decoded %+v, %v; want attempt 2, waits 5", got, err)
 	}
 }
+
+func TestIsGUID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"60c4e274-0d87-e711-80e5-00155db19e6d":  true,
+		"60C4E274-0D87-E711-80E5-00155DB19E6D":  false, // the sink's ids are lowercase
+		"-0c4e274-0d87-e711-80e5-00155db19e6d":  false,
+		"60c4e274-0d87-e711-80e5-00155db19e6-":  false,
+		"60c4e2740d87-e711-80e5-00155db19e6d0":  false,
+		"60c4e274-0d87-e711-80e5-00155db19e6g":  false,
+		"60c4e274-0d87-e711-80e5-00155db19e6":   false,
+		"60c4e274-0d87-e711-80e5-00155db19e6d0": false,
+		"":                                      false,
+	} {
+		if got := isGUID(s); got != want {
+			t.Errorf("isGUID(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

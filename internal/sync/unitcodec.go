@@ -282,14 +282,15 @@ func (r *unitReader) columns() ([]record.Column, error) {
 }
 
 func (r *unitReader) id(list string, i int) (string, int64, error) {
-	id, err := r.bytes(36, list+" id")
-	if err != nil {
-		return "", 0, err
+	if len(r.text)-r.off < 36 {
+		return "", 0, r.fail("%s[%d] id: truncated", list, i)
 	}
+	id := r.text[r.off : r.off+36]
+	r.off += 36
 	if err := checkID(id, list, i); err != nil {
 		return "", 0, err
 	}
-	ver, err := r.varint(list + " version")
+	ver, err := r.varint("version")
 	return id, ver, err
 }
 
@@ -317,23 +318,36 @@ func (r *unitReader) upserts(cols []record.Column) ([]record.Record, error) {
 }
 
 func (r *unitReader) value(k record.Kind) (record.Value, error) {
-	tag, err := r.bytes(1, "value kind")
-	if err != nil {
-		return record.Value{}, err
+	if r.off >= len(r.text) {
+		return record.Value{}, r.fail("value: truncated")
 	}
-	switch got := record.Kind(tag[0]); got {
+	tag := record.Kind(r.text[r.off])
+	r.off++
+	switch tag {
 	case record.Null:
 		return record.Value{}, nil
 	case k:
 	default:
-		return record.Value{}, fmt.Errorf("expected a %v value, found a %v value", k, got)
+		return record.Value{}, fmt.Errorf("expected a %v value, found a %v value", k, tag)
 	}
 	switch k {
 	case record.String, record.GUID, record.Decimal:
-		s, err := r.text1("text")
-		switch {
-		case err != nil:
+		// Lengths under 128 take one byte: read them here.
+		n := -1
+		if r.off < len(r.text) && r.text[r.off] < 0x80 {
+			n = int(r.text[r.off])
+			r.off++
+		} else if l, err := r.count("text", 1); err != nil {
 			return record.Value{}, err
+		} else {
+			n = l
+		}
+		if n > len(r.text)-r.off {
+			return record.Value{}, r.fail("text: truncated")
+		}
+		s := r.text[r.off : r.off+n]
+		r.off += n
+		switch {
 		case k == record.GUID && !isGUID(s):
 			return record.Value{}, fmt.Errorf("%q is not a lowercase GUID", s)
 		case k == record.Decimal && !isDecimal(s):
@@ -346,10 +360,11 @@ func (r *unitReader) value(k record.Kind) (record.Value, error) {
 		n, err := r.varint("int")
 		return record.IntValue(n), err
 	case record.Float:
-		s, err := r.bytes(8, "float")
-		if err != nil {
-			return record.Value{}, err
+		if len(r.text)-r.off < 8 {
+			return record.Value{}, r.fail("float: truncated")
 		}
+		s := r.text[r.off : r.off+8]
+		r.off += 8
 		var bits uint64
 		for i := 7; i >= 0; i-- {
 			bits = bits<<8 | uint64(s[i])
@@ -360,14 +375,15 @@ func (r *unitReader) value(k record.Kind) (record.Value, error) {
 		}
 		return record.FloatValue(f), nil
 	case record.Bool:
-		s, err := r.bytes(1, "bool")
-		if err != nil {
-			return record.Value{}, err
+		if r.off >= len(r.text) {
+			return record.Value{}, r.fail("bool: truncated")
 		}
-		if s[0] > 1 {
-			return record.Value{}, fmt.Errorf("bool byte %d", s[0])
+		c := r.text[r.off]
+		r.off++
+		if c > 1 {
+			return record.Value{}, fmt.Errorf("bool byte %d", c)
 		}
-		return record.BoolValue(s[0] == 1), nil
+		return record.BoolValue(c == 1), nil
 	case record.DateTime:
 		sec, err := r.varint("datetime seconds")
 		if err != nil {
