@@ -105,7 +105,10 @@ func (t HTTPTrigger) bindings() []binding {
 // an HTTP route is one entry in routes.
 func Functions() []Function {
 	fns := []Function{
-		{ChangePoller, TimerTrigger{Binding: TimerBinding, Schedule: "%POLL_SCHEDULE%", UseMonitor: true}, (*server).changePoller},
+		// Runs on startup too: a poll is idempotent and ETag-guarded, so the
+		// run a restart or scale-out adds costs one read, and replication
+		// resumes at once after a deployment instead of a schedule later.
+		{ChangePoller, TimerTrigger{Binding: TimerBinding, Schedule: "%POLL_SCHEDULE%", RunOnStartup: true, UseMonitor: true}, (*server).changePoller},
 		{RecordApplier, ServiceBusTrigger{Binding: QueueBinding, Queue: "%RECORDS_QUEUE%", Connection: "ServiceBusConnection"}, (*server).recordApplier},
 		{RecordApplierQueue, QueueTrigger{Binding: QueueBinding, Queue: "%RECORDS_QUEUE%", Connection: "AzureWebJobsStorage"}, (*server).recordApplier},
 		{SchemaChange, TimerTrigger{Binding: SchemaTimerBinding, Schedule: "%SCHEMA_SCHEDULE%", UseMonitor: true}, (*server).schemaChange},
