@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -80,8 +81,33 @@ func (s *Sink) replace(ctx context.Context, tx pgx.Tx, table schema.TableName, p
 	for _, c := range p.Columns {
 		names = append(names, c.Name)
 	}
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{table.Schema, lower(table.Name)}, lowerAll(names),
-		&keptSource{rows: p.Upserts, keep: keep, ids: ids, created: created, now: now, vals: make([]any, len(names))})
+	n, err := copyRows(ctx, tx, []string{table.Schema, lower(table.Name)}, lowerAll(names), len(keep), func(i int, put func(record.Value) error) error {
+		r := &p.Upserts[keep[i]]
+		createdOn := now
+		if t := created[i]; !t.IsZero() {
+			createdOn = t
+		}
+		for _, v := range [...]record.Value{record.GUIDValue(r.ID), record.IntValue(r.Version), record.DateTimeValue(createdOn), record.DateTimeValue(now)} {
+			if err := put(v); err != nil {
+				return err
+			}
+		}
+		for j, v := range r.Values {
+			if err := put(v); err != nil {
+				return fmt.Errorf("record %s column %s: %w", r.ID, p.Columns[j].Name, err)
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errNoBinaryPlan) {
+		n, err = tx.CopyFrom(ctx, pgx.Identifier{table.Schema, lower(table.Name)}, lowerAll(names),
+			&keptSource{rows: p.Upserts, keep: keep, ids: ids, created: created, now: now, vals: make([]any, len(names))})
+	}
+	var fa *sink.FailedAt
+	if errors.As(err, &fa) {
+		fa.Index = keep[fa.Index] // the copy's row, as an index into the batch
+		return 0, fmt.Errorf("copy: %w", err)
+	}
 	if err != nil {
 		// A constraint or a value the column cannot hold stops the COPY at
 		// its line: the n-th row copied is p.Upserts[keep[n-1]].
