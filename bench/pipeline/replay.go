@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,7 +107,7 @@ func (r *replay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.proxy.ServeHTTP(w, req)
 		return
 	}
-	key := req.URL.RequestURI() + "\x00" + req.Header.Get("Prefer") + "\x00" + req.Header.Get("Authorization")
+	key := replayKey(req)
 	r.mu.Lock()
 	rec, ok := r.pages[key]
 	frozen := r.frozen
@@ -130,6 +131,19 @@ func (r *replay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.record(w, req, key)
+}
+
+// replayKey names what a page's answer depends on: the path, the query
+// with its $select list in sorted order (the same columns, whatever order
+// the metadata listed them in), Prefer and Authorization.
+func replayKey(req *http.Request) string {
+	q := req.URL.Query()
+	if sel := q.Get("$select"); sel != "" {
+		cols := strings.Split(sel, ",")
+		slices.Sort(cols)
+		q.Set("$select", strings.Join(cols, ","))
+	}
+	return req.URL.Path + "?" + q.Encode() + "\x00" + req.Header.Get("Prefer") + "\x00" + req.Header.Get("Authorization")
 }
 
 // record forwards the request and, when the answer is a 200, writes its
