@@ -99,7 +99,21 @@ type pageDecoder struct {
 	names  []string          // per lookup: FormattedValue of the current row
 	intern map[string]string // entity logical names seen in annotations
 	slab   []record.Value
+	// order is what the plan said of each member of the row before, by
+	// position: rows list their members in the same order, so a name
+	// compared with the one at its place saves a map lookup per member.
+	order []memberSlot
 }
+
+// memberSlot is a member name (a copy) and its plan lookup.
+type memberSlot struct {
+	name string
+	slot keySlot
+	ok   bool
+}
+
+// maxOrder bounds the members remembered by position.
+const maxOrder = 1024
 
 // noBody is an empty reader parked in the decoder between pages.
 type noBody struct{}
@@ -275,12 +289,27 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 		hasVersion, isDeleted bool
 		hasETag               bool
 	)
-	for d.dec.PeekKind() != '}' {
+	for k := 0; d.dec.PeekKind() != '}'; k++ {
 		name, err := d.readName()
 		if err != nil {
 			return err
 		}
-		if s, ok := p.keys[name]; ok {
+		var s keySlot
+		var ok bool
+		if k < len(d.order) && d.order[k].name == name {
+			s, ok = d.order[k].slot, d.order[k].ok
+		} else {
+			s, ok = p.keys[name]
+			if k < maxOrder {
+				m := memberSlot{name: strings.Clone(name), slot: s, ok: ok}
+				if k < len(d.order) {
+					d.order[k] = m
+				} else if k == len(d.order) {
+					d.order = append(d.order, m)
+				}
+			}
+		}
+		if ok {
 			raw, err := d.dec.ReadValue()
 			if err != nil {
 				return err
