@@ -257,11 +257,11 @@ func (r *pgRows) Values() ([]any, error) {
 		case record.Int:
 			r.vals[4+j] = v.I
 		case record.Float:
-			r.vals[4+j] = v.F
+			r.vals[4+j] = v.Float()
 		case record.Bool:
-			r.vals[4+j] = v.B
+			r.vals[4+j] = v.Bool()
 		case record.DateTime, record.Date:
-			r.vals[4+j] = v.T.UTC()
+			r.vals[4+j] = v.Time()
 		}
 	}
 	return r.vals, nil
@@ -465,14 +465,14 @@ func sqliteArg(v record.Value) any {
 	case record.Int:
 		return v.I
 	case record.Float:
-		return v.F
+		return v.Float()
 	case record.Bool:
-		if v.B {
+		if v.Bool() {
 			return 1
 		}
 		return 0
 	case record.DateTime, record.Date:
-		return v.T.UTC().Format(sqlite.TimeLayout)
+		return v.Time().Format(sqlite.TimeLayout)
 	}
 	return nil
 }

@@ -61,9 +61,9 @@ func main() {
 
 // defaultMemoryLimit is the Go heap's soft limit of the handler when
 // GOMEMLIMIT is not set. Why: the pages in flight (sync.DefaultPageBudget)
-// are the live heap, about 25 MB each; Go's default GC target lets the heap
-// grow to twice the live heap between collections, so a worker's RSS
-// swung between 100 and 160 MB. Near the limit the GC collects sooner
+// are the live heap, about 12 MB each decoded and more while read or
+// encoded; Go's default GC target lets the heap grow to twice the live
+// heap between collections, so a worker's RSS swung between 100 and 160 MB. Near the limit the GC collects sooner
 // instead, which keeps the RSS near 150 MB at the price of more frequent
 // collections; a larger limit (GOMEMLIMIT=400MiB) trades memory back for CPU.
 const defaultMemoryLimit = 120 << 20

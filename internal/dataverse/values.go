@@ -60,13 +60,13 @@ func decodeValue(raw jsontext.Value, k record.Kind, sb *strBuf) (record.Value, e
 		if err != nil {
 			return record.Value{}, err
 		}
-		return record.Value{Kind: record.Float, F: f}, nil
+		return record.FloatValue(f), nil
 	case record.Bool:
 		switch raw[0] {
 		case 't':
-			return record.Value{Kind: record.Bool, B: true}, nil
+			return record.BoolValue(true), nil
 		case 'f':
-			return record.Value{Kind: record.Bool}, nil
+			return record.BoolValue(false), nil
 		}
 		return record.Value{}, errWrongJSON
 	case record.DateTime, record.Date:
@@ -79,7 +79,7 @@ func decodeValue(raw jsontext.Value, k record.Kind, sb *strBuf) (record.Value, e
 			// midnight timestamp. Either way the written day is the value.
 			if len(b) >= 10 {
 				if t, ok := parseDate(b[:10]); ok && (len(b) == 10 || b[10] == 'T') {
-					return record.Value{Kind: record.Date, T: t}, nil
+					return record.DateValue(t), nil
 				}
 			}
 			return record.Value{}, fmt.Errorf("%s is not a date", raw)
@@ -91,7 +91,7 @@ func decodeValue(raw jsontext.Value, k record.Kind, sb *strBuf) (record.Value, e
 				return record.Value{}, fmt.Errorf("%s is not a timestamp", raw)
 			}
 		}
-		return record.Value{Kind: record.DateTime, T: t.UTC()}, nil
+		return record.DateTimeValue(t), nil
 	case record.GUID:
 		if raw[0] != '"' {
 			return record.Value{}, errWrongJSON

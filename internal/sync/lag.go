@@ -41,8 +41,8 @@ func changeLag(m *Message, now time.Time, rejected []sink.Rejection) (time.Durat
 		if refused[strings.ToLower(r.ID)] {
 			continue
 		}
-		if col < len(r.Values) && r.Values[col].Kind == record.DateTime && r.Values[col].T.After(newest) {
-			newest = r.Values[col].T
+		if col < len(r.Values) && r.Values[col].Kind == record.DateTime && r.Values[col].Time().After(newest) {
+			newest = r.Values[col].Time()
 		}
 	}
 	if newest.IsZero() {

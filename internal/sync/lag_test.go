@@ -13,7 +13,7 @@ import (
 func TestChangeLag(t *testing.T) {
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	row := func(id string, ago time.Duration) record.Record {
-		return record.Record{ID: id, Values: []record.Value{{Kind: record.String, S: "x"}, {Kind: record.DateTime, T: now.Add(-ago)}}}
+		return record.Record{ID: id, Values: []record.Value{{Kind: record.String, S: "x"}, record.DateTimeValue(now.Add(-ago))}}
 	}
 	msg := func(kind Kind, rows ...record.Record) *Message {
 		return &Message{Kind: kind, Batch: record.Batch{Columns: []record.Column{{Name: "name", Kind: record.String}, {Name: modifiedOn, Kind: record.DateTime}}, Upserts: rows}}

@@ -217,16 +217,16 @@ func appendValue(b []byte, v record.Value) []byte {
 	case record.Int:
 		return strconv.AppendInt(b, v.I, 10)
 	case record.Float:
-		return strconv.AppendFloat(b, v.F, 'g', -1, 64)
+		return strconv.AppendFloat(b, v.Float(), 'g', -1, 64)
 	case record.Bool:
-		return strconv.AppendBool(b, v.B)
+		return strconv.AppendBool(b, v.Bool())
 	case record.DateTime:
 		b = append(b, '"')
-		b = v.T.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = v.Time().AppendFormat(b, time.RFC3339Nano)
 		return append(b, '"')
 	case record.Date:
 		b = append(b, '"')
-		b = v.T.AppendFormat(b, time.DateOnly)
+		b = v.Time().AppendFormat(b, time.DateOnly)
 		return append(b, '"')
 	}
 	return append(b, "null"...)

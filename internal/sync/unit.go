@@ -126,9 +126,9 @@ const AlreadyApplied Outcome = "already-applied"
 
 // DefaultPageBudget is how many pages (read by the poller, or units being
 // applied) a process holds in memory at once. A 5,000-row page of a wide
-// entity takes about 25 MB decoded; three keep the process near 150 MB
-// with Go's default GC headroom and still let one page be read while
-// another is stored and a third applied.
+// entity takes about 12 MB decoded, and as much again while it is read
+// or encoded; three keep the process under 150 MB and still let one page
+// be read while another is stored and a third applied.
 const DefaultPageBudget = 3
 
 // PageBudget bounds the pages a process holds in memory at once: the

@@ -111,20 +111,21 @@ func appendUnitValue(b []byte, v record.Value) []byte {
 		return binary.AppendVarint(b, v.I)
 	case record.Float:
 		b = append(b, byte(v.Kind))
-		return binary.LittleEndian.AppendUint64(b, math.Float64bits(v.F))
+		return binary.LittleEndian.AppendUint64(b, uint64(v.I))
 	case record.Bool:
 		b = append(b, byte(v.Kind))
-		if v.B {
+		if v.Bool() {
 			return append(b, 1)
 		}
 		return append(b, 0)
 	case record.DateTime:
 		b = append(b, byte(v.Kind))
-		b = binary.AppendVarint(b, v.T.Unix())
-		return binary.AppendUvarint(b, uint64(v.T.Nanosecond()))
+		t := v.Time()
+		b = binary.AppendVarint(b, t.Unix())
+		return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 	case record.Date:
 		b = append(b, byte(v.Kind))
-		y, mo, d := v.T.Date()
+		y, mo, d := v.Time().Date()
 		return binary.AppendVarint(b, time.Date(y, mo, d, 0, 0, 0, 0, time.UTC).Unix()/secondsPerDay)
 	}
 	return append(b, byte(record.Null))
@@ -413,7 +414,7 @@ func (r *unitReader) value(k record.Kind) (record.Value, error) {
 		if y := t.Year(); y < 0 || y > 9999 {
 			return record.Value{}, fmt.Errorf("date %s is out of range", t.Format(time.DateOnly))
 		}
-		return record.Value{Kind: record.Date, T: t}, nil
+		return record.DateValue(t), nil
 	}
 	return record.Value{}, fmt.Errorf("kind %v", k)
 }

@@ -162,7 +162,7 @@ func sameMessage(a, b *Message) bool {
 		}
 		for j, v := range r.Values {
 			w := o.Values[j]
-			if !v.Equal(w) && !(v.Kind == record.Float && w.Kind == record.Float && math.IsNaN(v.F) && math.IsNaN(w.F)) {
+			if !v.Equal(w) && !(v.Kind == record.Float && w.Kind == record.Float && math.IsNaN(v.Float()) && math.IsNaN(w.Float())) {
 				return false
 			}
 		}

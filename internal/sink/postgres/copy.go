@@ -196,19 +196,19 @@ func appendBinary(b []byte, oid uint32, v record.Value) ([]byte, error) {
 			return mismatch()
 		}
 		b = binary.BigEndian.AppendUint32(b, 8)
-		return binary.BigEndian.AppendUint64(b, math.Float64bits(v.F)), nil
+		return binary.BigEndian.AppendUint64(b, uint64(v.I)), nil
 	case pgtype.Float4OID:
 		if v.Kind != record.Float {
 			return mismatch()
 		}
 		b = binary.BigEndian.AppendUint32(b, 4)
-		return binary.BigEndian.AppendUint32(b, math.Float32bits(float32(v.F))), nil
+		return binary.BigEndian.AppendUint32(b, math.Float32bits(float32(v.Float()))), nil
 	case pgtype.BoolOID:
 		if v.Kind != record.Bool {
 			return mismatch()
 		}
 		b = binary.BigEndian.AppendUint32(b, 1)
-		if v.B {
+		if v.Bool() {
 			return append(b, 1), nil
 		}
 		return append(b, 0), nil
@@ -217,7 +217,7 @@ func appendBinary(b []byte, oid uint32, v record.Value) ([]byte, error) {
 			return mismatch()
 		}
 		b = binary.BigEndian.AppendUint32(b, 8)
-		return binary.BigEndian.AppendUint64(b, uint64(microsSinceY2K(v.T))), nil
+		return binary.BigEndian.AppendUint64(b, uint64(microsSinceY2K(v.Time()))), nil
 	}
 	return mismatch()
 }

@@ -87,11 +87,11 @@ func arg(v record.Value) (any, error) {
 	case record.Decimal:
 		return decimalText(v.S), nil
 	case record.Float:
-		return v.F, nil
+		return v.Float(), nil
 	case record.Bool:
-		return v.B, nil
+		return v.Bool(), nil
 	case record.DateTime, record.Date:
-		return v.T.UTC(), nil
+		return v.Time(), nil
 	case record.GUID:
 		return uuidOf(v.S)
 	}

@@ -23,7 +23,7 @@ func (f *fixture) sinkTimes(t *testing.T) map[string][2]time.Time {
 	}
 	out := make(map[string][2]time.Time, len(rows))
 	for _, r := range rows {
-		out[r.ID] = [2]time.Time{r.Values[0].T, r.Values[1].T}
+		out[r.ID] = [2]time.Time{r.Values[0].Time(), r.Values[1].Time()}
 	}
 	return out
 }

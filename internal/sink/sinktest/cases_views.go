@@ -146,7 +146,7 @@ func wantLabel(cl schema.ColumnLabels, v record.Value) *string {
 	switch {
 	case cl.Bool:
 		n := 0
-		if v.B {
+		if v.Bool() {
 			n = 1
 		}
 		if l, ok := of(n); ok {

@@ -172,7 +172,7 @@ func canonical(s Target, v record.Value) record.Value {
 	switch v.Kind {
 	case record.DateTime:
 		if r, ok := s.(TimeRounder); ok {
-			v.T = r.StoredTime(v.T)
+			v = v.WithTime(r.StoredTime(v.Time()))
 		}
 	case record.Decimal:
 		v.S = sink.CanonicalDecimal(v.S)

@@ -94,14 +94,14 @@ func arg(v record.Value) any {
 	case record.Int:
 		return v.I
 	case record.Float:
-		return v.F
+		return v.Float()
 	case record.Bool:
-		if v.B {
+		if v.Bool() {
 			return int64(1)
 		}
 		return int64(0)
 	case record.DateTime, record.Date:
-		return v.T.UTC().Format(TimeLayout)
+		return v.Time().Format(TimeLayout)
 	}
 	return nil
 }

@@ -151,7 +151,7 @@ func checkValue(v record.Value, ct schema.ColumnType) error {
 		_, err := plainDecimal(v.S, ct.Scale)
 		return err
 	case record.DateTime, record.Date:
-		if v.T.Before(minDateTime) {
+		if v.Time().Before(minDateTime) {
 			return fmt.Errorf("value before 1753-01-01, the first day datetime holds")
 		}
 	case record.GUID:
@@ -178,11 +178,11 @@ func bulkValue(v record.Value, ct schema.ColumnType) any {
 		s, _ := plainDecimal(v.S, ct.Scale)
 		return s
 	case record.Float:
-		return v.F
+		return v.Float()
 	case record.Bool:
-		return v.B
+		return v.Bool()
 	case record.DateTime, record.Date:
-		return v.T.UTC()
+		return v.Time()
 	case record.GUID:
 		u, _ := guid(v.S)
 		return u
