@@ -58,13 +58,11 @@ type Value struct {
 	I    int64  // Int; Bool 0 or 1; Float's bits; DateTime and Date: Unix seconds
 }
 
-func NullValue() Value           { return Value{} }
-func StringValue(s string) Value { return Value{Kind: String, S: s} }
-func IntValue(i int64) Value     { return Value{Kind: Int, I: i} }
-func DecimalValue(s string) Value {
-	return Value{Kind: Decimal, S: s}
-}
-func FloatValue(f float64) Value { return Value{Kind: Float, I: int64(math.Float64bits(f))} }
+func NullValue() Value            { return Value{} }
+func StringValue(s string) Value  { return Value{Kind: String, S: s} }
+func IntValue(i int64) Value      { return Value{Kind: Int, I: i} }
+func DecimalValue(s string) Value { return Value{Kind: Decimal, S: s} }
+func FloatValue(f float64) Value  { return Value{Kind: Float, I: int64(math.Float64bits(f))} }
 func BoolValue(b bool) Value {
 	if b {
 		return Value{Kind: Bool, I: 1}

@@ -173,35 +173,16 @@ func sourceKeys(t *testing.T, emu *dvemu.Emulator) map[string]int64 {
 // that same poll; a change to a table that exists still waits for the
 // SchemaChange function.
 func TestNewTableInTheSamePoll(t *testing.T) {
-	emu, err := dvemu.New(dvemu.Options{Records: 12, RandSeed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	org := httptest.NewServer(emu)
-	t.Cleanup(org.Close)
-	src, err := dataverse.NewClient(org.URL, dataverse.StaticToken(dvemu.DefaultToken), &dataverse.ClientOptions{PageSize: 5, RequestsPerSecond: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "dest.db")
-	dest, err := sqlite.Open(t.Context(), path, &sink.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dest.Close() })
-	prof := profile.Profile{Name: "p", Entities: []string{"account"}, Destination: profile.Destination{Type: profile.SQLite, Connection: path}}
-	states := memEntities{}
-	out := &heldSender{}
-	quiet := slog.New(slog.DiscardHandler)
-	changer := NewSchemaChanger(src, listed{prof}, states, oneSink{dest}, &metaFailures{}, &SchemaChangeOptions{Logger: quiet})
-	poller := NewPoller(src, listed{prof}, states, oneSink{dest}, out, &PollerOptions{Logger: quiet, NewTables: changer})
+	r := newSweepRig(t, 0)
+	emu, dest, prof, states := r.emu, r.dest, r.prof, r.states
+	poller := NewPoller(r.src, listed{prof}, states, oneSink{dest}, r.out, &PollerOptions{Logger: slog.New(slog.DiscardHandler), NewTables: r.changer})
 	ctx := t.Context()
 	res, err := poller.PollAll(ctx)
 	if err != nil || len(res) != 1 || res[0].Err != nil {
 		t.Fatalf("poll: %+v, %v", res, err)
 	}
 	st := states["p/account"]
-	if r := res[0]; r.SchemaPending || !r.CaughtUp || r.Upserts != 12 || st.SchemaWanted != "" || st.Schema == "" || st.Phase != state.PhaseDelta {
+	if r := res[0]; r.SchemaPending || !r.CaughtUp || r.Upserts != 40 || st.SchemaWanted != "" || st.Schema == "" || st.Phase != state.PhaseDelta {
 		t.Fatalf("first poll of a new entity: %+v; state %+v", r, st)
 	}
 	if cols, err := dest.TableColumns(ctx, TableName(prof, "account")); err != nil || len(cols) == 0 {

@@ -96,11 +96,9 @@ func (e *MalformedError) Unwrap() error { return e.Err }
 // Encode renders m as JSON.
 func (m *Message) Encode() []byte { return m.encode(0) }
 
-// encodeWithin renders m as JSON if that takes at most limit bytes, else
-// returns nil having stopped near the limit: a 5,000-row page is not
-// rendered whole just to learn that it does not fit a queue message.
-func (m *Message) encodeWithin(limit int) []byte { return m.encode(limit) }
-
+// encode renders m as JSON. With a limit, it returns nil as soon as the
+// body would be longer: a 5,000-row page is not rendered whole just to
+// learn that it does not fit a queue message.
 func (m *Message) encode(limit int) []byte {
 	// About 25 bytes per value for a typical wide entity; append grows the
 	// rare page of long texts. Over-sizing costs a page's worth of memory.

@@ -56,6 +56,7 @@ func (o oneSink) Sink(context.Context, profile.Profile) (sink.Sink, error) { ret
 type sweepRig struct {
 	t       *testing.T
 	emu     *dvemu.Emulator
+	src     *dataverse.Client
 	changer *SchemaChanger
 	poller  *Poller
 	out     *heldSender
@@ -83,7 +84,7 @@ func newSweepRig(t *testing.T, maxKeyPages int) *sweepRig {
 	}
 	t.Cleanup(func() { dest.Close() })
 	prof := profile.Profile{Name: "p", Entities: []string{"account"}, Destination: profile.Destination{Type: profile.SQLite, Connection: path}, WriteDeleteLog: true}
-	r := &sweepRig{t: t, emu: emu, out: &heldSender{}, states: memEntities{}, dest: dest, prof: prof}
+	r := &sweepRig{t: t, emu: emu, src: src, out: &heldSender{}, states: memEntities{}, dest: dest, prof: prof}
 	r.changer = NewSchemaChanger(src, listed{prof}, r.states, oneSink{dest}, &metaFailures{}, &SchemaChangeOptions{Logger: slog.New(slog.DiscardHandler)})
 	r.poller = NewPoller(src, listed{prof}, r.states, oneSink{dest}, r.out, &PollerOptions{MaxKeyPages: maxKeyPages, Logger: slog.New(slog.DiscardHandler)})
 	return r

@@ -38,7 +38,7 @@ func (p *Poller) sendPage(ctx context.Context, base Message, upserts []record.Re
 	whole.Part = 0
 	whole.ID = base.ID + ".0"
 	whole.Batch.Upserts, whole.Batch.Deletes = upserts, dels
-	if body := whole.encodeWithin(p.out.MaxBodyBytes()); body != nil {
+	if body := whole.encode(p.out.MaxBodyBytes()); body != nil {
 		whole.Batch.Upserts, upserts = nil, nil // encoded: let the records go
 		if err := p.out.Send(ctx, body); err != nil {
 			return 0, fmt.Errorf("enqueueing page %d: %w", base.Page, err)

@@ -125,8 +125,7 @@ func appendUnitValue(b []byte, v record.Value) []byte {
 		return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 	case record.Date:
 		b = append(b, byte(v.Kind))
-		y, mo, d := v.Time().Date()
-		return binary.AppendVarint(b, time.Date(y, mo, d, 0, 0, 0, 0, time.UTC).Unix()/secondsPerDay)
+		return binary.AppendVarint(b, v.I/secondsPerDay) // midnight UTC: a whole number of days
 	}
 	return append(b, byte(record.Null))
 }
@@ -181,7 +180,13 @@ func (r *unitReader) bytes(n int, what string) (string, error) {
 	return s, nil
 }
 
+// text1 reads a length and that many bytes. Most texts are shorter than
+// 128 bytes, their length one byte: that case is read here directly.
 func (r *unitReader) text1(what string) (string, error) {
+	if r.off < len(r.text) && r.text[r.off] < 0x80 {
+		r.off++
+		return r.bytes(int(r.text[r.off-1]), what)
+	}
 	n, err := r.count(what, 1)
 	if err != nil {
 		return "", err
@@ -319,12 +324,11 @@ func (r *unitReader) upserts(cols []record.Column) ([]record.Record, error) {
 }
 
 func (r *unitReader) value(k record.Kind) (record.Value, error) {
-	if r.off >= len(r.text) {
-		return record.Value{}, r.fail("value: truncated")
+	b, err := r.bytes(1, "value kind")
+	if err != nil {
+		return record.Value{}, err
 	}
-	tag := record.Kind(r.text[r.off])
-	r.off++
-	switch tag {
+	switch tag := record.Kind(b[0]); tag {
 	case record.Null:
 		return record.Value{}, nil
 	case k:
@@ -333,22 +337,10 @@ func (r *unitReader) value(k record.Kind) (record.Value, error) {
 	}
 	switch k {
 	case record.String, record.GUID, record.Decimal:
-		// Lengths under 128 take one byte: read them here.
-		n := -1
-		if r.off < len(r.text) && r.text[r.off] < 0x80 {
-			n = int(r.text[r.off])
-			r.off++
-		} else if l, err := r.count("text", 1); err != nil {
-			return record.Value{}, err
-		} else {
-			n = l
-		}
-		if n > len(r.text)-r.off {
-			return record.Value{}, r.fail("text: truncated")
-		}
-		s := r.text[r.off : r.off+n]
-		r.off += n
+		s, err := r.text1("text")
 		switch {
+		case err != nil:
+			return record.Value{}, err
 		case k == record.GUID && !isGUID(s):
 			return record.Value{}, fmt.Errorf("%q is not a lowercase GUID", s)
 		case k == record.Decimal && !isDecimal(s):
@@ -361,11 +353,10 @@ func (r *unitReader) value(k record.Kind) (record.Value, error) {
 		n, err := r.varint("int")
 		return record.IntValue(n), err
 	case record.Float:
-		if len(r.text)-r.off < 8 {
-			return record.Value{}, r.fail("float: truncated")
+		s, err := r.bytes(8, "float")
+		if err != nil {
+			return record.Value{}, err
 		}
-		s := r.text[r.off : r.off+8]
-		r.off += 8
 		var bits uint64
 		for i := 7; i >= 0; i-- {
 			bits = bits<<8 | uint64(s[i])
@@ -376,15 +367,14 @@ func (r *unitReader) value(k record.Kind) (record.Value, error) {
 		}
 		return record.FloatValue(f), nil
 	case record.Bool:
-		if r.off >= len(r.text) {
-			return record.Value{}, r.fail("bool: truncated")
+		b, err := r.bytes(1, "bool")
+		if err != nil {
+			return record.Value{}, err
 		}
-		c := r.text[r.off]
-		r.off++
-		if c > 1 {
-			return record.Value{}, fmt.Errorf("bool byte %d", c)
+		if b[0] > 1 {
+			return record.Value{}, fmt.Errorf("bool byte %d", b[0])
 		}
-		return record.BoolValue(c == 1), nil
+		return record.BoolValue(b[0] == 1), nil
 	case record.DateTime:
 		sec, err := r.varint("datetime seconds")
 		if err != nil {
