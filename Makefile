@@ -55,7 +55,7 @@ test: azurite postgres
 # report "context deadline exceeded" when a duration runs out while a worker
 # is busy (golang/go#75804), a false failure a count cannot produce.
 # FUZZTIME overrides every budget (a count such as 500000x, or a duration).
-FUZZ := ./internal/profile:FuzzDecode:60000x ./handlers:FuzzHTTPInvocation:30000x ./internal/funchost:FuzzMatchRoute:60000x ./internal/destination:FuzzRedact:15000x ./internal/sync:FuzzDecodeMessage:60000x
+FUZZ := ./internal/profile:FuzzDecode:60000x ./handlers:FuzzHTTPInvocation:30000x ./internal/funchost:FuzzMatchRoute:60000x ./internal/destination:FuzzRedact:15000x ./internal/sync:FuzzDecodeMessage:60000x ./internal/dataverse:FuzzScanPage:60000x
 
 fuzz:
 	@for f in $(FUZZ); do \

@@ -99,21 +99,31 @@ type pageDecoder struct {
 	names  []string          // per lookup: FormattedValue of the current row
 	intern map[string]string // entity logical names seen in annotations
 	slab   []record.Value
-	// order is what the plan said of each member of the row before, by
-	// position: rows list their members in the same order, so a name
-	// compared with the one at its place saves a map lookup per member.
-	order []memberSlot
+	// members is what the plan says of each member name seen, and each
+	// remembers the member that followed it in the row before: rows list
+	// their members in one order, with some left out (a null lookup's
+	// annotations), so the next name is usually the one predicted, which
+	// saves scanning it and looking it up.
+	members map[string]*memberSlot
+	first   *memberSlot // the first member of the row before
+	prev    *memberSlot // the member before, in the current row
+	row     rowState
+	name    []byte // the fallback's copy of a member name
+	body    []byte // the page body, read whole, reused across pages
 }
 
 // memberSlot is a member name (a copy) and its plan lookup.
 type memberSlot struct {
-	name string
-	slot keySlot
-	ok   bool
+	name   string
+	quoted []byte // "name", when the name needs no escaping: the scanner compares bytes
+	slot   keySlot
+	ok     bool
+	next   *memberSlot
 }
 
-// maxOrder bounds the members remembered by position.
-const maxOrder = 1024
+// maxMembers bounds the names remembered; more come only from a body that
+// is not what Dataverse sends.
+const maxMembers = 4096
 
 // noBody is an empty reader parked in the decoder between pages.
 type noBody struct{}
@@ -134,15 +144,59 @@ func newPageDecoder(plan *rowPlan) *pageDecoder {
 		// Invalid UTF-8 and unpaired UTF-16 surrogates (legal in .NET
 		// strings, escaped as \ud83d by the Web API) become U+FFFD: one such
 		// value must not stop its whole table.
-		dec:    jsontext.NewDecoder(noBody{}, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)),
-		types:  make([]string, len(plan.lookups)),
-		names:  make([]string, len(plan.lookups)),
-		intern: make(map[string]string),
+		dec:     jsontext.NewDecoder(noBody{}, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)),
+		types:   make([]string, len(plan.lookups)),
+		names:   make([]string, len(plan.lookups)),
+		intern:  make(map[string]string),
+		members: make(map[string]*memberSlot),
 	}
 }
 
 // decode reads one response body into page. Errors are *MalformedError.
+//
+// The body is read whole, then scanned by the page scanner (scan.go), made
+// for the shape Dataverse sends; anything it does not take (an escaped
+// member name, a nested value, a syntax or value error) sends the page to
+// the general jsontext decoder, which decides and names the error. A body
+// is at most one page (5,000 rows), which the decoded page holds anyway.
 func (d *pageDecoder) decode(r io.Reader, pageNo int, page *ChangesPage) (pageBody, error) {
+	body, err := readBody(d.body[:0], r)
+	d.body = body[:0] // the next page is about as large; the pager lives for one read
+	if err != nil {
+		return pageBody{}, &MalformedError{Entity: d.plan.entity, Page: pageNo, Reason: "reading body", Err: err}
+	}
+	upserts, deletes := len(page.Upserts), len(page.Deletes)
+	untyped, unnamed := page.UntypedLookups, page.UnnamedLookups
+	if env, ok := d.scanPage(body, page); ok {
+		return env, nil
+	}
+	page.Upserts, page.Deletes = page.Upserts[:upserts], page.Deletes[:deletes]
+	page.UntypedLookups, page.UnnamedLookups = untyped, unnamed
+	return d.decodeStream(bytes.NewReader(body), pageNo, page)
+}
+
+// readBody appends all of r to dst, doubling its room as it fills (append
+// grows large slices by a quarter: too many copies of a page).
+func readBody(dst []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(dst) == cap(dst) {
+			grown := make([]byte, len(dst), max(2*cap(dst), 256<<10))
+			copy(grown, dst)
+			dst = grown
+		}
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+}
+
+// decodeStream is the general decoder: jsontext, member by member.
+func (d *pageDecoder) decodeStream(r io.Reader, pageNo int, page *ChangesPage) (pageBody, error) {
 	var env pageBody
 	bad := func(reason string, err error) error {
 		return &MalformedError{Entity: d.plan.entity, Page: pageNo, Reason: reason, Err: err}
@@ -270,7 +324,7 @@ func (d *pageDecoder) values() []record.Value {
 	return d.slab[start : start+n : start+n]
 }
 
-// readRow reads one element of "value": an upsert or a deleted entry.
+// readRow reads one element of "value" with the jsontext decoder.
 func (d *pageDecoder) readRow(page *ChangesPage) error {
 	tok, err := d.dec.ReadToken()
 	if err != nil {
@@ -279,128 +333,159 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 	if tok.Kind() != '{' {
 		return errors.New("row is not a JSON object")
 	}
-	p := d.plan
-	vals := d.values()
-	clear(d.types)
-	clear(d.names)
-	var (
-		id, deleteID          string
-		version, etagVersion  int64
-		hasVersion, isDeleted bool
-		hasETag               bool
-	)
-	for k := 0; d.dec.PeekKind() != '}'; k++ {
+	d.startRow()
+	for d.dec.PeekKind() != '}' {
 		name, err := d.readName()
 		if err != nil {
 			return err
 		}
-		var s keySlot
-		var ok bool
-		if k < len(d.order) && d.order[k].name == name {
-			s, ok = d.order[k].slot, d.order[k].ok
-		} else {
-			s, ok = p.keys[name]
-			if k < maxOrder {
-				m := memberSlot{name: strings.Clone(name), slot: s, ok: ok}
-				if k < len(d.order) {
-					d.order[k] = m
-				} else if k == len(d.order) {
-					d.order = append(d.order, m)
-				}
-			}
+		// The name aliases the decoder's buffer, which reading the value
+		// may move: a copy it is (this path is the fallback, not the norm).
+		d.name = append(d.name[:0], name...)
+		raw, err := d.dec.ReadValue()
+		if err != nil {
+			return err
 		}
-		if ok {
-			raw, err := d.dec.ReadValue()
-			if err != nil {
-				return err
-			}
-			if s.version {
-				if raw[0] == 'n' {
-					continue
-				}
-				v, ok := parseInt(raw)
-				if !ok {
-					return fmt.Errorf("%s %s is not an integer", VersionAttribute, raw)
-				}
-				version, hasVersion = v, true
-				continue
-			}
-			v, err := decodeValue(raw, s.kind, &d.sb)
-			if err != nil {
-				return fmt.Errorf("column %s (%s): %w", s.name, s.kind, err)
-			}
-			if s.col >= 0 {
-				vals[s.col] = v
-			}
-			if s.id {
-				id = v.S
-			}
-			continue
-		}
-		at := strings.IndexByte(name, '@')
-		switch {
-		case at > 0:
-			// Property annotation: only a lookup's target and name are of
-			// interest. The term is compared first: Dataverse sends a
-			// FormattedValue for most properties once it is asked for.
-			term := name[at+1:]
-			isType := term == lookupLogicalNameAnnotation
-			if name[0] != '_' || !isType && (!p.names || term != formattedValueAnnotation) {
-				break // not a lookup's (_<name>_value) or not wanted
-			}
-			if s, ok := p.keys[name[:at]]; ok && s.lookup >= 0 {
-				raw, err := d.dec.ReadValue()
-				if err != nil {
-					return err
-				}
-				if raw[0] == '"' {
-					if isType {
-						d.types[s.lookup] = d.internName(raw)
-					} else if d.names[s.lookup], err = d.sb.unquote(raw); err != nil {
-						return fmt.Errorf("%s: %w", name, err)
-					}
-				}
-				continue
-			}
-		case name == "@odata.context":
-			raw, err := d.dec.ReadValue()
-			if err != nil {
-				return err
-			}
-			if bytes.HasSuffix(bytes.TrimSuffix(raw, []byte{'"'}), []byte("/$deletedEntity")) {
-				isDeleted = true
-			}
-			continue
-		case name == "@odata.etag":
-			raw, err := d.dec.ReadValue()
-			if err != nil {
-				return err
-			}
-			etagVersion, hasETag = versionOfETag(raw)
-			continue
-		case name == "@removed": // OData 4.01 deleted-entry form, tolerated
-			isDeleted = true
-		case name == "id" || name == "@id":
-			raw, err := d.dec.ReadValue()
-			if err != nil {
-				return err
-			}
-			if raw[0] == '"' {
-				deleteID = d.sb.deletedID(raw[1 : len(raw)-1])
-			}
-			continue
-		}
-		if err := d.dec.SkipValue(); err != nil {
+		if err := d.member(unsafeString(d.name), raw); err != nil {
 			return err
 		}
 	}
 	if _, err := d.dec.ReadToken(); err != nil {
 		return err
 	}
-	if isDeleted {
+	return d.endRow(page)
+}
+
+// rowState is what the members of the current row said so far.
+type rowState struct {
+	vals                  []record.Value
+	id, deleteID          string
+	version, etagVersion  int64
+	hasVersion, isDeleted bool
+	hasETag               bool
+}
+
+func (d *pageDecoder) startRow() {
+	d.row = rowState{vals: d.values()}
+	d.prev = nil
+	clear(d.types)
+	clear(d.names)
+}
+
+// member takes the k-th member of the current row: its name (which may
+// alias a buffer; never kept) and its raw JSON value, already checked to be
+// well-formed. Both decoders read rows through it, so they agree.
+func (d *pageDecoder) member(name string, raw jsontext.Value) error {
+	m := d.slotFor(name)
+	return d.take(name, m.slot, m.ok, raw)
+}
+
+// predicted is the member expected next in the current row.
+func (d *pageDecoder) predicted() *memberSlot {
+	if d.prev == nil {
+		return d.first
+	}
+	return d.prev.next
+}
+
+// slotFor is the plan's word on the next member of the current row, name.
+func (d *pageDecoder) slotFor(name string) *memberSlot {
+	m := d.predicted()
+	if m == nil || m.name != name {
+		var found bool
+		if m, found = d.members[name]; !found {
+			s, ok := d.plan.keys[name]
+			m = &memberSlot{name: strings.Clone(name), slot: s, ok: ok}
+			m.quoted = quotedPlain(m.name)
+			if len(d.members) < maxMembers {
+				d.members[m.name] = m
+			}
+		}
+		if d.prev == nil {
+			d.first = m
+		} else {
+			d.prev.next = m
+		}
+	}
+	d.prev = m
+	return m
+}
+
+// take takes a member whose plan lookup is done.
+func (d *pageDecoder) take(name string, s keySlot, ok bool, raw jsontext.Value) error {
+	p := d.plan
+	r := &d.row
+	if ok {
+		if s.version {
+			if raw[0] == 'n' {
+				return nil
+			}
+			v, ok := parseInt(raw)
+			if !ok {
+				return fmt.Errorf("%s %s is not an integer", VersionAttribute, raw)
+			}
+			r.version, r.hasVersion = v, true
+			return nil
+		}
+		v, err := decodeValue(raw, s.kind, &d.sb)
+		if err != nil {
+			return fmt.Errorf("column %s (%s): %w", s.name, s.kind, err)
+		}
+		if s.col >= 0 {
+			r.vals[s.col] = v
+		}
+		if s.id {
+			r.id = v.S
+		}
+		return nil
+	}
+	at := strings.IndexByte(name, '@')
+	switch {
+	case at > 0:
+		// Property annotation: only a lookup's target and name are of
+		// interest. The term is compared first: Dataverse sends a
+		// FormattedValue for most properties once it is asked for.
+		term := name[at+1:]
+		isType := term == lookupLogicalNameAnnotation
+		if name[0] != '_' || !isType && (!p.names || term != formattedValueAnnotation) {
+			return nil // not a lookup's (_<name>_value) or not wanted
+		}
+		if s, ok := p.keys[name[:at]]; ok && s.lookup >= 0 && raw[0] == '"' {
+			if isType {
+				d.types[s.lookup] = d.internName(raw)
+			} else {
+				var err error
+				if d.names[s.lookup], err = d.sb.unquote(raw); err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+			}
+		}
+	case name == "@odata.context":
+		if bytes.HasSuffix(bytes.TrimSuffix(raw, []byte{'"'}), []byte("/$deletedEntity")) {
+			r.isDeleted = true
+		}
+	case name == "@odata.etag":
+		r.etagVersion, r.hasETag = versionOfETag(raw)
+	case name == "@removed": // OData 4.01 deleted-entry form, tolerated
+		r.isDeleted = true
+	case name == "id" || name == "@id":
+		if raw[0] == '"' {
+			r.deleteID = d.sb.deletedID(raw[1 : len(raw)-1])
+		}
+	}
+	return nil
+}
+
+// endRow adds the finished row to page.
+func (d *pageDecoder) endRow(page *ChangesPage) error {
+	p := d.plan
+	r := &d.row
+	vals := r.vals
+	if r.isDeleted {
 		d.slab = d.slab[:len(d.slab)-len(vals)] // give the unused values back
+		deleteID := r.deleteID
 		if deleteID == "" {
-			deleteID = id
+			deleteID = r.id
 		}
 		if deleteID == "" {
 			return errors.New("deleted entry without id")
@@ -410,16 +495,17 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 		page.Deletes = append(page.Deletes, deleteID)
 		return nil
 	}
-	if id == "" {
+	if r.id == "" {
 		return fmt.Errorf("row without primary id %s", p.idName)
 	}
-	if !hasVersion {
+	version := r.version
+	if !r.hasVersion {
 		// Microsoft's change-tracking examples show rows with only the
 		// etag; its number is the row version.
-		if !hasETag {
-			return fmt.Errorf("row %s has neither %s nor a numeric @odata.etag", id, VersionAttribute)
+		if !r.hasETag {
+			return fmt.Errorf("row %s has neither %s nor a numeric @odata.etag", r.id, VersionAttribute)
 		}
-		version = etagVersion
+		version = r.etagVersion
 	}
 	for i := range p.lookups {
 		ls := &p.lookups[i]
@@ -453,7 +539,7 @@ func (d *pageDecoder) readRow(page *ChangesPage) error {
 			}
 		}
 	}
-	page.Upserts = append(page.Upserts, record.Record{ID: id, Version: version, Values: vals})
+	page.Upserts = append(page.Upserts, record.Record{ID: r.id, Version: version, Values: vals})
 	return nil
 }
 

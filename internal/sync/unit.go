@@ -197,7 +197,14 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	if err := a.o.Pages.Acquire(ctx); err != nil {
 		return Report{Outcome: Retry, Profile: m.Profile, Entity: m.Entity, Err: err}, err
 	}
-	defer a.o.Pages.Release()
+	held := true
+	release := func() {
+		if held {
+			held = false
+			a.o.Pages.Release()
+		}
+	}
+	defer release()
 
 	log := a.o.Logger.With("profile", m.Profile, "entity", m.Entity, "message", m.ID, "unit", m.Claim, "dequeueCount", d.DequeueCount)
 	full, fullBody, err := a.claimed(ctx, m)
@@ -220,6 +227,7 @@ func (a *Applier) Apply(ctx context.Context, body []byte, d Delivery) (Report, e
 	}
 	mark := &unitMark{name: []byte(m.Claim)}
 	rep, err := a.apply(context.WithValue(ctx, requeueMark{}, mark), full, m, fullBody, d)
+	release() // the page is written or kept: its memory may go before the unit's blob does
 	// The unit goes once no message can need it: the transport may forget
 	// the reference (the page is written, kept as failed records or
 	// unprocessable, or its refused records travel on inline) and no copy

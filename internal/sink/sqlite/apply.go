@@ -31,24 +31,20 @@ func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch
 	})
 }
 
-// savepoint is taken right after BEGIN: releasing it proves the
-// transaction is still open after a failed statement (see applyUpserts).
-const savepoint = "dataexport_apply"
-
 func (s *Sink) write(ctx context.Context, table schema.TableName, entity string, p sink.Prepared) (sink.Result, error) {
 	var res sink.Result
 	now := time.Now().UTC().Format(TimeLayout)
+	// The upserts' parameters are made before the one connection is taken:
+	// while another batch holds it, this one converts its values.
+	vals := upsertArgs(p)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return res, fmt.Errorf("sqlite sink: apply to %s: %w", table, err)
 	}
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+savepoint); err != nil {
-		return res, rollback(tx, fmt.Errorf("sqlite sink: apply to %s: %w", table, err))
-	}
 	if res.Deleted, err = s.applyDeletes(ctx, tx, table, entity, p.Deletes, now); err != nil {
 		return sink.Result{}, rollback(tx, err)
 	}
-	if res.Upserted, res.Rejected, err = s.applyUpserts(ctx, tx, table, p, now); err != nil {
+	if res.Upserted, res.Rejected, err = s.applyUpserts(ctx, tx, table, p, vals, now); err != nil {
 		return sink.Result{}, rollback(tx, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -62,7 +58,21 @@ func (s *Sink) write(ctx context.Context, table schema.TableName, entity string,
 // again row by row within the same transaction, since SQLite undoes only
 // the failed statement: the refused rows are rejected, the others written,
 // for 32 single-row statements at most per bad record.
-func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableName, p sink.Prepared, now string) (int, []sink.Rejection, error) {
+// upsertArgs are the parameters of p's upserts, row after row: id,
+// version, then the columns.
+func upsertArgs(p sink.Prepared) []any {
+	per := 2 + len(p.Columns)
+	vals := make([]any, 0, len(p.Upserts)*per)
+	for _, r := range p.Upserts {
+		vals = append(vals, r.ID, r.Version)
+		for _, v := range r.Values {
+			vals = append(vals, arg(v))
+		}
+	}
+	return vals
+}
+
+func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableName, p sink.Prepared, vals []any, now string) (int, []sink.Rejection, error) {
 	if len(p.Upserts) == 0 {
 		return 0, nil, nil
 	}
@@ -80,16 +90,11 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 	}()
 	args := make([]any, 3+chunk*per)
 	args[0], args[1] = now, now
-	exec := func(stmt *sql.Stmt, rows []record.Record) (int, error) {
-		a := args[:3+len(rows)*per]
+	// exec writes upserts [from, to).
+	exec := func(stmt *sql.Stmt, from, to int) (int, error) {
+		a := args[:3+(to-from)*per]
 		a[len(a)-1] = table.Name
-		for i, r := range rows {
-			base := 2 + i*per
-			a[base], a[base+1] = r.ID, r.Version
-			for j, v := range r.Values {
-				a[base+2+j] = arg(v)
-			}
-		}
+		copy(a[2:], vals[from*per:to*per])
 		out, err := stmt.ExecContext(ctx, a...)
 		if err != nil {
 			return 0, err
@@ -107,7 +112,8 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 	n := 0
 	var rejected []sink.Rejection
 	for start := 0; start < len(p.Upserts); start += chunk {
-		rows := p.Upserts[start:min(start+chunk, len(p.Upserts))]
+		end := min(start+chunk, len(p.Upserts))
+		rows := p.Upserts[start:end]
 		stmt := full
 		if len(rows) < chunk || full == nil {
 			var err error
@@ -120,7 +126,7 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 				defer stmt.Close()
 			}
 		}
-		c, err := exec(stmt, rows)
+		c, err := exec(stmt, start, end)
 		if err == nil {
 			n += c
 			continue
@@ -139,8 +145,8 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 				return 0, nil, err
 			}
 		}
-		for _, r := range rows {
-			c, err := exec(one, []record.Record{r})
+		for i, r := range rows {
+			c, err := exec(one, start+i, start+i+1)
 			switch {
 			case err == nil:
 				n += c
@@ -161,13 +167,13 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 // stillOpen reports whether tx survived a failed statement: SQLite undoes
 // only the statement on a constraint failure (ABORT), but a trigger may
 // roll the whole transaction back (RAISE(ROLLBACK)), after which statements
-// would run outside it. The savepoint taken after BEGIN is gone then.
+// would run outside it. BEGIN tells: SQLite refuses it within a
+// transaction; outside one it starts a new one, which the caller's
+// rollback ends. (A savepoint held for the same proof made SQLite copy
+// every page the transaction touched to its sub-journal.)
 func (s *Sink) stillOpen(ctx context.Context, tx *sql.Tx) bool {
-	if _, err := tx.ExecContext(ctx, "RELEASE "+savepoint); err != nil {
-		return false
-	}
-	_, err := tx.ExecContext(ctx, "SAVEPOINT "+savepoint)
-	return err == nil
+	_, err := tx.ExecContext(ctx, "BEGIN")
+	return err != nil && strings.Contains(err.Error(), "within a transaction")
 }
 
 // Chunking of upserts: rows per statement, and SQLite's limit on
