@@ -170,7 +170,7 @@ func (c *Client) fetchPage(ctx context.Context, plan *rowPlan, dec *pageDecoder,
 		if err != nil {
 			return nil, pageBody{}, nil, err
 		}
-		page := &ChangesPage{Columns: plan.cols, Page: r.page}
+		page := &ChangesPage{Columns: plan.cols, Page: r.page, Upserts: make([]record.Record, 0, dec.rows)}
 		env, err := dec.decode(resp.Body, r.page, page)
 		resp.Body.Close()
 		if err == nil {

@@ -104,12 +104,13 @@ type pageDecoder struct {
 	// their members in one order, with some left out (a null lookup's
 	// annotations), so the next name is usually the one predicted, which
 	// saves scanning it and looking it up.
-	members map[string]*memberSlot
-	first   *memberSlot // the first member of the row before
-	prev    *memberSlot // the member before, in the current row
-	row     rowState
-	name    []byte // the fallback's copy of a member name
-	body    []byte // the page body, read whole, reused across pages
+	members  map[string]*memberSlot
+	first    *memberSlot // the first member of the row before
+	prev     *memberSlot // the member before, in the current row
+	row      rowState
+	name     []byte // the fallback's copy of a member name
+	rows     int    // upserts of the page before: the next page's likely size
+	bodySize int    // bytes of the page before
 }
 
 // memberSlot is a member name (a copy) and its plan lookup.
@@ -160,14 +161,18 @@ func newPageDecoder(plan *rowPlan) *pageDecoder {
 // the general jsontext decoder, which decides and names the error. A body
 // is at most one page (5,000 rows), which the decoded page holds anyway.
 func (d *pageDecoder) decode(r io.Reader, pageNo int, page *ChangesPage) (pageBody, error) {
-	body, err := readBody(d.body[:0], r)
-	d.body = body[:0] // the next page is about as large; the pager lives for one read
+	// Sized as the page before: one allocation, no copies while it grows.
+	// Not kept between pages: while the page is encoded and stored, its
+	// body would only take room from the heap's soft limit.
+	body, err := readBody(make([]byte, 0, d.bodySize+d.bodySize/8), r)
+	d.bodySize = len(body)
 	if err != nil {
 		return pageBody{}, &MalformedError{Entity: d.plan.entity, Page: pageNo, Reason: "reading body", Err: err}
 	}
 	upserts, deletes := len(page.Upserts), len(page.Deletes)
 	untyped, unnamed := page.UntypedLookups, page.UnnamedLookups
 	if env, ok := d.scanPage(body, page); ok {
+		d.rows = len(page.Upserts)
 		return env, nil
 	}
 	page.Upserts, page.Deletes = page.Upserts[:upserts], page.Deletes[:deletes]

@@ -486,7 +486,7 @@ func (a *Applier) existing(ctx context.Context, name string) string {
 // the JSON form, which operators can read (and send again).
 func (a *Applier) unprocessable(ctx context.Context, prof string, body []byte, cause error) (Report, error) {
 	if isUnit(body) {
-		if m, err := decodeUnit(body); err == nil {
+		if m, err := decodeUnit(string(body)); err == nil {
 			body = m.Encode()
 		}
 	}

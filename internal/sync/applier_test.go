@@ -155,7 +155,7 @@ func (f *fakeFailures) WriteUnprocessable(_ context.Context, profile string, bod
 type fakeClaims map[string][]byte
 
 func (c fakeClaims) PutClaim(_ context.Context, name string, body []byte) error {
-	c[name] = body
+	c[name] = bytes.Clone(body)
 	return nil
 }
 func (c fakeClaims) GetClaim(_ context.Context, name string) ([]byte, error) {

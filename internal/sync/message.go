@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -234,8 +235,21 @@ func appendValue(b []byte, v record.Value) []byte {
 // what is wrong; nothing partial is returned.
 func DecodeMessage(body []byte) (*Message, error) {
 	if isUnit(body) {
-		return decodeUnit(body)
+		return decodeUnit(string(body))
 	}
+	return decodeJSONMessage(body)
+}
+
+// decodeOwned is DecodeMessage for a body that nothing changes afterwards:
+// a unit's texts refer to body instead of a copy of it.
+func decodeOwned(body []byte) (*Message, error) {
+	if isUnit(body) {
+		return decodeUnit(unsafe.String(unsafe.SliceData(body), len(body)))
+	}
+	return decodeJSONMessage(body)
+}
+
+func decodeJSONMessage(body []byte) (*Message, error) {
 	m, err := decodeMessage(body)
 	if err != nil {
 		var me *MalformedError

@@ -97,7 +97,9 @@ type TableCreator interface {
 // ClaimStore keeps pages too large for one message as units in Blob
 // storage (claim check).
 type ClaimStore interface {
-	// PutClaim stores body under name, replacing any blob of that name.
+	// PutClaim stores body under name, replacing any blob of that name. It
+	// must not keep body after it returns (as io.Writer): the caller
+	// reuses it.
 	PutClaim(ctx context.Context, name string, body []byte) error
 	// GetClaim reads a body; one that is not there matches fs.ErrNotExist.
 	GetClaim(ctx context.Context, name string) ([]byte, error)

@@ -246,7 +246,9 @@ func (a *Applier) claimed(ctx context.Context, ref *Message) (*Message, []byte, 
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := DecodeMessage(body)
+	// The blob's bytes are this call's own and never changed: a unit's
+	// texts are cut from them rather than from a copy.
+	m, err := decodeOwned(body)
 	if err != nil {
 		return nil, body, err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -43,15 +44,21 @@ func isUnit(body []byte) bool {
 }
 
 // EncodeUnit renders m in the binary unit form.
-func (m *Message) EncodeUnit() []byte {
+func (m *Message) EncodeUnit() []byte { return m.AppendUnit(nil) }
+
+// AppendUnit appends the binary form of m to dst.
+func (m *Message) AppendUnit(dst []byte) []byte {
 	env := m.envelope()
 	env.Claim, env.Attempt, env.Waits = m.Claim, m.Attempt, m.Waits
 	header := env.Encode()
 	n := 64 + len(header) + len(m.Batch.Deletes)*48
 	for i := range m.Batch.Upserts {
-		n += 48 + 12*len(m.Batch.Upserts[i].Values)
+		n += 48
+		for _, v := range m.Batch.Upserts[i].Values {
+			n += 12 + len(v.S) // sized once: growing a page's buffer copies it again and again
+		}
 	}
-	b := make([]byte, 0, n)
+	b := slices.Grow(dst, n)
 	b = append(b, unitMagic...)
 	b = append(b, unitVersion)
 	b = appendBytes(b, header)
@@ -212,9 +219,9 @@ func uvarintString(s string) (uint64, int) {
 	return 0, 0
 }
 
-// decodeUnit parses the binary form.
-func decodeUnit(body []byte) (*Message, error) {
-	r := &unitReader{text: string(body), off: len(unitMagic)}
+// decodeUnit parses the binary form; the message's texts are cut from body.
+func decodeUnit(body string) (*Message, error) {
+	r := &unitReader{text: body, off: len(unitMagic)}
 	if v := r.text[r.off]; v != unitVersion {
 		return nil, &MalformedError{Reason: fmt.Sprintf("unsupported unit version %d (want %d)", v, unitVersion)}
 	}
