@@ -16,8 +16,8 @@ import (
 )
 
 // Apply writes b to table (see sink.BatchApplier): each write is one
-// transaction, deletes first, then version-guarded upserts through
-// prepared statements of up to chunkRows rows. Deletes before upserts gives
+// transaction, deletes first, then version-guarded upserts in one
+// statement reading the batch through the feed. Deletes before upserts gives
 // the same result as any other order, since each side is guarded by the
 // other's version.
 func (s *Sink) Apply(ctx context.Context, table schema.TableName, b record.Batch) (sink.Result, error) {
@@ -53,11 +53,6 @@ func (s *Sink) write(ctx context.Context, table schema.TableName, entity string,
 	return res, nil
 }
 
-// applyUpserts writes p's upserts in chunks. A chunk the database refuses
-// for a record's sake (a constraint, a trigger raising ABORT) is written
-// again row by row within the same transaction, since SQLite undoes only
-// the failed statement: the refused rows are rejected, the others written,
-// for 32 single-row statements at most per bad record.
 // upsertArgs are the parameters of p's upserts, row after row: id,
 // version, then the columns.
 func upsertArgs(p sink.Prepared) []any {
@@ -72,10 +67,51 @@ func upsertArgs(p sink.Prepared) []any {
 	return vals
 }
 
+// applyUpserts writes p's upserts with one statement reading them through
+// the feed (feed.go). A record the database refuses (a constraint, a
+// trigger raising ABORT) fails that statement, which SQLite undoes alone;
+// the rows are then written again in chunks of bound parameters, where a
+// refused record is found and rejected (chunkUpserts).
 func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableName, p sink.Prepared, vals []any, now string) (int, []sink.Rejection, error) {
 	if len(p.Upserts) == 0 {
 		return 0, nil, nil
 	}
+	n, err := s.feedUpserts(ctx, tx, table, p, vals, now)
+	switch {
+	case err == nil:
+		return n, nil, nil
+	case errclass.Of(err) != errclass.Record:
+		return 0, nil, err
+	case !s.stillOpen(ctx, tx):
+		// A trigger's RAISE(ROLLBACK) ended the transaction: nothing of
+		// it stands, so the write fails with the record's error and
+		// Isolate splits it into transactions of their own.
+		return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert (transaction rolled back): %w", table, err)
+	}
+	return s.chunkUpserts(ctx, tx, table, p, vals, now)
+}
+
+func (s *Sink) feedUpserts(ctx context.Context, tx *sql.Tx, table schema.TableName, p sink.Prepared, vals []any, now string) (int, error) {
+	per := 2 + len(p.Columns)
+	if _, err := tx.ExecContext(ctx, feedCreateSQL(per)); err != nil {
+		return 0, fmt.Errorf("sqlite sink: apply to %s: creating the rows feed: %w", table, err)
+	}
+	h, release := addFeed(vals, per)
+	defer release()
+	out, err := tx.ExecContext(ctx, upsertSQL(table, s.opts.Tombstones(), p.Columns, feedSource(per), p.Overwrite), now, now, h, table.Name)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite sink: apply to %s: upsert: %w", table, err)
+	}
+	c, _ := out.RowsAffected()
+	return int(c), nil
+}
+
+// chunkUpserts writes p's upserts in chunks of bound parameters. A chunk
+// the database refuses for a record's sake is written again row by row
+// within the same transaction, since SQLite undoes only the failed
+// statement: the refused rows are rejected, the others written, for 32
+// single-row statements at most per bad record.
+func (s *Sink) chunkUpserts(ctx context.Context, tx *sql.Tx, table schema.TableName, p sink.Prepared, vals []any, now string) (int, []sink.Rejection, error) {
 	// Rows go in chunks of up to chunkRows per statement: each statement
 	// costs a call through database/sql and the driver, each value a bind.
 	per := 2 + len(p.Columns)
@@ -103,7 +139,7 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 		return int(c), nil
 	}
 	prepare := func(rows int) (*sql.Stmt, error) {
-		st, err := tx.PrepareContext(ctx, upsertSQL(table, s.opts.Tombstones(), p.Columns, rows, p.Overwrite))
+		st, err := tx.PrepareContext(ctx, upsertSQL(table, s.opts.Tombstones(), p.Columns, valuesSource(rows, per), p.Overwrite))
 		if err != nil {
 			return nil, fmt.Errorf("sqlite sink: apply to %s: prepare upsert: %w", table, err)
 		}
@@ -135,9 +171,6 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 			return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert: %w", table, err)
 		}
 		if !s.stillOpen(ctx, tx) {
-			// A trigger's RAISE(ROLLBACK) ended the transaction: nothing of
-			// it stands, so the write fails with the record's error and
-			// Isolate splits it into transactions of their own.
 			return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert (transaction rolled back): %w", table, err)
 		}
 		if one == nil {
@@ -183,22 +216,20 @@ const (
 	maxParams = 32766 - 3
 )
 
-// upsertSQL inserts rows rows unless a tombstone at least as new exists,
-// and on conflict updates a row only if the stored version is older (with
-// overwrite, not newer: a backfill rewrites a row at its own version). The
-// ids of one statement are distinct (Prepare deduplicates). Parameters, in
-// order: now twice, per row its id, version and columns, the table name.
-// They are anonymous: the driver looks a numbered one up by a linear scan,
-// which made a statement of 1,400 parameters cost more than its rows.
-func upsertSQL(table, tombs schema.TableName, cols []record.Column, rows int, overwrite bool) string {
-	var names, sel, sets, vals strings.Builder
-	for i, c := range cols {
-		q := quote(c.Name)
-		fmt.Fprintf(&names, ", %s", q)
-		fmt.Fprintf(&sel, ", v.column%d", 3+i)
-		fmt.Fprintf(&sets, ", %s = excluded.%s", q, q)
-	}
-	per := 2 + len(cols)
+// rowSource is where an upsert statement reads its rows: a VALUES list of
+// bound parameters or the feed.
+type rowSource struct {
+	from  string             // the FROM item, aliased v
+	where string             // the source's own condition, with its parameters
+	col   func(k int) string // a row's k-th value (id, version, columns), from 0
+}
+
+// valuesSource is a VALUES list of rows rows of per anonymous parameters:
+// the driver looks a numbered one up by a linear scan, which made a
+// statement of 1,400 parameters cost more than its rows.
+func valuesSource(rows, per int) rowSource {
+	var vals strings.Builder
+	vals.WriteString("(VALUES\n")
 	for r := range rows {
 		if r > 0 {
 			vals.WriteString(",\n")
@@ -212,20 +243,43 @@ func upsertSQL(table, tombs schema.TableName, cols []record.Column, rows int, ov
 		}
 		vals.WriteString(")")
 	}
+	vals.WriteString(")")
+	return rowSource{from: vals.String(), col: func(k int) string { return fmt.Sprintf("v.column%d", k+1) }}
+}
+
+// feedSource is the feed table of width per; its parameter is the handle.
+func feedSource(per int) rowSource {
+	return rowSource{from: feedName(per), where: "v.h = ? AND ", col: func(k int) string { return fmt.Sprintf("v.c%d", k) }}
+}
+
+// upsertSQL inserts rows unless a tombstone at least as new exists, and on
+// conflict updates a row only if the stored version is older (with
+// overwrite, not newer: a backfill rewrites a row at its own version). The
+// ids of one statement are distinct (Prepare deduplicates). Parameters, in
+// order: now twice, the source's (per row its id, version and columns, or
+// the feed's handle), the table name.
+func upsertSQL(table, tombs schema.TableName, cols []record.Column, src rowSource, overwrite bool) string {
+	col := src.col
+	var names, sel, sets strings.Builder
+	for i, c := range cols {
+		q := quote(c.Name)
+		fmt.Fprintf(&names, ", %s", q)
+		fmt.Fprintf(&sel, ", %s", col(2+i))
+		fmt.Fprintf(&sets, ", %s = excluded.%s", q, q)
+	}
 	v := quote(schema.ColVersion)
 	older := "<"
 	if overwrite {
 		older = "<="
 	}
 	return fmt.Sprintf(`INSERT INTO %s (%s, %s, %s, %s%s)
-SELECT v.column1, ?, ?, v.column2%s FROM (VALUES
-%s) AS v
-WHERE NOT EXISTS (SELECT 1 FROM %s x WHERE x."TableName" = ? AND x."Id" = v.column1 AND x."VersionNumber" >= v.column2)
+SELECT %s, ?, ?, %s%s FROM %s AS v
+WHERE %sNOT EXISTS (SELECT 1 FROM %s x WHERE x."TableName" = ? AND x."Id" = %s AND x."VersionNumber" >= %s)
 ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s%s
 WHERE %s %s excluded.%s`,
 		qualified(table), quote(schema.ColID), quote(schema.ColSinkCreatedOn), quote(schema.ColSinkModifiedOn), v, names.String(),
-		sel.String(), vals.String(),
-		qualified(tombs),
+		col(0), col(1), sel.String(), src.from,
+		src.where, qualified(tombs), col(0), col(1),
 		quote(schema.ColID), quote(schema.ColSinkModifiedOn), quote(schema.ColSinkModifiedOn), v, v, sets.String(),
 		v, older, v)
 }

@@ -100,8 +100,9 @@ func benchUpsert(b *testing.B, n int, mode string) {
 
 // rawInsert is the plain bulk load, as fast as this driver loads rows: one
 // transaction, prepared multi-row INSERTs of rawRowsPerStatement rows (the
-// batching Apply uses too), no conflict handling, the same value conversion
-// as Apply.
+// batching of Apply's fallback path), no conflict handling, the same value
+// conversion as Apply. Apply itself reads the rows through the feed
+// (feed.go), which the driver's bound parameters cannot match.
 func rawInsert(b *testing.B, s *Sink, names []string, table schema.TableName, rows []record.Record) error {
 	ctx := b.Context()
 	tx, err := s.db.BeginTx(ctx, nil)

@@ -39,8 +39,9 @@ func TestGeneratedSQL(t *testing.T) {
 	for _, f := range dataverse.Fields(e)[:4] {
 		cols = append(cols, f.Column)
 	}
-	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols, 2, false)+"\n", *update)
-	sinktest.Golden(t, "testdata/upsert_account_overwrite.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols, 2, true)+"\n", *update)
+	sinktest.Golden(t, "testdata/upsert_account.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols, valuesSource(2, 2+len(cols)), false)+"\n", *update)
+	sinktest.Golden(t, "testdata/upsert_account_overwrite.sql", upsertSQL(tbl.TableName, o.Tombstones(), cols, valuesSource(2, 2+len(cols)), true)+"\n", *update)
+	sinktest.Golden(t, "testdata/upsert_account_feed.sql", feedCreateSQL(2+len(cols))+";\n"+upsertSQL(tbl.TableName, o.Tombstones(), cols, feedSource(2+len(cols)), false)+"\n", *update)
 
 	lo := o.TableOptions()
 	lo.LabelLanguage = 1031
