@@ -79,6 +79,15 @@ func main() {
 	if c.rates, err = ints(rates); err != nil {
 		log.Fatalf("-rates %q: %v", rates, err)
 	}
+	// Every change of the delta phases goes to another row: refuse at
+	// once a size the phases would run out of, not after its loads.
+	if need := changedRows(c.rates, c.driveFor); need > 0 {
+		for _, n := range c.sizes {
+			if n < need {
+				log.Fatalf("-rows %d: the delta phases (-rates %s, -drive %v) change %d distinct rows of each entity, more than it has; use -rows %d or more, or fewer or lower -rates, or a shorter -drive", n, rates, c.driveFor, need, need)
+			}
+		}
+	}
 	c.dests = choices("-dest", dests, "postgres", "sqlite")
 	c.sources = choices("-source", sources, "replay", "live")
 	if _, err := os.Stat(c.bin); err != nil {
@@ -142,4 +151,16 @@ func newID() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// changedRows is how many distinct rows of each entity the delta phases
+// change: phase rate r changes r per second for length, spread over the
+// entities in turn (driver.phase).
+func changedRows(rates []int, length time.Duration) int {
+	n := 0
+	for _, r := range rates {
+		total := int(float64(r) * length.Seconds())
+		n += (total + len(entities) - 1) / len(entities)
+	}
+	return n
 }
