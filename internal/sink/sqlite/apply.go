@@ -86,7 +86,7 @@ func (s *Sink) applyUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 		// A trigger's RAISE(ROLLBACK) ended the transaction: nothing of
 		// it stands, so the write fails with the record's error and
 		// Isolate splits it into transactions of their own.
-		return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert (transaction rolled back): %w", table, err)
+		return 0, nil, rolledBack(table, err)
 	}
 	return s.chunkUpserts(ctx, tx, table, p, vals, now)
 }
@@ -171,7 +171,7 @@ func (s *Sink) chunkUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 			return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert: %w", table, err)
 		}
 		if !s.stillOpen(ctx, tx) {
-			return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert (transaction rolled back): %w", table, err)
+			return 0, nil, rolledBack(table, err)
 		}
 		if one == nil {
 			if one, err = prepare(1); err != nil {
@@ -185,7 +185,7 @@ func (s *Sink) chunkUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 				n += c
 			case errclass.Of(err) == errclass.Record:
 				if !s.stillOpen(ctx, tx) {
-					return 0, nil, fmt.Errorf("sqlite sink: apply to %s: upsert (transaction rolled back): %w", table, err)
+					return 0, nil, rolledBack(table, err)
 				}
 				rejected = append(rejected, sink.Rejection{ID: r.ID, Version: r.Version, Class: errclass.Record,
 					Err: fmt.Errorf("sqlite sink: apply to %s: record %s: %w", table, r.ID, err)})
@@ -207,6 +207,12 @@ func (s *Sink) chunkUpserts(ctx context.Context, tx *sql.Tx, table schema.TableN
 func (s *Sink) stillOpen(ctx context.Context, tx *sql.Tx) bool {
 	_, err := tx.ExecContext(ctx, "BEGIN")
 	return err != nil && strings.Contains(err.Error(), "within a transaction")
+}
+
+// rolledBack is the error of a write whose transaction a trigger's
+// RAISE(ROLLBACK) ended on a record's error (see stillOpen).
+func rolledBack(table schema.TableName, err error) error {
+	return fmt.Errorf("sqlite sink: apply to %s: upsert (transaction rolled back): %w", table, err)
 }
 
 // Chunking of upserts: rows per statement, and SQLite's limit on

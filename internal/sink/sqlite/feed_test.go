@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,11 +14,7 @@ import (
 // statement it cannot answer rightly.
 func TestFeed(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "dest.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := open(t, sink.Options{}).(target)
 	if _, err := s.db.ExecContext(ctx, feedCreateSQL(3)); err != nil {
 		t.Fatal(err)
 	}
